@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optimistix as optx
 
 from .._validation import check_finite, check_positive, is_concrete
 from ._exponential import ExponentialEuler, integrate_exponential, steps_per_save
@@ -17,13 +18,32 @@ from ._trbdf2 import TRBDF2
 
 _IMEX = (diffrax.KenCarp3, diffrax.KenCarp4, diffrax.KenCarp5)
 
+
+
+def _with_newton(cls):
+    """An implicit diffrax solver that solves its stages by Newton's method.
+
+    diffrax's default chord iteration keeps the Jacobian from the start of the step; on
+    HH at rtol 1e-8 that rejects about half of all steps, and Kvaerno5 then takes ~10×
+    more steps than with Newton (measured: 46,562 vs 4,553 steps for 300 ms).
+    """
+
+    def make(**kwargs):
+        kwargs.setdefault("root_finder", diffrax.with_stepsize_controller_tols(optx.Newton)())
+        return cls(**kwargs)
+
+    make.__name__ = cls.__name__
+    return make
+
+
 SOLVERS = {
     "tsit5": diffrax.Tsit5,
     "dopri5": diffrax.Dopri5,
-    "kvaerno3": diffrax.Kvaerno3,
-    "kvaerno5": diffrax.Kvaerno5,
-    "kencarp4": diffrax.KenCarp4,
-    "kencarp5": diffrax.KenCarp5,
+    "kvaerno3": _with_newton(diffrax.Kvaerno3),
+    "kvaerno5": _with_newton(diffrax.Kvaerno5),
+    "kencarp3": _with_newton(diffrax.KenCarp3),
+    "kencarp4": _with_newton(diffrax.KenCarp4),
+    "kencarp5": _with_newton(diffrax.KenCarp5),
     "trbdf2": TRBDF2,
     "exponential_euler": ExponentialEuler,
 }
@@ -43,14 +63,14 @@ def get_solver(name: str, **kwargs):
 
 
 def default_solver(model):
-    """Tsit5 for non-stiff models (HH), Kvaerno5 for stiff ones (the STG neurons).
+    """Tsit5 for non-stiff models (HH), Kvaerno5 (with Newton stages) for stiff ones.
 
     Explicit adaptive Runge–Kutta is the cheapest accurate choice when the fastest time
     constant is near the time scale of the dynamics; when slow calcium and H kinetics
     (hundreds of ms) coexist with sub-millisecond gates, an L-stable implicit method
     takes steps set by accuracy rather than by stability.
     """
-    return diffrax.Kvaerno5() if getattr(model, "stiff", True) else diffrax.Tsit5()
+    return get_solver("kvaerno5") if getattr(model, "stiff", True) else diffrax.Tsit5()
 
 
 def _default_tolerances(dtype) -> tuple[float, float]:

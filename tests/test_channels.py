@@ -1,0 +1,110 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import reference_hh as ref
+
+import jaxneuron as jn
+from jaxneuron.channels import HHPotassium, HHSodium, exprel, from_alpha_beta
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_exprel_is_finite_and_smooth_at_zero(dtype):
+    z = jnp.asarray([-1e-3, -1e-9, 0.0, 1e-9, 1e-3, 0.5], dtype=dtype)
+    values = exprel(z)
+    expected = np.array([np.expm1(x) / x if x != 0 else 1.0 for x in np.asarray(z, float)])
+    np.testing.assert_allclose(np.asarray(values), expected, rtol=1e-6)
+    grads = jax.vmap(jax.grad(exprel))(z)
+    assert np.all(np.isfinite(np.asarray(grads)))
+    np.testing.assert_allclose(float(grads[2]), 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("V", [-40.0, -55.0])
+def test_hh_rates_safe_at_removable_singularities(dtype, V):
+    na = HHSodium(g=jnp.asarray(120.0, dtype), E=jnp.asarray(50.0, dtype))
+    k = HHPotassium(g=jnp.asarray(36.0, dtype), E=jnp.asarray(-77.0, dtype))
+    v = jnp.asarray(V, dtype)
+
+    def all_kinetics(v):
+        return jnp.stack([x for pair in na.gate_kinetics(v) + k.gate_kinetics(v) for x in pair])
+
+    values = all_kinetics(v)
+    jac = jax.jacfwd(all_kinetics)(v)
+    assert np.all(np.isfinite(np.asarray(values))) and np.all(np.isfinite(np.asarray(jac)))
+    # continuity: the value at the singular point equals the limit from either side
+    eps = 1e-3
+    np.testing.assert_allclose(
+        np.asarray(values),
+        0.5 * np.asarray(all_kinetics(v + eps) + all_kinetics(v - eps)),
+        rtol=1e-4,
+    )
+
+
+@pytest.mark.parametrize("V", [-90.0, -65.0, -55.0, -40.0, -20.0, 0.0, 30.0])
+def test_hh_kinetics_match_independent_rates(V):
+    am, bm, ah, bh, an, bn = ref.rates(V)
+    na = HHSodium(g=120.0, E=50.0)
+    k = HHPotassium(g=36.0, E=-77.0)
+    (m_inf, tau_m), (h_inf, tau_h) = na.gate_kinetics(jnp.asarray(V))
+    ((n_inf, tau_n),) = k.gate_kinetics(jnp.asarray(V))
+    np.testing.assert_allclose(float(m_inf), am / (am + bm), rtol=1e-12)
+    np.testing.assert_allclose(float(tau_m), 1 / (am + bm), rtol=1e-12)
+    np.testing.assert_allclose(float(h_inf), ah / (ah + bh), rtol=1e-12)
+    np.testing.assert_allclose(float(tau_h), 1 / (ah + bh), rtol=1e-12)
+    np.testing.assert_allclose(float(n_inf), an / (an + bn), rtol=1e-12)
+    np.testing.assert_allclose(float(tau_n), 1 / (an + bn), rtol=1e-12)
+
+
+def test_hh_published_resting_values():
+    # Hodgkin & Huxley (1952) at rest (−65 mV here): m∞ ≈ 0.053, h∞ ≈ 0.596, n∞ ≈ 0.318.
+    y0 = np.asarray(jn.build_HH().initial_state())
+    np.testing.assert_allclose(y0[1:], [0.0529, 0.5961, 0.3177], atol=5e-4)
+
+
+def test_from_alpha_beta():
+    x_inf, tau = from_alpha_beta(3.0, 1.0)
+    assert float(x_inf) == 0.75 and float(tau) == 0.25
+
+
+def test_vector_field_matches_independent_rhs():
+    model = jn.build_HH(7.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        y = np.array([rng.uniform(-80, 40), *rng.uniform(0, 1, 3)])
+        ours = np.asarray(model.vector_field(0.0, jnp.asarray(y)))
+        theirs = ref.rhs(0.0, y, lambda t: 7.0)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_ionic_currents_by_name():
+    model = jn.build_HH()
+    y = model.initial_state()
+    currents = model.ionic_currents(y)
+    assert set(currents) == {"Na", "K", "Leak"}
+    # at rest the currents balance (dV/dt = 0 at the resting potential is not exact at
+    # −65 mV, but the sum is small compared with each term)
+    assert abs(float(sum(currents.values()))) < 0.1 * abs(float(currents["K"]))
+
+
+def test_custom_channel_is_one_small_class():
+    from typing import ClassVar
+
+    class SlowK(jn.IonChannel):
+        gates: ClassVar[tuple[str, ...]] = ("z",)
+        powers: ClassVar[tuple[int, ...]] = (1,)
+
+        def gate_kinetics(self, V):
+            return ((jn.channels.sigmoid(V, 35.0, -10.0), jnp.asarray(100.0) + 0 * V),)
+
+    base = jn.build_HH(10.0)
+    model = jn.ConductanceNeuron(
+        channels=(*base.channels, SlowK(g=0.5, E=-90.0)),
+        channel_names=(*base.channel_names, "M"),
+        C=1.0, V0=-65.0, stimulus=10.0,
+    )
+    assert model.state_names[-1] == "M.z"
+    sol = jn.simulate(model, 300.0, solver="exponential_euler")
+    spikes = jn.analysis.spike_times(sol.ts, sol.V)
+    isi = np.diff(spikes)
+    assert len(spikes) > 10 and isi[-1] > 1.05 * isi[0]  # the slow K current adapts
