@@ -109,12 +109,15 @@ def _check_model(model, t0, y0):
             f"expected ({n},) for states {model.state_names}; parameters with a batch axis "
             "need jax.vmap / eqx.filter_vmap"
         )
-    out = jax.eval_shape(model.vector_field, jnp.asarray(t0, y0.dtype), y0)
-    if out.shape != (n,):
+    try:
+        shape = jax.eval_shape(model.vector_field, jnp.asarray(t0, y0.dtype), y0).shape
+    except (TypeError, ValueError) as err:
+        shape = f"an error: {err}"
+    if shape != (n,):
         raise ValueError(
-            f"{getattr(model, 'name', 'model')}: the vector field has shape {out.shape}, "
-            f"expected ({n},); a parameter has a batch axis — use jax.vmap / eqx.filter_vmap "
-            "to simulate a population"
+            f"{getattr(model, 'name', 'model')}: the vector field gives {shape} instead of "
+            f"shape ({n},); a parameter probably has a batch axis — use jax.vmap / "
+            "eqx.filter_vmap to simulate a population"
         )
 
 
@@ -249,7 +252,17 @@ def simulate(
     n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
 
     dtype = _model_dtype(model)
-    y0 = model.initial_state() if y0 is None else jnp.asarray(y0)
+    if y0 is None:
+        try:
+            jax.eval_shape(model.initial_state)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{getattr(model, 'name', 'model')}: cannot build the initial state ({err}); "
+                "a parameter probably has a batch axis — use jax.vmap / eqx.filter_vmap to "
+                "simulate a population"
+            ) from err
+        y0 = model.initial_state()
+    y0 = jnp.asarray(y0)
     y0 = y0.astype(dtype)
     _check_model(model, t0, y0)
     default_rtol, default_atol = _default_tolerances(dtype)
