@@ -3,7 +3,7 @@
 Units: ms, mV, µF/cm², mS/cm², µA/cm², µM (see `jaxneuron.units`).
 """
 
-from . import analysis, channels, stimuli, units
+from . import analysis, channels, plot, stimuli, units
 from .channels import IonChannel, Leak
 from .integrate import (
     SOLVERS,
@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "plot",
     "channels",
     "stimuli",
     "units",

@@ -1,0 +1,87 @@
+"""The `jaxneuron` command line."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Differentiable simulation of conductance-based neurons.")
+
+
+class Model(str, Enum):
+    hh = "hh"
+
+
+def _enable_x64(x64: bool):
+    if x64:
+        import jax
+
+        # an application entry point may choose the precision; the library never does
+        jax.config.update("jax_enable_x64", True)
+
+
+@app.command()
+def simulate(
+    model: Model = typer.Argument(..., help="Which neuron: hh."),
+    current: float = typer.Option(10.0, help="Injected current, µA/cm²."),
+    t1: float = typer.Option(200.0, help="Duration, ms."),
+    solver: str = typer.Option("tsit5", help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, "
+                                             "kencarp5, exponential_euler."),
+    dt: float = typer.Option(0.01, help="Step of exponential_euler, ms."),
+    save_every: float = typer.Option(0.05, help="Save interval, ms."),
+    plot: str = typer.Option(None, help="Write a voltage figure to this file (png, pdf, svg)."),
+    x64: bool = typer.Option(False, "--x64", help="Simulate in float64 (default float32)."),
+):
+    """Simulate one neuron and print its spike count and firing rate."""
+    _enable_x64(x64)
+    import jaxneuron as jn
+
+    kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
+    neuron = jn.build_HH(current, name="HH")
+    try:
+        sol = jn.simulate(neuron, t1, solver=jn.get_solver(solver, **kwargs),
+                          save_every=save_every)
+    except (ValueError, TypeError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    spikes = jn.analysis.spike_times(sol.ts, sol.V)
+    rate = len(spikes) / (t1 / 1000.0)
+    typer.echo(f"{model.value}: I = {current} µA/cm², {t1} ms, solver {sol.solver_name}")
+    typer.echo(f"spikes: {len(spikes)}")
+    typer.echo(f"rate: {rate:.2f} Hz (count / duration); "
+               f"{jn.analysis.firing_rate(sol.ts, sol.V):.2f} Hz (1 / mean ISI)")
+    if plot:
+        ax = jn.plot.plot_voltage(sol, spikes=spikes)
+        ax.set_title(f"{model.value}, I = {current} µA/cm²")
+        typer.echo(f"figure: {jn.plot.save(ax, plot)}")
+
+
+@app.command()
+def demo(
+    out: str = typer.Option("figures", help="Folder for the figures."),
+    x64: bool = typer.Option(False, "--x64", help="Run in float64."),
+):
+    """The tour: prints results and writes figures."""
+    _enable_x64(x64)
+    from .demo import run
+
+    run(out, echo=typer.echo)
+
+
+@app.command()
+def solvers():
+    """List the solver names `simulate --solver` accepts."""
+    from .integrate import SOLVERS
+
+    for name in SOLVERS:
+        typer.echo(name)
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()
