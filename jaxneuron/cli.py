@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Differentiable simulation of conductance-based neurons.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Differentiable simulation of conductance-based neurons.",
+)
 
 
-class Model(str, Enum):
+class Model(StrEnum):
     hh = "hh"
 
 
@@ -27,8 +30,9 @@ def simulate(
     model: Model = typer.Argument(..., help="Which neuron: hh."),
     current: float = typer.Option(10.0, help="Injected current, µA/cm²."),
     t1: float = typer.Option(200.0, help="Duration, ms."),
-    solver: str = typer.Option("tsit5", help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, "
-                                             "kencarp5, exponential_euler."),
+    solver: str = typer.Option(
+        "tsit5", help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, kencarp5, exponential_euler."
+    ),
     dt: float = typer.Option(0.01, help="Step of exponential_euler, ms."),
     save_every: float = typer.Option(0.05, help="Save interval, ms."),
     plot: str = typer.Option(None, help="Write a voltage figure to this file (png, pdf, svg)."),
@@ -41,8 +45,7 @@ def simulate(
     kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
     neuron = jn.build_HH(current, name="HH")
     try:
-        sol = jn.simulate(neuron, t1, solver=jn.get_solver(solver, **kwargs),
-                          save_every=save_every)
+        sol = jn.simulate(neuron, t1, solver=jn.get_solver(solver, **kwargs), save_every=save_every)
     except (ValueError, TypeError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
@@ -50,8 +53,10 @@ def simulate(
     rate = len(spikes) / (t1 / 1000.0)
     typer.echo(f"{model.value}: I = {current} µA/cm², {t1} ms, solver {sol.solver_name}")
     typer.echo(f"spikes: {len(spikes)}")
-    typer.echo(f"rate: {rate:.2f} Hz (count / duration); "
-               f"{jn.analysis.firing_rate(sol.ts, sol.V):.2f} Hz (1 / mean ISI)")
+    typer.echo(
+        f"rate: {rate:.2f} Hz (count / duration); "
+        f"{jn.analysis.firing_rate(sol.ts, sol.V):.2f} Hz (1 / mean ISI)"
+    )
     if plot:
         ax = jn.plot.plot_voltage(sol, spikes=spikes)
         ax.set_title(f"{model.value}, I = {current} µA/cm²")

@@ -28,8 +28,10 @@ def hh_demo(out: Path, echo=print) -> dict:
     neuron = build_HH(Step(amplitude=10.0, onset=20.0, offset=180.0), name="HH")
     sol = simulate(neuron, 200.0, solver="tsit5", save_every=0.02)
     spikes = spike_times(sol.ts, sol.V)
-    echo(f"HH, 10 µA/cm² step from 20 to 180 ms: {len(spikes)} spikes, "
-         f"{firing_rate(sol.ts, sol.V, start=60.0):.1f} Hz")
+    echo(
+        f"HH, 10 µA/cm² step from 20 to 180 ms: {len(spikes)} spikes, "
+        f"{firing_rate(sol.ts, sol.V, start=60.0):.1f} Hz"
+    )
     results["hh_spikes"] = len(spikes)
     ax = plot.plot_voltage(sol, spikes=spikes)
     ax.set_title("Hodgkin–Huxley, 10 µA/cm² step (Tsit5)")
@@ -54,10 +56,14 @@ def hh_demo(out: Path, echo=print) -> dict:
     V, seconds = _timed(lambda: population(currents))
     ts = np.arange(V.shape[1]) * 0.1
     rates = [firing_rate(ts, np.asarray(v), start=100.0) for v in V]
-    echo(f"\nf–I curve: {len(currents)} neurons × 500 ms in one vmapped call, {seconds:.2f} s "
-         "(including compilation)")
-    echo(f"rheobase for tonic firing ≈ {float(currents[np.argmax(np.asarray(rates) > 0)]):.1f} "
-         f"µA/cm²; rate at 50 µA/cm² = {rates[-1]:.1f} Hz")
+    echo(
+        f"\nf–I curve: {len(currents)} neurons × 500 ms in one vmapped call, {seconds:.2f} s "
+        "(including compilation)"
+    )
+    echo(
+        f"rheobase for tonic firing ≈ {float(currents[np.argmax(np.asarray(rates) > 0)]):.1f} "
+        f"µA/cm²; rate at 50 µA/cm² = {rates[-1]:.1f} Hz"
+    )
     ax = plot.plot_fi_curve(currents, rates)
     ax.set_title("HH f–I curve")
     results["fi"] = plot.save(ax, out / "hh_fi_curve.png")
@@ -69,16 +75,20 @@ def hh_demo(out: Path, echo=print) -> dict:
         return jnp.mean(simulate(model, 50.0, solver=ExponentialEuler(dt=0.01)).V)
 
     grad = jax.grad(loss)(jnp.asarray(10.0, dtype=jnp.result_type(float)))
-    echo(f"\nd(mean V over 50 ms)/d(I) at 10 µA/cm² = {float(grad):.4f} mV per µA/cm² "
-         "(jax.grad through the exponential integrator)")
+    echo(
+        f"\nd(mean V over 50 ms)/d(I) at 10 µA/cm² = {float(grad):.4f} mV per µA/cm² "
+        "(jax.grad through the exponential integrator)"
+    )
     return results
 
 
 def run(out_dir: str = "figures", echo=print) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    echo(f"jaxneuron demo — JAX {jax.__version__} on {jax.devices()[0].platform}, "
-         f"default float {jnp.result_type(float)}\n")
+    echo(
+        f"jaxneuron demo — JAX {jax.__version__} on {jax.devices()[0].platform}, "
+        f"default float {jnp.result_type(float)}\n"
+    )
     results = hh_demo(out, echo)
     echo(f"\nfigures written to {out.resolve()}")
     return results

@@ -41,8 +41,7 @@ def scipy_rhs(t, y):
     an = 0.1 * x / math.expm1(x) if abs(x) > 1e-9 else 0.1
     bn = 0.125 * math.exp(-(V + 65.0) / 80.0)
     i_ion = 120.0 * m**3 * h * (V - 50.0) + 36.0 * n**4 * (V + 77.0) + 0.3 * (V + 54.4)
-    return [CURRENT - i_ion, am * (1 - m) - bm * m, ah * (1 - h) - bh * h,
-            an * (1 - n) - bn * n]
+    return [CURRENT - i_ion, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
 
 
 def run_scipy(method, tol):
@@ -84,9 +83,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    print(f"{platform.processor() or platform.machine()}, JAX {jax.__version__} "
-          f"({jax.devices()[0].platform}), float64; 1 s of HH at {CURRENT} µA/cm²; "
-          f"target max spike-time error {args.target} ms")
+    print(
+        f"{platform.processor() or platform.machine()}, JAX {jax.__version__} "
+        f"({jax.devices()[0].platform}), float64; 1 s of HH at {CURRENT} µA/cm²; "
+        f"target max spike-time error {args.target} ms"
+    )
     ts, V = run_scipy("DOP853", 1e-12)
     reference = jn.analysis.spike_times(ts, V)
     print(f"reference: {len(reference)} spikes (SciPy DOP853, rtol = atol = 1e-12)\n")
@@ -116,13 +117,18 @@ def main():
                 chosen = (setting, err, best_time(fn, args.repeats))
                 break
         rows.append((name, chosen))
-        print(f"  {name}: " + ("no setting met the target" if chosen is None else
-                               f"{chosen[0]:g} → error {chosen[1]:.2e} ms, {chosen[2]:.3f} s"),
-              flush=True)
+        print(
+            f"  {name}: "
+            + (
+                "no setting met the target"
+                if chosen is None
+                else f"{chosen[0]:g} → error {chosen[1]:.2e} ms, {chosen[2]:.3f} s"
+            ),
+            flush=True,
+        )
 
     lsoda = dict(rows)["scipy LSODA"]
-    print(f"\n{'method':<20}{'tol / dt':>10}{'error (ms)':>12}{'time (s)':>10}"
-          f"{'vs LSODA':>10}")
+    print(f"\n{'method':<20}{'tol / dt':>10}{'error (ms)':>12}{'time (s)':>10}{'vs LSODA':>10}")
     for name, chosen in rows:
         if chosen is None:
             print(f"{name:<20}{'—':>10}")
@@ -130,8 +136,10 @@ def main():
         setting, err, seconds = chosen
         ratio = lsoda[2] / seconds if lsoda else float("nan")
         print(f"{name:<20}{setting:>10.0e}{err:>12.2e}{seconds:>10.3f}{ratio:>9.1f}×")
-    print("\n'vs LSODA' = LSODA time / method time (higher is faster); compiled JAX runs, "
-          "1 s simulated, saving every 0.01 ms")
+    print(
+        "\n'vs LSODA' = LSODA time / method time (higher is faster); compiled JAX runs, "
+        "1 s simulated, saving every 0.01 ms"
+    )
 
 
 if __name__ == "__main__":

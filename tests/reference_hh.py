@@ -46,13 +46,30 @@ def rhs(t, y, current, g_na=G_NA, g_k=G_K):
     ]
 
 
-def solve(t1, current=10.0, save_every=0.01, rtol=1e-10, atol=1e-10, V0=-65.0, method="DOP853",
-          g_na=G_NA, g_k=G_K):
+def solve(
+    t1,
+    current=10.0,
+    save_every=0.01,
+    rtol=1e-10,
+    atol=1e-10,
+    V0=-65.0,
+    method="DOP853",
+    g_na=G_NA,
+    g_k=G_K,
+):
     """Saved times and states (4 × n) from V0 with gates at steady state."""
     f = current if callable(current) else (lambda t, c=float(current): c)
     t_eval = np.linspace(0.0, t1, int(round(t1 / save_every)) + 1)
-    sol = solve_ivp(rhs, (0.0, t1), steady_state(V0), method=method, t_eval=t_eval,
-                    rtol=rtol, atol=atol, args=(f, g_na, g_k))
+    sol = solve_ivp(
+        rhs,
+        (0.0, t1),
+        steady_state(V0),
+        method=method,
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+        args=(f, g_na, g_k),
+    )
     assert sol.success, sol.message
     return sol.t, sol.y
 

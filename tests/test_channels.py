@@ -101,7 +101,9 @@ def test_custom_channel_is_one_small_class():
     model = jn.ConductanceNeuron(
         channels=(*base.channels, SlowK(g=0.5, E=-90.0)),
         channel_names=(*base.channel_names, "M"),
-        C=1.0, V0=-65.0, stimulus=10.0,
+        C=1.0,
+        V0=-65.0,
+        stimulus=10.0,
     )
     assert model.state_names[-1] == "M.z"
     sol = jn.simulate(model, 300.0, solver="exponential_euler")

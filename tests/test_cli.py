@@ -9,8 +9,9 @@ runner = CliRunner()
 
 def test_simulate_prints_spikes_and_writes_figure(tmp_path):
     figure = tmp_path / "hh.png"
-    result = runner.invoke(app, ["simulate", "hh", "--current", "10", "--t1", "200",
-                                 "--plot", str(figure)])
+    result = runner.invoke(
+        app, ["simulate", "hh", "--current", "10", "--t1", "200", "--plot", str(figure)]
+    )
     assert result.exit_code == 0, result.output
     spikes = int(re.search(r"spikes: (\d+)", result.output).group(1))
     assert spikes == 14  # the independent reference fires 14 spikes in 200 ms at 10 µA/cm²
@@ -19,8 +20,9 @@ def test_simulate_prints_spikes_and_writes_figure(tmp_path):
 
 
 def test_simulate_with_exponential_euler_and_bad_input():
-    result = runner.invoke(app, ["simulate", "hh", "--solver", "exponential_euler", "--dt",
-                                 "0.025", "--t1", "100"])
+    result = runner.invoke(
+        app, ["simulate", "hh", "--solver", "exponential_euler", "--dt", "0.025", "--t1", "100"]
+    )
     assert result.exit_code == 0, result.output
     bad = runner.invoke(app, ["simulate", "hh", "--t1", "-5"])
     assert bad.exit_code == 2 and "t1" in bad.output

@@ -16,14 +16,16 @@ def reference_1s():
     return ts, y
 
 
-@pytest.mark.parametrize("solver", ["tsit5", "kvaerno3", "kvaerno5", "trbdf2", "kencarp4",
-                                    "kencarp5"])
+@pytest.mark.parametrize(
+    "solver", ["tsit5", "kvaerno3", "kvaerno5", "trbdf2", "kencarp4", "kencarp5"]
+)
 def test_adaptive_spike_times_within_0p05ms(reference_1s, solver):
     ts, y = reference_1s
     expected = ref.spike_times(ts, y[0])
     assert len(expected) == 69
-    sol = jn.simulate(jn.build_HH(10.0), 1000.0, solver=solver, rtol=1e-8, atol=1e-8,
-                      save_every=0.01)
+    sol = jn.simulate(
+        jn.build_HH(10.0), 1000.0, solver=solver, rtol=1e-8, atol=1e-8, save_every=0.01
+    )
     got = spike_times(sol.ts, sol.V)
     assert len(got) == len(expected)
     assert np.max(np.abs(got - expected)) < 0.05
@@ -48,8 +50,9 @@ def test_exponential_euler_convergence_order():
     dts = [0.02, 0.01, 0.005, 0.0025]
     state_err, v_err = [], []
     for dt in dts:
-        sol = jn.simulate(jn.build_HH(10.0), 20.0, solver=jn.ExponentialEuler(dt=dt),
-                          save_every=0.04)
+        sol = jn.simulate(
+            jn.build_HH(10.0), 20.0, solver=jn.ExponentialEuler(dt=dt), save_every=0.04
+        )
         err = np.abs(np.asarray(sol.ys).T - y).max(axis=1)
         v_err.append(err[0])
         state_err.append(err[1:].max())
@@ -65,8 +68,12 @@ def test_exponential_euler_spike_times_converge(reference_1s):
     expected = ref.spike_times(ts, y[0])
     errors = []
     for dt in (0.02, 0.01, 0.005):
-        sol = jn.simulate(jn.build_HH(10.0), 1000.0, solver=jn.ExponentialEuler(dt=dt),
-                          save_every=0.01 if dt <= 0.01 else 0.02)
+        sol = jn.simulate(
+            jn.build_HH(10.0),
+            1000.0,
+            solver=jn.ExponentialEuler(dt=dt),
+            save_every=0.01 if dt <= 0.01 else 0.02,
+        )
         got = spike_times(sol.ts, sol.V)
         assert len(got) == len(expected)
         errors.append(np.max(np.abs(got - expected)))
@@ -80,8 +87,9 @@ def test_fi_curve_matches_reference():
 
     @jax.jit
     def run(current):
-        sol = jn.simulate(jn.build_HH(current), t1, solver="tsit5", rtol=1e-9, atol=1e-9,
-                          save_every=0.01)
+        sol = jn.simulate(
+            jn.build_HH(current), t1, solver="tsit5", rtol=1e-9, atol=1e-9, save_every=0.01
+        )
         return sol.ts, sol.V
 
     ts, V = jax.vmap(run)(jnp.asarray(currents))

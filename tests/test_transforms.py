@@ -14,8 +14,7 @@ import jaxneuron as jn
 def _loss(params, solver):
     na_g, k_g, amplitude = params
     config = jn.HHConfig(Na_g=na_g, K_g=k_g)
-    model = jn.build_HH(jn.Sine(amplitude=amplitude, frequency_hz=50.0, offset=8.0),
-                        config=config)
+    model = jn.build_HH(jn.Sine(amplitude=amplitude, frequency_hz=50.0, offset=8.0), config=config)
     kwargs = {"rtol": 1e-11, "atol": 1e-11} if solver != "exponential_euler" else {}
     sol = jn.simulate(model, 30.0, solver=solver, save_every=0.05, **kwargs)
     return jnp.mean((sol.V + 60.0) ** 2) / 100.0
@@ -47,12 +46,16 @@ def test_filter_grad_with_respect_to_every_leaf():
     assert np.isfinite(float(grads.channel("Na").g)) and float(grads.channel("Na").g) != 0.0
     assert np.isfinite(float(grads.C)) and np.isfinite(float(grads.stimulus.amplitude))
     h = 1e-4
-    bumped = [eqx.tree_at(lambda m: m.channel("K").g, model, model.channel("K").g + s * h)
-              for s in (1, -1)]
-    values = [float(jnp.mean(jn.simulate(m, 20.0, solver=jn.ExponentialEuler(dt=0.01)).V))
-              for m in bumped]
-    np.testing.assert_allclose(float(grads.channel("K").g), (values[0] - values[1]) / (2 * h),
-                               rtol=1e-5)
+    bumped = [
+        eqx.tree_at(lambda m: m.channel("K").g, model, model.channel("K").g + s * h)
+        for s in (1, -1)
+    ]
+    values = [
+        float(jnp.mean(jn.simulate(m, 20.0, solver=jn.ExponentialEuler(dt=0.01)).V)) for m in bumped
+    ]
+    np.testing.assert_allclose(
+        float(grads.channel("K").g), (values[0] - values[1]) / (2 * h), rtol=1e-5
+    )
 
 
 def test_vmap_thousand_neurons_without_recompiling():
@@ -80,12 +83,12 @@ def test_vmap_thousand_neurons_without_recompiling():
 
 def test_vmap_over_batched_model_and_adaptive_solver():
     models = eqx.filter_vmap(lambda g: jn.build_HH(10.0, config=jn.HHConfig(Na_g=g)))(
-        jnp.asarray([100.0, 120.0, 140.0]))
+        jnp.asarray([100.0, 120.0, 140.0])
+    )
     sols = eqx.filter_vmap(lambda m: jn.simulate(m, 50.0, solver="tsit5"))(models)
     assert sols.V.shape == (3, 501)
     assert bool(jnp.all(sols.success))
-    single = jn.simulate(jn.build_HH(10.0, config=jn.HHConfig(Na_g=140.0)), 50.0,
-                         solver="tsit5")
+    single = jn.simulate(jn.build_HH(10.0, config=jn.HHConfig(Na_g=140.0)), 50.0, solver="tsit5")
     np.testing.assert_allclose(np.asarray(sols.V[2]), np.asarray(single.V), atol=1e-6)
 
 
@@ -102,8 +105,7 @@ def test_eager_simulate_does_not_recompile_for_new_values():
         jn.simulate(jn.build_HH(1.0), 10.0, solver="tsit5")
         with jax.log_compiles():
             for current, g in [(2.0, 100.0), (3.0, 110.0), (4.0, 130.0)]:
-                jn.simulate(jn.build_HH(current, config=jn.HHConfig(Na_g=g)), 10.0,
-                            solver="tsit5")
+                jn.simulate(jn.build_HH(current, config=jn.HHConfig(Na_g=g)), 10.0, solver="tsit5")
         assert not [m for m in messages if "_solve" in m]
         with jax.log_compiles():  # the check itself can fail: a new t1 must compile
             jn.simulate(jn.build_HH(1.0), 11.0, solver="tsit5")

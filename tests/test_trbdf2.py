@@ -50,26 +50,46 @@ def test_stiff_problem_needs_few_steps():
     # Robertson's chemical kinetics: rates spanning 10⁻² … 10⁷ (a classic stiff test)
     def robertson(t, y, args):
         y1, y2, y3 = y
-        return jnp.stack([
-            -0.04 * y1 + 1e4 * y2 * y3,
-            0.04 * y1 - 1e4 * y2 * y3 - 3e7 * y2**2,
-            3e7 * y2**2,
-        ])
+        return jnp.stack(
+            [
+                -0.04 * y1 + 1e4 * y2 * y3,
+                0.04 * y1 - 1e4 * y2 * y3 - 3e7 * y2**2,
+                3e7 * y2**2,
+            ]
+        )
 
     term = diffrax.ODETerm(robertson)
     y0 = jnp.asarray([1.0, 0.0, 0.0])
     controller = diffrax.PIDController(rtol=1e-6, atol=1e-9)
-    implicit = diffrax.diffeqsolve(term, TRBDF2(), 0.0, 100.0, 1e-4, y0,
-                                   stepsize_controller=controller, max_steps=10_000)
-    explicit = diffrax.diffeqsolve(term, diffrax.Tsit5(), 0.0, 100.0, 1e-4, y0,
-                                   stepsize_controller=controller, max_steps=10_000,
-                                   throw=False)
+    implicit = diffrax.diffeqsolve(
+        term, TRBDF2(), 0.0, 100.0, 1e-4, y0, stepsize_controller=controller, max_steps=10_000
+    )
+    explicit = diffrax.diffeqsolve(
+        term,
+        diffrax.Tsit5(),
+        0.0,
+        100.0,
+        1e-4,
+        y0,
+        stepsize_controller=controller,
+        max_steps=10_000,
+        throw=False,
+    )
     reference = diffrax.diffeqsolve(
-        term, diffrax.Kvaerno5(), 0.0, 100.0, 1e-6, y0,
-        stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-14), max_steps=100_000)
+        term,
+        diffrax.Kvaerno5(),
+        0.0,
+        100.0,
+        1e-6,
+        y0,
+        stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-14),
+        max_steps=100_000,
+    )
     steps_implicit = int(implicit.stats["num_steps"])
-    print(f"Robertson to t=100: TRBDF2 {steps_implicit} steps, Tsit5 "
-          f"{int(explicit.stats['num_steps'])} steps ({explicit.result})")
+    print(
+        f"Robertson to t=100: TRBDF2 {steps_implicit} steps, Tsit5 "
+        f"{int(explicit.stats['num_steps'])} steps ({explicit.result})"
+    )
     assert steps_implicit < 1000
     assert int(explicit.stats["num_steps"]) > 10 * steps_implicit
     np.testing.assert_allclose(implicit.ys[-1], reference.ys[-1], rtol=1e-3, atol=1e-9)

@@ -19,7 +19,6 @@ from ._trbdf2 import TRBDF2
 _IMEX = (diffrax.KenCarp3, diffrax.KenCarp4, diffrax.KenCarp5)
 
 
-
 def _with_newton(cls):
     """An implicit diffrax solver that solves its stages by Newton's method.
 
@@ -54,7 +53,7 @@ def get_solver(name: str, **kwargs):
     ``"kencarp4"``, ``"exponential_euler"`` …); ``kwargs`` go to its constructor.
 
     >>> get_solver("exponential_euler", dt=0.025)
-    ExponentialEuler(dt=0.025, checkpoint=True)
+    ExponentialEuler(dt=0.025)
     """
     key = name.lower().replace("-", "_")
     if key not in SOLVERS:
@@ -144,8 +143,9 @@ def _gate_field(t, y, model):
 
 
 @eqx.filter_jit
-def _solve(model, y0, solver, adjoint, t0, t1, save_every, n_saves, rtol, atol, max_steps,
-           progress):
+def _solve(
+    model, y0, solver, adjoint, t0, t1, save_every, n_saves, rtol, atol, max_steps, progress
+):
     dtype = y0.dtype
     ts = jnp.asarray(t0, dtype) + jnp.asarray(save_every, dtype) * jnp.arange(n_saves, dtype=dtype)
     ts = jnp.minimum(ts, jnp.asarray(t1, dtype))
@@ -236,7 +236,9 @@ def simulate(
     if solver is None:
         solver = default_solver(model)
     if not isinstance(solver, ExponentialEuler | diffrax.AbstractSolver):
-        raise TypeError(f"solver must be a diffrax solver, ExponentialEuler or a name; got {solver!r}")
+        raise TypeError(
+            f"solver must be a diffrax solver, ExponentialEuler or a name; got {solver!r}"
+        )
     if save_every is None:
         save_every = 0.1
         if isinstance(solver, ExponentialEuler):
@@ -272,7 +274,17 @@ def simulate(
         adjoint = diffrax.RecursiveCheckpointAdjoint()
 
     ts, ys, ok, num_steps = _solve(
-        model, y0, solver, adjoint, t0, t1, save_every, n_saves, rtol, atol, int(max_steps),
+        model,
+        y0,
+        solver,
+        adjoint,
+        t0,
+        t1,
+        save_every,
+        n_saves,
+        rtol,
+        atol,
+        int(max_steps),
         bool(progress),
     )
     solution = Solution(

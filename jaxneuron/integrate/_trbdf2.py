@@ -67,11 +67,15 @@ class TRBDF2(AbstractESDIRK):
 
     >>> import diffrax, jax.numpy as jnp
     >>> term = diffrax.ODETerm(lambda t, y, args: -1000.0 * (y - jnp.cos(t)))
-    >>> sol = diffrax.diffeqsolve(term, TRBDF2(), 0.0, 1.0, None, jnp.array(0.0),
-    ...     stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-8))
+    >>> sol = diffrax.diffeqsolve(term, TRBDF2(), 0.0, 1.0, None, jnp.array(1.0),
+    ...     stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-6))
     >>> exact = (1e6 * jnp.cos(1.0) + 1e3 * jnp.sin(1.0)) / (1e6 + 1)
-    >>> bool(abs(sol.ys[-1] - exact) < 1e-4)
+    >>> bool(abs(sol.ys[-1] - exact) < 1e-3)
     True
+
+    In float32, implicit stages are fragile: the root finder compares stage residuals,
+    which are derivatives (mV/ms for a neuron), against ``atol``, and float32 rounding of
+    large derivatives can exceed it. Prefer float64 for the implicit solvers.
     """
 
     tableau: ClassVar[ButcherTableau] = _trbdf2_tableau
