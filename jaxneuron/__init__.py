@@ -3,7 +3,8 @@
 Units: ms, mV, µF/cm², mS/cm², µA/cm², µM (see `jaxneuron.units`).
 """
 
-from . import analysis, channels, plot, stimuli, units
+from . import analysis, calcium, channels, plot, stimuli, units
+from .calcium import CalciumPool
 from .channels import IonChannel, Leak
 from .integrate import (
     SOLVERS,
@@ -15,7 +16,24 @@ from .integrate import (
     get_solver,
     simulate,
 )
-from .neurons import ConductanceNeuron, HHConfig, as_dtype, build_HH
+from .neurons import (
+    CHANNEL_ORDER,
+    PRINZ_2003_SIZE,
+    PRINZ_2003_STEPS,
+    PRINZ_2004,
+    ConductanceNeuron,
+    HHConfig,
+    LiuConfig,
+    PrinzConfig,
+    as_dtype,
+    build_HH,
+    build_Liu,
+    build_Prinz,
+    preset_name,
+    prinz_2003_conductances,
+    prinz_2003_levels,
+    prinz_2003_model_number,
+)
 from .stimuli import (
     AbstractStimulus,
     Constant,
@@ -40,6 +58,20 @@ __all__ = [
     "ConductanceNeuron",
     "HHConfig",
     "build_HH",
+    "LiuConfig",
+    "PrinzConfig",
+    "build_Liu",
+    "build_Prinz",
+    "CHANNEL_ORDER",
+    "PRINZ_2004",
+    "PRINZ_2003_SIZE",
+    "PRINZ_2003_STEPS",
+    "preset_name",
+    "prinz_2003_levels",
+    "prinz_2003_conductances",
+    "prinz_2003_model_number",
+    "CalciumPool",
+    "calcium",
     "as_dtype",
     "simulate",
     "Solution",

@@ -94,7 +94,7 @@ def test_custom_channel_is_one_small_class():
         gates: ClassVar[tuple[str, ...]] = ("z",)
         powers: ClassVar[tuple[int, ...]] = (1,)
 
-        def gate_kinetics(self, V):
+        def gate_kinetics(self, V, Ca=None):
             return ((jn.channels.sigmoid(V, 35.0, -10.0), jnp.asarray(100.0) + 0 * V),)
 
     base = jn.build_HH(10.0)

