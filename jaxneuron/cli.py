@@ -15,6 +15,8 @@ app = typer.Typer(
 
 class Model(StrEnum):
     hh = "hh"
+    liu = "liu"
+    prinz = "prinz"
 
 
 def _enable_x64(x64: bool):
@@ -27,8 +29,13 @@ def _enable_x64(x64: bool):
 
 @app.command()
 def simulate(
-    model: Model = typer.Argument(..., help="Which neuron: hh."),
-    current: float = typer.Option(10.0, help="Injected current, µA/cm²."),
+    model: Model = typer.Argument(..., help="Which neuron: hh, liu or prinz."),
+    current: float = typer.Option(
+        None, help="Injected current, µA/cm² (default 10 for hh, 0 for liu/prinz)."
+    ),
+    preset: str = typer.Option(
+        "AB/PD 2", help="liu/prinz: a Prinz 2004 cell (AB/PD 1-5, LP 1-5, PY 1-6)."
+    ),
     t1: float = typer.Option(200.0, help="Duration, ms."),
     solver: str = typer.Option(
         "tsit5", help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, kencarp5, exponential_euler."
@@ -38,28 +45,47 @@ def simulate(
     plot: str = typer.Option(None, help="Write a voltage figure to this file (png, pdf, svg)."),
     x64: bool = typer.Option(False, "--x64", help="Simulate in float64 (default float32)."),
 ):
-    """Simulate one neuron and print its spike count and firing rate."""
+    """Simulate one neuron and print its spike count, firing rate and activity class."""
     _enable_x64(x64)
     import jaxneuron as jn
 
-    kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
-    neuron = jn.build_HH(current, name="HH")
     try:
+        if model is Model.hh:
+            current = 10.0 if current is None else current
+            neuron = jn.build_HH(current, name="HH")
+            label = f"I = {current} µA/cm²"
+        else:
+            current = 0.0 if current is None else current
+            config_cls = jn.PrinzConfig if model is Model.prinz else jn.LiuConfig
+            build = jn.build_Prinz if model is Model.prinz else jn.build_Liu
+            name = jn.preset_name(preset)
+            neuron = build(current, name=name, config=config_cls.preset(name))
+            label = f"{name}, I = {current} µA/cm²"
+        solver = solver or ("tsit5" if model is Model.hh else "kvaerno5")
+        kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
         sol = jn.simulate(neuron, t1, solver=jn.get_solver(solver, **kwargs), save_every=save_every)
     except (ValueError, TypeError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
     spikes = jn.analysis.spike_times(sol.ts, sol.V)
     rate = len(spikes) / (t1 / 1000.0)
-    typer.echo(f"{model.value}: I = {current} µA/cm², {t1} ms, solver {sol.solver_name}")
+    typer.echo(f"{model.value}: {label}, {t1} ms, solver {sol.solver_name}")
     typer.echo(f"spikes: {len(spikes)}")
     typer.echo(
         f"rate: {rate:.2f} Hz (count / duration); "
         f"{jn.analysis.firing_rate(sol.ts, sol.V):.2f} Hz (1 / mean ISI)"
     )
+    start = min(t1 / 3, 2000.0)
+    typer.echo(f"class after {start:g} ms: {jn.analysis.classify(sol.ts, sol.V, start=start)}")
+    metrics = jn.analysis.burst_metrics(sol.ts, sol.V, start=start)
+    if metrics["n_bursts"] >= 3:
+        typer.echo(
+            f"burst period {metrics['period']:.1f} ms, duty cycle "
+            f"{metrics['duty_cycle']:.3f}, {metrics['spikes_per_burst']:.1f} spikes/burst"
+        )
     if plot:
         ax = jn.plot.plot_voltage(sol, spikes=spikes)
-        ax.set_title(f"{model.value}, I = {current} µA/cm²")
+        ax.set_title(f"{model.value}, {label}")
         typer.echo(f"figure: {jn.plot.save(ax, plot)}")
 
 

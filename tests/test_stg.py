@@ -279,7 +279,7 @@ def test_bad_input():
         jn.PrinzConfig(DRK=1.0)
     with pytest.raises(ValueError, match=r"8 conductances"):
         jn.PrinzConfig.from_conductances([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"no calcium pool"):
+    with pytest.raises(ValueError, match=r"calcium pool \(E=None\), but the neuron has none"):
         jn.ConductanceNeuron(
             channels=(ch.PrinzCaS(g=1.0),), channel_names=("CaS",), C=1.0, V0=-50.0, stimulus=None
         )
