@@ -69,3 +69,146 @@ def save(fig_or_ax, path) -> str:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return str(path)
+
+
+def plot_traces(ts, traces: dict, axes=None, *, colors=None):
+    """Several cells' voltage traces (mV) in stacked panels sharing the time axis (ms).
+
+    ``traces`` maps a name to a 1-D trace sampled at ``ts``."""
+    plt = _pyplot()
+    names = list(traces)
+    if axes is None:
+        _, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 * len(names) + 0.6), sharex=True)
+    axes = np.atleast_1d(axes)
+    ts = np.asarray(ts)
+    for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        color = None if colors is None else colors[i]
+        ax.plot(ts, np.asarray(traces[name]), lw=0.7, color=color or f"C{i}")
+        ax.set_ylabel(f"{name}\n(mV)")
+    axes[-1].set_xlabel("time (ms)")
+    return axes
+
+
+def plot_raster(spike_trains, ax=None, *, labels=None, color="k"):
+    """Spike raster: one row per train of spike times (ms)."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.25 * len(spike_trains) + 1.0))
+    ax.eventplot([np.asarray(s) for s in spike_trains], colors=color, linelengths=0.8)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron")
+    if labels is not None:
+        ax.set_yticks(range(len(labels)), labels)
+    return ax
+
+
+def plot_bursts(ts, V, ax=None, *, threshold: float = 0.0, start: float = 0.0, gap=None):
+    """A voltage trace with its bursts shaded and the burst metrics annotated."""
+    from .analysis import burst_metrics, bursts, spike_times
+
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3))
+    ts, V = np.asarray(ts), np.asarray(V)
+    ax.plot(ts, V, lw=0.7)
+    spikes = spike_times(ts, V, threshold)
+    for k, (onset, offset, _) in enumerate(bursts(spikes[spikes >= start], gap)):
+        ax.axvspan(onset, offset, color="C1", alpha=0.25, lw=0, label="burst" if k == 0 else None)
+    m = burst_metrics(ts, V, threshold, start, gap)
+    if np.isfinite(m["period"]):
+        ax.set_title(
+            f"period {m['period']:.0f} ms · duty cycle {m['duty_cycle']:.2f} · "
+            f"{m['spikes_per_burst']:.1f} spikes/burst · slow wave "
+            f"{m['slow_wave_amplitude']:.0f} mV",
+            fontsize=9,
+        )
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("V (mV)")
+    return ax
+
+
+def plot_phases(phases: dict, ax=None, *, order=None):
+    """Phase diagram of a rhythm: one bar per cell from its burst onset to offset phase
+    (output of `jaxneuron.analysis.burst_phases`), over two cycles."""
+    plt = _pyplot()
+    names = list(order or phases)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.6 * len(names) + 1.0))
+    for row, name in enumerate(reversed(names)):
+        on, off = phases[name]["onset"], phases[name]["offset"]
+        if not np.isfinite(on):
+            continue
+        width = (off - on) % 1.0
+        for cycle in (0, 1):
+            ax.broken_barh([(cycle + on, width)], (row - 0.35, 0.7), color=f"C{row}")
+    ax.set_yticks(range(len(names)), list(reversed(names)))
+    ax.set_xlim(0, 2)
+    ax.set_xlabel("phase (cycles)")
+    ax.axvline(1.0, color="0.6", lw=0.8, ls="--")
+    return ax
+
+
+def plot_sweep_slice(x, y, values, ax=None, *, xlabel="", ylabel="", label="", categories=None):
+    """A 2-D slice of a sweep: ``values`` (shape len(y) × len(x)) over the grid ``x``, ``y``.
+    With ``categories`` (e.g. activity classes), ``values`` holds indices into it and the
+    map is drawn with a categorical legend."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    values = np.asarray(values)
+    if categories is None:
+        mesh = ax.pcolormesh(np.asarray(x), np.asarray(y), values, shading="nearest")
+        plt.colorbar(mesh, ax=ax, label=label)
+    else:
+        from matplotlib.colors import ListedColormap
+        from matplotlib.patches import Patch
+
+        cmap = ListedColormap([f"C{i}" for i in range(len(categories))])
+        ax.pcolormesh(
+            np.asarray(x),
+            np.asarray(y),
+            values,
+            shading="nearest",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(categories) - 0.5,
+        )
+        handles = [Patch(color=f"C{i}", label=c) for i, c in enumerate(categories)]
+        ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_currentscape(model, solution, axes=None, *, t_range=None):
+    """Currentscape (after Alonso & Marder 2019): the membrane potential above, and below
+    the share of each ionic current in the total outward (top half) and inward (bottom
+    half) current over time."""
+    import jax
+
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(
+            2, 1, figsize=(9, 5), sharex=True, gridspec_kw={"height_ratios": [1, 2]}
+        )
+    ts = np.asarray(solution.ts)
+    keep = slice(None) if t_range is None else (ts >= t_range[0]) & (ts <= t_range[1])
+    currents = jax.vmap(model.ionic_currents)(solution.ys)
+    names = [n for n in getattr(model, "channel_names", currents) if n in currents]
+    I = np.stack([np.asarray(currents[n]) for n in names])[:, keep]
+    ts = ts[keep]
+    outward = np.clip(I, 0, None)
+    inward = np.clip(-I, 0, None)
+    share_out = outward / np.maximum(outward.sum(axis=0), 1e-12)
+    share_in = inward / np.maximum(inward.sum(axis=0), 1e-12)
+    axes[0].plot(ts, np.asarray(solution.V)[keep], "k", lw=0.7)
+    axes[0].set_ylabel("V (mV)")
+    colors = [f"C{i}" for i in range(len(names))]
+    axes[1].stackplot(ts, share_out, colors=colors, labels=names)
+    axes[1].stackplot(ts, -share_in, colors=colors)
+    axes[1].axhline(0.0, color="k", lw=0.6)
+    axes[1].set_ylim(-1, 1)
+    axes[1].set_yticks([-1, -0.5, 0, 0.5, 1], ["100%", "inward", "0", "outward", "100%"])
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, framealpha=0.8)
+    axes[1].set_xlabel("time (ms)")
+    return axes

@@ -43,27 +43,37 @@ def steps_per_save(dt: float, save_every: float) -> int:
     return k
 
 
-def integrate_exponential(model, y0, t0, n_saves: int, k: int, solver: ExponentialEuler):
+def integrate_exponential(
+    model, y0, t0, n_saves: int, k: int, solver: ExponentialEuler, features=None
+):
     """Run ``(n_saves − 1) · k`` steps from ``y0``, saving every ``k`` steps.
 
-    Returns ``(ys, finite)`` with ``ys`` of shape (n_saves, n_states). Time is computed
-    from the step index, t = t0 + n·dt, so no rounding error accumulates in t.
+    Returns ``(ys, finite, feature_state)`` with ``ys`` of shape (n_saves, n_states).
+    Time is computed from the step index, t = t0 + n·dt, so no rounding error
+    accumulates in t. With ``features`` (a `StreamingFeatures`), its state is updated
+    with V after every step, not only at the saves.
     """
     dt = jnp.asarray(solver.dt, dtype=y0.dtype)
+    feature_state = None if features is None else features.init(t0, y0[0])
 
     def one_save(carry, _):
-        y, n = carry
+        y, n, fs = carry
 
-        def one_step(i, y):
+        def one_step(i, state):
+            y, fs = state
             t = t0 + (n + i).astype(y.dtype) * dt
-            return model.exponential_euler_step(t, y, dt)
+            y = model.exponential_euler_step(t, y, dt)
+            if features is not None:
+                fs = features.update(fs, t + dt, y[0])
+            return y, fs
 
-        y = jax.lax.fori_loop(0, k, one_step, y)
-        return (y, n + k), y
+        y, fs = jax.lax.fori_loop(0, k, one_step, (y, fs))
+        return (y, n + k, fs), y
 
     if solver.checkpoint:
         # Reverse mode then stores one state per save instead of one per step.
         one_save = jax.checkpoint(one_save)
-    (_, _), ys = jax.lax.scan(one_save, (y0, jnp.asarray(0, jnp.int32)), None, length=n_saves - 1)
+    init = (y0, jnp.asarray(0, jnp.int32), feature_state)
+    (_, _, feature_state), ys = jax.lax.scan(one_save, init, None, length=n_saves - 1)
     ys = jnp.concatenate([y0[None], ys], axis=0)
-    return ys, jnp.all(jnp.isfinite(ys))
+    return ys, jnp.all(jnp.isfinite(ys)), feature_state

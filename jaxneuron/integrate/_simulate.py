@@ -144,16 +144,31 @@ def _gate_field(t, y, model):
 
 @eqx.filter_jit
 def _solve(
-    model, y0, solver, adjoint, t0, t1, save_every, n_saves, rtol, atol, max_steps, progress
+    model,
+    y0,
+    solver,
+    adjoint,
+    t0,
+    t1,
+    save_every,
+    n_saves,
+    rtol,
+    atol,
+    max_steps,
+    progress,
+    features,
 ):
     dtype = y0.dtype
     ts = jnp.asarray(t0, dtype) + jnp.asarray(save_every, dtype) * jnp.arange(n_saves, dtype=dtype)
     ts = jnp.minimum(ts, jnp.asarray(t1, dtype))
     if isinstance(solver, ExponentialEuler):
         k = steps_per_save(solver.dt, save_every)
-        ys, ok = integrate_exponential(model, y0, jnp.asarray(t0, dtype), n_saves, k, solver)
+        ys, ok, state = integrate_exponential(
+            model, y0, jnp.asarray(t0, dtype), n_saves, k, solver, features
+        )
         num_steps = jnp.asarray((n_saves - 1) * k)
-        return ts, ys, ok, num_steps
+        summary = None if features is None else features.summary(state)
+        return ts, ys, ok, num_steps, summary
     if isinstance(solver, _IMEX):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))
     else:
@@ -176,7 +191,9 @@ def _solve(
     )
     ok = sol.result == diffrax.RESULTS.successful
     ok = ok & jnp.all(jnp.isfinite(sol.ys))
-    return ts, sol.ys, ok, sol.stats["num_steps"]
+    # adaptive steps are irregular: features come from the saved samples
+    summary = None if features is None else features.summary(features.run(ts, sol.ys[:, 0]))
+    return ts, sol.ys, ok, sol.stats["num_steps"], summary
 
 
 def simulate(
@@ -193,6 +210,7 @@ def simulate(
     adjoint: diffrax.AbstractAdjoint | None = None,
     progress: bool = False,
     throw: bool = True,
+    features=None,
 ) -> Solution:
     """Integrate a model from ``t0`` to ``t1`` (ms) and save its state every ``save_every`` ms.
 
@@ -215,6 +233,10 @@ def simulate(
     - ``progress``: show a tqdm progress bar (adaptive solvers).
     - ``throw``: raise `SimulationError` when the solve fails and the call is not being
       traced (under jit/vmap, read ``Solution.success`` instead).
+    - ``features``: a `jaxneuron.analysis.StreamingFeatures`; its summary is returned in
+      ``Solution.features``. With `ExponentialEuler` it is updated after every step (so
+      ``save_every`` may be as long as ``t1``: no trace needs to be stored); with adaptive
+      solvers it is computed from the saved samples.
 
     Works under `jax.jit`, `jax.vmap` (over parameters and stimuli) and `jax.grad`; calling
     it again with new parameter values of the same structure does not recompile.
@@ -273,7 +295,7 @@ def simulate(
     if adjoint is None:
         adjoint = diffrax.RecursiveCheckpointAdjoint()
 
-    ts, ys, ok, num_steps = _solve(
+    ts, ys, ok, num_steps, summary = _solve(
         model,
         y0,
         solver,
@@ -286,6 +308,7 @@ def simulate(
         atol,
         int(max_steps),
         bool(progress),
+        features,
     )
     solution = Solution(
         ts=ts,
@@ -295,6 +318,7 @@ def simulate(
         state_names=tuple(model.state_names),
         model_name=getattr(model, "name", type(model).__name__),
         solver_name=type(solver).__name__,
+        features=summary,
     )
     if throw and is_concrete(ok) and not bool(np.all(np.asarray(ok))):
         raise SimulationError(_failure_message(model, solution))

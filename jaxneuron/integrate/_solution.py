@@ -18,7 +18,8 @@ class Solution(eqx.Module):
     axes being any `jax.vmap` batch axes. A state is read by name: ``sol["Na.m"]``;
     ``sol.V`` is the membrane potential in mV. ``success`` is False where the solver
     failed (step-size collapse, max_steps, non-finite state); saves past a failure are
-    not meaningful.
+    not meaningful. ``features`` holds the summary of the streaming features, when asked
+    for (see `simulate`).
 
     >>> from jaxneuron import build_HH, simulate
     >>> sol = simulate(build_HH(0.0), 5.0, save_every=1.0)
@@ -35,6 +36,7 @@ class Solution(eqx.Module):
     state_names: tuple[str, ...] = eqx.field(static=True)
     model_name: str = eqx.field(static=True, default="model")
     solver_name: str = eqx.field(static=True, default="")
+    features: dict | None = None
 
     @property
     def V(self) -> Float[Array, "*batch n_saves"]:

@@ -1,4 +1,4 @@
-"""Spike analysis of sampled voltage traces (NumPy; eager)."""
+"""Exact features of a sampled voltage trace (NumPy, eager): spikes, bursts, classes."""
 
 from __future__ import annotations
 
@@ -69,35 +69,95 @@ def bursts(spikes, gap: float | None = None, regularity: float = 0.1):
     ]
 
 
-def burst_metrics(ts, V, threshold: float = 0.0, start: float = 0.0, gap: float | None = None):
-    """Burst period (ms), duration (ms), duty cycle, spikes per burst and the number of
-    complete bursts in the trace after ``start`` ms.
+def burst_metrics(
+    ts, V, threshold: float = 0.0, start: float = 0.0, gap: float | None = None
+) -> dict[str, float]:
+    """Burst features of the trace after ``start`` ms.
 
-    The first and last bursts are dropped (they may be cut by the window edges); the
-    period is the mean interval between consecutive burst onsets. Values are NaN when
-    fewer than three complete bursts remain.
+    Returns ``period`` (mean interval between consecutive burst onsets, ms), ``duration``
+    (first to last spike of a burst, ms), ``duty_cycle`` (duration / period),
+    ``interburst_interval`` (period − duration, ms), ``spikes_per_burst``, ``n_bursts``
+    (complete bursts used) and ``slow_wave_amplitude`` (mV, see `slow_wave_amplitude`).
+    The first and last bursts are dropped (the window may cut them). Burst values are NaN
+    when fewer than three complete bursts of at least two spikes remain.
+
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 5000.0, 0.1)
+    >>> phase = t % 1000.0                      # 1-s cycle: 5 spikes 20 ms apart at its start
+    >>> V = np.where((phase < 100) & (phase % 20 < 1), 30.0, -60.0)
+    >>> m = burst_metrics(t, V)
+    >>> round(m["period"], 3), round(m["duty_cycle"], 3), m["spikes_per_burst"]
+    (1000.0, 0.08, 5.0)
     """
+    ts = np.asarray(ts, dtype=float)
+    V = np.asarray(V, dtype=float)
     spikes = spike_times(ts, V, threshold)
     spikes = spikes[spikes >= start]
     groups = bursts(spikes, gap)[1:-1]
     nan = float("nan")
+    window = ts >= start
+    out = {
+        "slow_wave_amplitude": slow_wave_amplitude(ts[window], V[window], threshold),
+        "n_bursts": len(groups),
+    }
     if len(groups) < 3 or max(g[2] for g in groups) < 2:
-        return {
-            "period": nan,
-            "duration": nan,
-            "duty_cycle": nan,
-            "spikes_per_burst": nan,
-            "n_bursts": len(groups),
-        }
+        out.update(
+            period=nan,
+            duration=nan,
+            duty_cycle=nan,
+            interburst_interval=nan,
+            spikes_per_burst=nan,
+        )
+        return out
     onsets = np.array([g[0] for g in groups])
     durations = np.array([g[1] - g[0] for g in groups])
     period = float(np.mean(np.diff(onsets)))
+    out.update(
+        period=period,
+        duration=float(np.mean(durations)),
+        duty_cycle=float(np.mean(durations) / period),
+        interburst_interval=float(period - np.mean(durations)),
+        spikes_per_burst=float(np.mean([g[2] for g in groups])),
+    )
+    return out
+
+
+def slow_wave_amplitude(ts, V, threshold: float = 0.0, smoothing_ms: float = 20.0) -> float:
+    """Peak-to-trough amplitude (mV) of the slow wave under the spikes: V clipped at the
+    spike ``threshold``, then averaged over a sliding ``smoothing_ms`` window."""
+    ts = np.asarray(ts, dtype=float)
+    if ts.size < 2:
+        return float("nan")
+    dt = float(np.median(np.diff(ts)))
+    width = max(1, int(round(smoothing_ms / dt)))
+    clipped = np.minimum(np.asarray(V, dtype=float), threshold)
+    if clipped.size <= width:
+        return float(np.ptp(clipped))
+    smooth = np.convolve(clipped, np.ones(width) / width, mode="valid")
+    return float(np.ptp(smooth))
+
+
+def isi_statistics(ts, V, threshold: float = 0.0, start: float = 0.0) -> dict[str, float]:
+    """Inter-spike intervals after ``start``: mean (ms), coefficient of variation, min and
+    max (ms) and the spike count; NaN where undefined.
+
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 100.0, 0.5)
+    >>> isi_statistics(t, np.sin(2 * np.pi * t / 10.0))["mean"]
+    10.0
+    """
+    spikes = spike_times(ts, V, threshold)
+    spikes = spikes[spikes >= start]
+    isi = np.diff(spikes)
+    if isi.size == 0:
+        nan = float("nan")
+        return {"mean": nan, "cv": nan, "min": nan, "max": nan, "n_spikes": int(spikes.size)}
     return {
-        "period": period,
-        "duration": float(np.mean(durations)),
-        "duty_cycle": float(np.mean(durations) / period),
-        "spikes_per_burst": float(np.mean([g[2] for g in groups])),
-        "n_bursts": len(groups),
+        "mean": float(np.mean(isi)),
+        "cv": float(np.std(isi) / np.mean(isi)),
+        "min": float(np.min(isi)),
+        "max": float(np.max(isi)),
+        "n_spikes": int(spikes.size),
     }
 
 

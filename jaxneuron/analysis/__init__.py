@@ -1,0 +1,57 @@
+"""Analysis: exact features of sampled traces, their streaming forms, differentiable
+surrogates, and circuit rhythms.
+
+- exact (NumPy, eager): `spike_times`, `firing_rate`, `isi_statistics`, `bursts`,
+  `burst_metrics`, `slow_wave_amplitude`, `classify`, `fi_curve`;
+- jit/vmap-friendly: `spike_times_padded`, `StreamingFeatures` (a fixed-size state updated
+  each step, equal to the exact features on the same samples);
+- differentiable: `soft_spike_count`, `soft_firing_rate`, `smooth_frequency`,
+  `smooth_period`, `soft_duty_cycle`, `voltage_histogram`;
+- circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
+"""
+
+from ._rhythm import burst_phases, cycle_order, is_pyloric
+from ._sampled import (
+    ACTIVITY_CLASSES,
+    burst_metrics,
+    bursts,
+    classify,
+    firing_rate,
+    isi_statistics,
+    slow_wave_amplitude,
+    spike_times,
+)
+from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
+from ._surrogates import (
+    moving_average,
+    smooth_frequency,
+    smooth_period,
+    soft_duty_cycle,
+    soft_firing_rate,
+    soft_spike_count,
+    voltage_histogram,
+)
+
+__all__ = [
+    "ACTIVITY_CLASSES",
+    "spike_times",
+    "firing_rate",
+    "isi_statistics",
+    "bursts",
+    "burst_metrics",
+    "slow_wave_amplitude",
+    "classify",
+    "spike_times_padded",
+    "StreamingFeatures",
+    "FeatureState",
+    "soft_spike_count",
+    "soft_firing_rate",
+    "smooth_frequency",
+    "smooth_period",
+    "soft_duty_cycle",
+    "voltage_histogram",
+    "moving_average",
+    "burst_phases",
+    "cycle_order",
+    "is_pyloric",
+]

@@ -1,0 +1,208 @@
+r"""Streaming features: a small fixed-size state updated sample by sample.
+
+The sweep engine and `simulate(..., features=...)` carry a `FeatureState` through the
+integration loop instead of storing the trace. Every feature equals its exact counterpart
+in `jaxneuron.analysis` computed on the same samples (spikes are threshold up-crossings
+interpolated linearly between samples; bursts split at a fixed ``burst_gap``; the first
+burst after ``start`` and the unfinished last one are not counted).
+
+>>> import jax.numpy as jnp
+>>> t = jnp.arange(0.0, 100.0, 0.5)
+>>> features = StreamingFeatures(threshold=0.0)
+>>> state = features.run(t, jnp.sin(2 * jnp.pi * t / 10.0))
+>>> int(state.n_spikes), round(float(features.summary(state)["isi_mean"]), 4)
+(9, 10.0)
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+Scalar = Float[Array, ""]
+
+
+class FeatureState(eqx.Module):
+    """The running state of `StreamingFeatures` (all scalars; batch with vmap)."""
+
+    t_prev: Scalar
+    V_prev: Scalar
+    n_samples: Int[Array, ""]
+    V_min: Scalar
+    V_max: Scalar
+    V_sum: Scalar
+    n_spikes: Int[Array, ""]
+    first_spike: Scalar
+    last_spike: Scalar
+    isi_sum: Scalar
+    isi_sumsq: Scalar
+    # bursts
+    burst_index: Int[Array, ""]  # bursts started so far (−1: none)
+    burst_onset: Scalar
+    burst_spikes: Int[Array, ""]
+    n_complete: Int[Array, ""]
+    first_complete_onset: Scalar
+    last_complete_onset: Scalar
+    duration_sum: Scalar
+    burst_spike_sum: Int[Array, ""]
+    burst_spike_max: Int[Array, ""]
+
+
+class StreamingFeatures(eqx.Module):
+    """Spike, ISI, voltage and burst features updated one sample at a time.
+
+    **Fields** (static hyperparameters): ``threshold`` (mV) for spikes, ``start`` (ms) of
+    the analysis window, ``burst_gap`` (ms): an inter-spike interval longer than this
+    starts a new burst.
+    """
+
+    threshold: float = eqx.field(static=True, default=0.0)
+    start: float = eqx.field(static=True, default=0.0)
+    burst_gap: float = eqx.field(static=True, default=100.0)
+
+    def init(self, t, V) -> FeatureState:
+        V = jnp.asarray(V)
+        dtype = V.dtype
+        zero_i = jnp.asarray(0, jnp.int32)
+        nan = jnp.asarray(jnp.nan, dtype)
+        inside = jnp.asarray(t) >= self.start
+        return FeatureState(
+            t_prev=jnp.asarray(t, dtype),
+            V_prev=V,
+            n_samples=inside.astype(jnp.int32),
+            V_min=jnp.where(inside, V, jnp.inf).astype(dtype),
+            V_max=jnp.where(inside, V, -jnp.inf).astype(dtype),
+            V_sum=jnp.where(inside, V, 0.0).astype(dtype),
+            n_spikes=zero_i,
+            first_spike=nan,
+            last_spike=nan,
+            isi_sum=jnp.zeros((), dtype),
+            isi_sumsq=jnp.zeros((), dtype),
+            burst_index=jnp.asarray(-1, jnp.int32),
+            burst_onset=nan,
+            burst_spikes=zero_i,
+            n_complete=zero_i,
+            first_complete_onset=nan,
+            last_complete_onset=nan,
+            duration_sum=jnp.zeros((), dtype),
+            burst_spike_sum=zero_i,
+            burst_spike_max=zero_i,
+        )
+
+    def update(self, state: FeatureState, t, V) -> FeatureState:
+        """The state after one more sample (t in ms, V in mV)."""
+        t = jnp.asarray(t, state.t_prev.dtype)
+        V = jnp.asarray(V, state.V_prev.dtype)
+        inside = t >= self.start
+        crossed = (state.V_prev < self.threshold) & (V >= self.threshold)
+        frac = (self.threshold - state.V_prev) / jnp.where(crossed, V - state.V_prev, 1.0)
+        spike_t = state.t_prev + frac * (t - state.t_prev)
+        spike = crossed & (spike_t >= self.start)
+
+        has_prev = state.n_spikes > 0
+        isi = jnp.where(has_prev, spike_t - state.last_spike, 0.0)
+        new_burst = spike & (~has_prev | (isi > self.burst_gap))
+        # the burst that a new burst closes is complete unless it is the first one
+        closes = new_burst & (state.burst_index >= 1)
+        duration = state.last_spike - state.burst_onset
+        n_complete = state.n_complete + closes
+        first_complete = jnp.where(
+            closes & (state.n_complete == 0), state.burst_onset, state.first_complete_onset
+        )
+
+        def pick(on_spike, otherwise):
+            return jnp.where(spike, on_spike, otherwise)
+
+        return FeatureState(
+            t_prev=t,
+            V_prev=V,
+            n_samples=state.n_samples + inside,
+            V_min=jnp.where(inside, jnp.minimum(state.V_min, V), state.V_min),
+            V_max=jnp.where(inside, jnp.maximum(state.V_max, V), state.V_max),
+            V_sum=state.V_sum + jnp.where(inside, V, 0.0),
+            n_spikes=state.n_spikes + spike,
+            first_spike=jnp.where(spike & ~has_prev, spike_t, state.first_spike),
+            last_spike=pick(spike_t, state.last_spike),
+            isi_sum=state.isi_sum + jnp.where(spike & has_prev, isi, 0.0),
+            isi_sumsq=state.isi_sumsq + jnp.where(spike & has_prev, isi * isi, 0.0),
+            burst_index=state.burst_index + new_burst,
+            burst_onset=jnp.where(new_burst, spike_t, state.burst_onset),
+            burst_spikes=jnp.where(new_burst, 1, state.burst_spikes + spike),
+            n_complete=n_complete,
+            first_complete_onset=first_complete,
+            last_complete_onset=jnp.where(closes, state.burst_onset, state.last_complete_onset),
+            duration_sum=state.duration_sum + jnp.where(closes, duration, 0.0),
+            burst_spike_sum=state.burst_spike_sum + jnp.where(closes, state.burst_spikes, 0),
+            burst_spike_max=jnp.where(
+                closes,
+                jnp.maximum(state.burst_spike_max, state.burst_spikes),
+                state.burst_spike_max,
+            ),
+        )
+
+    def run(self, ts, V) -> FeatureState:
+        """Feed a whole sampled trace (1-D ``ts``, ``V``) through `update`."""
+        ts, V = jnp.asarray(ts), jnp.asarray(V)
+
+        def step(state, tv):
+            return self.update(state, *tv), None
+
+        state, _ = jax.lax.scan(step, self.init(ts[0], V[0]), (ts[1:], V[1:]))
+        return state
+
+    def summary(self, state: FeatureState) -> dict[str, Array]:
+        """Features from a state: ``n_spikes``, ``first_spike``, ``isi_mean``, ``isi_cv``,
+        ``V_min``, ``V_max``, ``V_mean``, ``burst_period``, ``burst_duration``,
+        ``duty_cycle``, ``spikes_per_burst``, ``n_bursts`` (NaN where undefined; burst
+        values need three complete bursts of at least two spikes, as `burst_metrics`)."""
+        n_isi = state.n_spikes - 1
+        safe = jnp.maximum(n_isi, 1)
+        isi_mean = jnp.where(n_isi > 0, state.isi_sum / safe, jnp.nan)
+        isi_var = jnp.maximum(state.isi_sumsq / safe - isi_mean**2, 0.0)
+        bursting = (state.n_complete >= 3) & (state.burst_spike_max >= 2)
+        n = jnp.maximum(state.n_complete, 1)
+        period = (state.last_complete_onset - state.first_complete_onset) / jnp.maximum(
+            state.n_complete - 1, 1
+        )
+        duration = state.duration_sum / n
+
+        def burst(x):
+            return jnp.where(bursting, x, jnp.nan)
+
+        return {
+            "n_spikes": state.n_spikes,
+            "first_spike": state.first_spike,
+            "isi_mean": isi_mean,
+            "isi_cv": jnp.sqrt(isi_var) / isi_mean,
+            "V_min": state.V_min,
+            "V_max": state.V_max,
+            "V_mean": state.V_sum / jnp.maximum(state.n_samples, 1),
+            "burst_period": burst(period),
+            "burst_duration": burst(duration),
+            "duty_cycle": burst(duration / period),
+            "spikes_per_burst": burst(state.burst_spike_sum / n),
+            "n_bursts": state.n_complete,
+        }
+
+
+def spike_times_padded(ts, V, threshold: float = 0.0, max_spikes: int = 100):
+    """Spike times (ms) as a fixed-size array for jit/vmap: the first ``max_spikes``
+    up-crossings of ``threshold`` (linearly interpolated), padded with +inf, and the total
+    count (which may exceed ``max_spikes``).
+
+    >>> import jax.numpy as jnp
+    >>> t = jnp.arange(10.0)
+    >>> times, count = spike_times_padded(t, jnp.asarray([-1, 1, -1, -1, 1, 1, -1, 0, 2, -1.0]),
+    ...                                   max_spikes=4)
+    >>> times.tolist(), int(count)
+    ([0.5, 3.5, 7.0, inf], 3)
+    """
+    ts, V = jnp.asarray(ts), jnp.asarray(V)
+    crossed = (V[:-1] < threshold) & (V[1:] >= threshold)
+    denom = jnp.where(crossed, V[1:] - V[:-1], 1.0)
+    times = ts[:-1] + (threshold - V[:-1]) / denom * (ts[1:] - ts[:-1])
+    (index,) = jnp.nonzero(crossed, size=max_spikes, fill_value=-1)
+    padded = jnp.where(index >= 0, times[index], jnp.inf)
+    return padded, jnp.sum(crossed)
