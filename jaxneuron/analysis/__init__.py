@@ -10,6 +10,7 @@ surrogates, and circuit rhythms.
 - circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
 """
 
+from ._fi import fi_curve
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
     ACTIVITY_CLASSES,
@@ -41,6 +42,7 @@ __all__ = [
     "burst_metrics",
     "slow_wave_amplitude",
     "classify",
+    "fi_curve",
     "spike_times_padded",
     "StreamingFeatures",
     "FeatureState",
