@@ -10,8 +10,16 @@ from ..integrate import ExponentialEuler, simulate
 from ._sampled import firing_rate
 
 
-def fi_curve(build, currents, t1: float = 1000.0, *, solver=None, start: float | None = None,
-             threshold: float = 0.0, save_every: float = 0.1) -> np.ndarray:
+def fi_curve(
+    build,
+    currents,
+    t1: float = 1000.0,
+    *,
+    solver=None,
+    start: float | None = None,
+    threshold: float = 0.0,
+    save_every: float = 0.1,
+) -> np.ndarray:
     """Steady firing rates (Hz, 1 / mean ISI after ``start`` ms) for each current.
 
     ``build`` maps a current (µA/cm²) to a model, e.g. ``jaxneuron.build_HH``; all
@@ -28,9 +36,9 @@ def fi_curve(build, currents, t1: float = 1000.0, *, solver=None, start: float |
 
     @jax.jit
     def run(currents):
-        return jax.vmap(
-            lambda I: simulate(build(I), t1, solver=solver, save_every=save_every).V
-        )(currents)
+        return jax.vmap(lambda I: simulate(build(I), t1, solver=solver, save_every=save_every).V)(
+            currents
+        )
 
     V = np.asarray(run(jnp.asarray(currents, dtype=jnp.result_type(float))))
     ts = np.arange(V.shape[1]) * save_every

@@ -19,10 +19,11 @@ def burst_phases(
     """Per-cell burst onset and offset phases in the reference cell's cycle.
 
     A cycle runs from one onset of a ``reference`` burst to the next (complete cycles
-    after ``start`` ms only). For each cell and cycle, the bursts whose onset falls in the
-    cycle give phase = (time − cycle start) / cycle length. Returns, per cell, the
-    circular mean ``onset`` and ``offset`` phases (in [0, 1)), the mean number of
-    ``bursts_per_cycle``, the number of ``cycles`` and the mean ``period`` (ms).
+    after ``start`` ms only; the first burst after ``start`` is skipped, as the window may
+    cut it). For each cell and cycle, the bursts whose onset falls in the cycle give
+    phase = (time − cycle start) / cycle length. Returns, per cell, the circular mean
+    ``onset`` and ``offset`` phases (in [0, 1)), the mean number of ``bursts_per_cycle``,
+    the number of ``cycles`` and the mean ``period`` (ms).
 
     ``gaps`` optionally fixes the burst gap (ms) per cell (see `bursts`).
 
@@ -42,9 +43,10 @@ def burst_phases(
     for name, V in traces.items():
         spikes = spike_times(ts, V, threshold)
         groups[name] = bursts(spikes[spikes >= start], gaps.get(name))
-    ref_onsets = np.array([g[0] for g in groups[reference]])
+    # the first reference burst may be cut by the window start: cycles begin at the second
+    ref_onsets = np.array([g[0] for g in groups[reference]])[1:]
     if ref_onsets.size < 2:
-        raise ValueError(f"the reference cell {reference!r} has fewer than two bursts")
+        raise ValueError(f"the reference cell {reference!r} has fewer than three bursts")
     cycles = list(zip(ref_onsets[:-1], ref_onsets[1:], strict=True))
     out = {}
     for name, cell_groups in groups.items():
