@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import plot
-from .analysis import burst_metrics, classify, firing_rate, spike_times
+from .analysis import StreamingFeatures, burst_metrics, classify, firing_rate, spike_times
 from .integrate import ExponentialEuler, get_solver, simulate
 from .neurons import PRINZ_2004, HHConfig, PrinzConfig, build_HH, build_Prinz
 from .stimuli import Step
@@ -124,6 +124,21 @@ def stg_demo(out: Path, echo=print) -> dict:
     for ax in axes[:, 0]:
         ax.set_ylabel("V (mV)")
     results["presets"] = plot.save(fig, out / "prinz_2004_cells.png")
+
+    abpd = models[1]
+    features = StreamingFeatures(start=2000.0, burst_gap=200.0)
+    sol = simulate(
+        abpd, 8000.0, solver=ExponentialEuler(dt=0.025), save_every=0.5, features=features
+    )
+    f = {k: float(v) for k, v in sol.features.items()}
+    echo(
+        f"\nAB/PD 2, streaming features (updated every step, no trace needed): burst period "
+        f"{f['burst_period']:.1f} ms, duty cycle {f['duty_cycle']:.3f}, "
+        f"{f['spikes_per_burst']:.0f} spikes/burst, V in [{f['V_min']:.1f}, {f['V_max']:.1f}] mV"
+    )
+    axes = plot.plot_currentscape(abpd, sol, t_range=(5000.0, 8000.0))
+    axes[0].set_title("AB/PD 2: currentscape")
+    results["currentscape"] = plot.save(axes[0], out / "abpd2_currentscape.png")
 
     seed = PrinzConfig(Na_g=100.0 * 159.2, CaS_g=6.0 * 159.2, H_g=0.01 * 159.2, V0=-60.0)
     sol = simulate(
