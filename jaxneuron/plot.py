@@ -139,8 +139,9 @@ def plot_phases(phases: dict, ax=None, *, order=None):
         if not np.isfinite(on):
             continue
         width = (off - on) % 1.0
-        for cycle in (0, 1):
-            ax.broken_barh([(cycle + on, width)], (row - 0.35, 0.7), color=f"C{row}")
+        color = f"C{names.index(name)}"
+        for cycle in (-1, 0, 1):  # −1: a burst that wraps past the cycle end shows at 0
+            ax.broken_barh([(cycle + on, width)], (row - 0.35, 0.7), color=color)
     ax.set_yticks(range(len(names)), list(reversed(names)))
     ax.set_xlim(0, 2)
     ax.set_xlabel("phase (cycles)")
