@@ -39,6 +39,15 @@ def test_regular_spike_train():
     assert an.classify(T, V) == "tonic"
 
 
+def test_spike_peaks_agree_with_crossings_on_hh():
+    sol = jn.simulate(jn.build_HH(10.0), 200.0, solver="tsit5", save_every=0.02)
+    times, values = an.spike_peaks(sol.ts, sol.V, level=0.0)
+    crossings = an.spike_times(sol.ts, sol.V)
+    assert times.size == crossings.size == 14
+    assert np.all((times > crossings) & (times - crossings < 1.0))  # each peak follows its crossing
+    assert np.all(values > 20.0)
+
+
 def test_bursts_with_known_period_and_duty():
     V = spike_train(bursting_train(period=800.0, n=6, intra=15.0))
     m = an.burst_metrics(T, V, start=0.0)

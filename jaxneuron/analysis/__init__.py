@@ -1,10 +1,11 @@
 """Analysis: exact features of sampled traces, their streaming forms, differentiable
 surrogates, and circuit rhythms.
 
-- exact (NumPy, eager): `spike_times`, `firing_rate`, `isi_statistics`, `bursts`,
+- exact (NumPy, eager): `spike_times`, `spike_peaks`, `firing_rate`, `isi_statistics`, `bursts`,
   `burst_metrics`, `slow_wave_amplitude`, `classify`, `fi_curve`;
 - jit/vmap-friendly: `spike_times_padded`, `StreamingFeatures` (a fixed-size state updated
-  each step, equal to the exact features on the same samples);
+  each step, equal to the exact features on the same samples; `StreamingFeatures.run`
+  is also the jit-able form of the exact features over a stored trace);
 - differentiable: `soft_spike_count`, `soft_firing_rate`, `smooth_frequency`,
   `smooth_period`, `soft_duty_cycle`, `voltage_histogram`;
 - circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
@@ -20,6 +21,7 @@ from ._sampled import (
     firing_rate,
     isi_statistics,
     slow_wave_amplitude,
+    spike_peaks,
     spike_times,
 )
 from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
@@ -36,6 +38,7 @@ from ._surrogates import (
 __all__ = [
     "ACTIVITY_CLASSES",
     "spike_times",
+    "spike_peaks",
     "firing_rate",
     "isi_statistics",
     "bursts",

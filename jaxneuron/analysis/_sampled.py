@@ -25,6 +25,28 @@ def spike_times(ts, V, threshold: float = 0.0) -> np.ndarray:
     return ts[idx] + frac * (ts[idx + 1] - ts[idx])
 
 
+def spike_peaks(ts, V, level: float = 0.0, refractory: float = 1.0):
+    """Times (ms) and values (mV) of local maxima of V that overshoot ``level`` (mV):
+    spikes defined by their peaks rather than by a threshold crossing. Maxima closer than
+    ``refractory`` ms to a higher one are dropped.
+
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 10.0, 1.0)
+    >>> spike_peaks(t, np.array([-60, 10, 20, -60, -60, 5, -60, -5, -60, -60.0]))
+    (array([2., 5.]), array([20.,  5.]))
+    """
+    ts = np.asarray(ts, dtype=float)
+    V = np.asarray(V, dtype=float)
+    interior = (V[1:-1] > V[:-2]) & (V[1:-1] >= V[2:]) & (V[1:-1] > level)
+    idx = np.nonzero(interior)[0] + 1
+    keep = []
+    for i in idx[np.argsort(-V[idx])]:  # highest first
+        if all(abs(ts[i] - ts[j]) >= refractory for j in keep):
+            keep.append(i)
+    keep = np.sort(np.asarray(keep, dtype=int))
+    return ts[keep], V[keep]
+
+
 def firing_rate(ts, V, threshold: float = 0.0, start: float | None = None) -> float:
     """Steady firing rate in Hz: 1000 / mean inter-spike interval (ms) of the spikes after
     ``start`` ms; 0 with fewer than two spikes.
