@@ -139,7 +139,10 @@ def _event_condition(t, y, args, **kwargs):
     # rounding error.
     model, threshold = args
     rate = model.vector_field(t, y)[0]
-    return (y[0] - threshold) / (1.0 + jnp.abs(rate))
+    value = (y[0] - threshold) / (1.0 + jnp.abs(rate))
+    # diffrax pairs this with a Python 0.0 in a `lax.cond`, which is float64 when x64 is
+    # on: a float32 model simulated in an x64 process needs the default float type here.
+    return value.astype(jnp.result_type(float))
 
 
 def _vector_field(t, y, args):
