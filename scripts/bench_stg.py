@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
+from pathlib import Path
 
 import jax
 
@@ -37,60 +39,11 @@ def model():
 
 
 def scipy_rhs():
-    # NumPy kinetics written out as a SciPy user would, so LSODA's time is its own
-    g = np.array(jn.PRINZ_2004["AB/PD 2"], dtype=float)
-    f = 14.96 * 0.628
+    # the independent NumPy implementation of the tests, as a SciPy user would write it
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import reference_stg
 
-    def s(V, a, b):
-        return 1.0 / (1.0 + np.exp((V + a) / b))
-
-    def rhs(t, y):
-        V, Ca = y[0], y[1]
-        mna, hna, mcat, hcat, mcas, hcas, ma, ha, mkca, mkd, mh = y[2:]
-        inf = np.array(
-            [
-                s(V, 25.5, -5.29),
-                s(V, 48.9, 5.18),
-                s(V, 27.1, -7.2),
-                s(V, 32.1, 5.5),
-                s(V, 33.0, -8.1),
-                s(V, 60.0, 6.2),
-                s(V, 27.2, -8.7),
-                s(V, 56.9, 4.9),
-                Ca / (Ca + 3.0) * s(V, 28.3, -12.6),
-                s(V, 12.3, -11.8),
-                s(V, 75.0, 5.5),
-            ]
-        )
-        tau = np.array(
-            [
-                2.64 - 2.52 * s(V, 120.0, -25.0),
-                1.34 * s(V, 62.9, -10.0) * (1.5 + s(V, 34.9, 3.6)),
-                43.4 - 42.6 * s(V, 68.1, -20.5),
-                210.0 - 179.6 * s(V, 55.0, -16.9),
-                2.8 + 14.0 / (np.exp((V + 27.0) / 10.0) + np.exp((V + 70.0) / -13.0)),
-                120.0 + 300.0 / (np.exp((V + 55.0) / 9.0) + np.exp((V + 65.0) / -16.0)),
-                23.2 - 20.8 * s(V, 32.9, -15.2),
-                77.2 - 58.4 * s(V, 38.9, -26.5),
-                180.6 - 150.2 * s(V, 46.0, -22.7),
-                14.4 - 12.8 * s(V, 28.3, -19.2),
-                2.0 / (np.exp((V + 169.7) / -11.6) + np.exp((V - 26.7) / 14.3)),
-            ]
-        )
-        E_ca = 12.2 * np.log(3000.0 / Ca)
-        i_ca = g[1] * mcat**3 * hcat * (V - E_ca) + g[2] * mcas**3 * hcas * (V - E_ca)
-        i = (
-            g[0] * mna**3 * hna * (V - 50)
-            + i_ca
-            + g[3] * ma**3 * ha * (V + 80)
-            + g[4] * mkca**4 * (V + 80)
-            + g[5] * mkd**4 * (V + 80)
-            + g[6] * mh * (V + 20)
-            + g[7] * (V + 50)
-        )
-        return np.concatenate([[-i, (-f * i_ca - Ca + 0.05) / 200.0], (inf - y[2:]) / tau])
-
-    return rhs
+    return reference_stg.make_rhs(jn.PRINZ_2004["AB/PD 2"])
 
 
 SCIPY_RHS = scipy_rhs()

@@ -66,7 +66,38 @@ def _validate(cfg, name):
     check_positive(f"{name}.Ca_out", cfg.Ca_out, "µM")
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class _STGConfig:
+    """The fields shared by `PrinzConfig` and `LiuConfig` (the seed's names)."""
+
+    Na_g: float = 100.0
+    CaT_g: float = 2.5
+    CaS_g: float = 6.0
+    K_g: float = 50.0
+    KCa_g: float = 5.0
+    DRK_g: float = 100.0
+    H_g: float = 0.01
+    Leak_g: float = 0.0
+    Na_E: float = 50.0
+    CaT_E: float | None = None
+    CaS_E: float | None = None
+    K_E: float = -80.0
+    KCa_E: float = -80.0
+    DRK_E: float = -80.0
+    H_E: float = -20.0
+    Leak_E: float = -50.0
+    V0: float = -50.0
+    Ca0: float = 0.05
+    C: float = 1.0
+    g_scale: float = 1.0
+    Ca_tau: float = 200.0
+    Ca_f: float = 14.96
+    Ca_out: float = 3000.0
+    nernst_factor: float = NERNST_FACTOR_MV
+
+    def __post_init__(self):
+        _validate(self, type(self).__name__)
+
     def conductances(self) -> np.ndarray:
         """Maximal conductances (mS/cm²) in `CHANNEL_ORDER`."""
         return np.array([getattr(self, f"{f}_g") for f in _SEED_FIELDS], dtype=float)
@@ -111,34 +142,12 @@ class PrinzConfig(_STGConfig):
     [100.0, 0.0, 4.0, 20.0, 0.0, 25.0, 0.05, 0.03]
     """
 
-    Na_g: float = 100.0
-    CaT_g: float = 2.5
-    CaS_g: float = 6.0
-    K_g: float = 50.0
-    KCa_g: float = 5.0
-    DRK_g: float = 100.0
-    H_g: float = 0.01
-    Leak_g: float = 0.0
-    Na_E: float = 50.0
-    CaT_E: float | None = None
-    CaS_E: float | None = None
-    K_E: float = -80.0
-    KCa_E: float = -80.0
-    DRK_E: float = -80.0
-    H_E: float = -20.0
-    Leak_E: float = -50.0
-    V0: float = -50.0
-    Ca0: float = 0.05
-    C: float = 1.0
-    g_scale: float = 1.0
     Ca_tau: float = 200.0
     Ca_f: float = 14.96
-    Ca_out: float = 3000.0
-    nernst_factor: float = NERNST_FACTOR_MV
     area_cm2: float = PRINZ_AREA_CM2
 
     def __post_init__(self):
-        _validate(self, "PrinzConfig")
+        super().__post_init__()
         check_positive("PrinzConfig.area_cm2", self.area_cm2, "cm²")
 
 
@@ -148,33 +157,8 @@ class LiuConfig(_STGConfig):
     defaults are the seed's, equal to AB/PD 2). Calcium: ``Ca_tau`` 20 ms and ``Ca_f``
     0.94 µM per nA/nF (current over capacitance)."""
 
-    Na_g: float = 100.0
-    CaT_g: float = 2.5
-    CaS_g: float = 6.0
-    K_g: float = 50.0
-    KCa_g: float = 5.0
-    DRK_g: float = 100.0
-    H_g: float = 0.01
-    Leak_g: float = 0.0
-    Na_E: float = 50.0
-    CaT_E: float | None = None
-    CaS_E: float | None = None
-    K_E: float = -80.0
-    KCa_E: float = -80.0
-    DRK_E: float = -80.0
-    H_E: float = -20.0
-    Leak_E: float = -50.0
-    V0: float = -50.0
-    Ca0: float = 0.05
-    C: float = 1.0
-    g_scale: float = 1.0
     Ca_tau: float = 20.0
     Ca_f: float = 0.94
-    Ca_out: float = 3000.0
-    nernst_factor: float = NERNST_FACTOR_MV
-
-    def __post_init__(self):
-        _validate(self, "LiuConfig")
 
 
 def _build(channel_classes, pool, cfg, stimulus, name):
