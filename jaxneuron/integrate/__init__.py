@@ -1,5 +1,6 @@
 """Integration: `simulate` over diffrax's adaptive solvers and the exponential integrator."""
 
+from ._events import FastSigmoid, SpikingSolution, simulate_spiking
 from ._exponential import ExponentialEuler
 from ._simulate import SOLVERS, default_solver, get_solver, simulate
 from ._solution import SimulationError, Solution
@@ -7,6 +8,9 @@ from ._trbdf2 import TRBDF2
 
 __all__ = [
     "simulate",
+    "simulate_spiking",
+    "SpikingSolution",
+    "FastSigmoid",
     "Solution",
     "SimulationError",
     "ExponentialEuler",

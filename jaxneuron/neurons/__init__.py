@@ -2,6 +2,20 @@
 
 from ._neuron import ConductanceNeuron, as_dtype
 from .hh import HHConfig, build_HH
+from .integrate_and_fire import (
+    IZHIKEVICH_2003,
+    LIF,
+    NAUD_2008,
+    AdEx,
+    AdExConfig,
+    IntegrateAndFire,
+    Izhikevich,
+    IzhikevichConfig,
+    LIFConfig,
+    build_AdEx,
+    build_Izhikevich,
+    build_LIF,
+)
 from .stg import (
     CHANNEL_ORDER,
     PRINZ_2003_SIZE,
@@ -22,6 +36,18 @@ __all__ = [
     "as_dtype",
     "HHConfig",
     "build_HH",
+    "IntegrateAndFire",
+    "LIF",
+    "AdEx",
+    "Izhikevich",
+    "LIFConfig",
+    "AdExConfig",
+    "IzhikevichConfig",
+    "build_LIF",
+    "build_AdEx",
+    "build_Izhikevich",
+    "NAUD_2008",
+    "IZHIKEVICH_2003",
     "LiuConfig",
     "PrinzConfig",
     "build_Liu",
