@@ -3,7 +3,7 @@
 Units: ms, mV, µF/cm², mS/cm², µA/cm², µM (see `jaxneuron.units`).
 """
 
-from . import analysis, calcium, channels, plot, stimuli, units
+from . import analysis, calcium, channels, network, plot, stimuli, synapses, units
 from .calcium import CalciumPool
 from .channels import IonChannel, Leak
 from .integrate import (
@@ -18,6 +18,16 @@ from .integrate import (
     get_solver,
     simulate,
     simulate_spiking,
+)
+from .network import (
+    PYLORIC_EXAMPLE_NS,
+    Chemical,
+    Cholinergic,
+    Electrical,
+    Glutamatergic,
+    Network,
+    build_network,
+    pyloric_circuit,
 )
 from .neurons import (
     CHANNEL_ORDER,
@@ -58,12 +68,15 @@ from .stimuli import (
     Step,
     TimeVaryingFunction,
 )
+from .synapses import GapJunctions, GradedSynapses
 from .units import Geometry
 
 __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "network",
+    "synapses",
     "plot",
     "channels",
     "stimuli",
@@ -119,4 +132,14 @@ __all__ = [
     "TimeVaryingFunction",
     "Interpolated",
     "Geometry",
+    "Network",
+    "build_network",
+    "pyloric_circuit",
+    "PYLORIC_EXAMPLE_NS",
+    "Chemical",
+    "Glutamatergic",
+    "Cholinergic",
+    "Electrical",
+    "GradedSynapses",
+    "GapJunctions",
 ]

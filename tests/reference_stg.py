@@ -124,3 +124,49 @@ def solve(
     )
     assert sol.success, sol.message
     return sol.t, sol.y
+
+
+def circuit_rhs(cells, synapses, area=AREA):
+    """An independent circuit of Prinz cells (conductance vectors ``cells``) with graded
+    synapses ``(pre, post, g_nS, E, k_minus)`` (V_th −35 mV, Δ 5 mV). State: the 13 states
+    of each cell, then one s per synapse."""
+    rhs_cells = [make_rhs(g) for g in cells]
+    n = len(cells)
+    to_density = 1.0 / (area * 1e6)
+
+    def rhs(t, y):
+        V = y[0 : 13 * n : 13]
+        s = y[13 * n :]
+        out = []
+        i_syn = np.zeros(n)
+        ds = np.zeros(len(synapses))
+        for k, (pre, post, g, E, k_minus) in enumerate(synapses):
+            s_inf = 1.0 / (1.0 + np.exp((-35.0 - V[pre]) / 5.0))
+            tau = (1.0 - s_inf) / k_minus
+            ds[k] = (s_inf - s[k]) / tau
+            i_syn[post] += g * to_density * s[k] * (V[post] - E)
+        for c in range(n):
+            d = rhs_cells[c](t, y[13 * c : 13 * c + 13])
+            d[0] -= i_syn[c]
+            out.append(d)
+        return np.concatenate(out + [ds])
+
+    return rhs
+
+
+def solve_circuit(cells, synapses, t1, save_every=0.25, V0=-50.0, rtol=1e-8, atol=1e-8):
+    y0 = [steady_state(V0) for _ in cells]
+    V = [V0] * len(cells)
+    s0 = [1.0 / (1.0 + np.exp((-35.0 - V[pre]) / 5.0)) for pre, *_ in synapses]
+    t_eval = np.linspace(0.0, t1, int(round(t1 / save_every)) + 1)
+    sol = solve_ivp(
+        circuit_rhs(cells, synapses),
+        (0.0, t1),
+        np.concatenate(y0 + [s0]),
+        method="LSODA",
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+    )
+    assert sol.success, sol.message
+    return sol.t, sol.y

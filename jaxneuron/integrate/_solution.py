@@ -40,8 +40,14 @@ class Solution(eqx.Module):
 
     @property
     def V(self) -> Float[Array, "*batch n_saves"]:
-        """Membrane potential in mV."""
-        return self["V"]
+        """Membrane potential in mV; for a network, every cell's (last axis: cells, in
+        network order)."""
+        if "V" in self.state_names:
+            return self["V"]
+        cells = [n for n in self.state_names if n.endswith(".V")]
+        if not cells:
+            raise KeyError(f"no membrane potential among the states {self.state_names}")
+        return self.ys[..., [self.state_names.index(n) for n in cells]]
 
     def __getitem__(self, name: str) -> Float[Array, "*batch n_saves"]:
         try:

@@ -176,24 +176,28 @@ class ConductanceNeuron(eqx.Module):
             for ch, x in zip(self.channels, gates, strict=True)
         ]
 
-    def _slow_derivatives(self, t, V, Ca, gates):
+    def _slow_derivatives(self, t, V, Ca, gates, inputs=None):
         currents = self._channel_currents(V, Ca, gates)
-        dV = (self.stimulus(t) - sum(currents)) / self.C
+        dV = (self.stimulus(t) - sum(currents) - _input_current(inputs, V)) / self.C
         dCa = None
         if self.calcium is not None:
             dCa = self.calcium.derivative(Ca, self._calcium_current(currents))
         return dV, dCa
 
-    def vector_field(self, t, y: State, args=None) -> State:
-        """dy/dt for diffrax: [dV/dt (mV/ms), (d[Ca]/dt, µM/ms), dx/dt (1/ms) …]."""
+    def vector_field(self, t, y: State, args=None, inputs=None) -> State:
+        """dy/dt for diffrax: [dV/dt (mV/ms), (d[Ca]/dt, µM/ms), dx/dt (1/ms) …].
+
+        ``inputs = (G, J)`` adds a current linear in V, I = G·V − J (G in mS/cm², J in
+        µA/cm², outward positive): how a network passes synaptic and gap-junction
+        currents, so that the exponential integrator can treat them implicitly in V."""
         V, Ca, gates = self._unpack(y)
-        dV, dCa = self._slow_derivatives(t, V, Ca, gates)
+        dV, dCa = self._slow_derivatives(t, V, Ca, gates, inputs)
         return self._pack(dV, dCa, self._gate_derivatives(V, Ca, gates)).astype(y.dtype)
 
-    def membrane_field(self, t, y: State, args=None) -> State:
+    def membrane_field(self, t, y: State, args=None, inputs=None) -> State:
         """V and [Ca] part of `vector_field` (zeros for the gates): KenCarp's explicit term."""
         V, Ca, gates = self._unpack(y)
-        dV, dCa = self._slow_derivatives(t, V, Ca, gates)
+        dV, dCa = self._slow_derivatives(t, V, Ca, gates, inputs)
         zeros = [tuple(jnp.zeros_like(xi) for xi in x) for x in gates]
         return self._pack(dV, dCa, zeros).astype(y.dtype)
 
@@ -204,11 +208,12 @@ class ConductanceNeuron(eqx.Module):
         dCa = None if Ca is None else zero
         return self._pack(zero, dCa, self._gate_derivatives(V, Ca, gates)).astype(y.dtype)
 
-    def exponential_euler_step(self, t, y: State, dt) -> State:
+    def exponential_euler_step(self, t, y: State, dt, inputs=None) -> State:
         r"""One split exponential-Euler (Rush–Larsen) step of length ``dt`` ms.
 
         1. gates with V(n), [Ca](n):  x ← x∞ + (x − x∞) e^{−Δt/τ}
-        2. V with the new gates, exactly for the linear equation C dV/dt = −G V + J:
+        2. V with the new gates (and ``inputs``, see `vector_field`), exactly for the
+           linear equation C dV/dt = −G V + J:
            V ← V + Δt · (dV/dt) · exprel(−Δt G / C)
         3. [Ca] with the new V and gates: [Ca] ← [Ca]∞ + ([Ca] − [Ca]∞) e^{−Δt/τCa}
 
@@ -227,14 +232,23 @@ class ConductanceNeuron(eqx.Module):
         total_g = self.g_scale * sum(
             ch.conductance(x) for ch, x in zip(self.channels, new_gates, strict=True)
         )
+        if inputs is not None:
+            total_g = total_g + inputs[0]
         currents = self._channel_currents(V, Ca, new_gates)
-        dV = (self.stimulus(t) - sum(currents)) / self.C
+        dV = (self.stimulus(t) - sum(currents) - _input_current(inputs, V)) / self.C
         V_new = V + dt * dV * exprel(-dt * total_g / self.C)
         Ca_new = None
         if self.calcium is not None:
             I_Ca = self._calcium_current(self._channel_currents(V_new, Ca, new_gates))
             Ca_new = self.calcium.exponential_step(Ca, I_Ca, dt)
         return self._pack(V_new, Ca_new, new_gates).astype(y.dtype)
+
+
+def _input_current(inputs, V):
+    if inputs is None:
+        return 0.0
+    G, J = inputs
+    return G * V - J
 
 
 def as_dtype(model, dtype):

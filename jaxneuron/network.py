@@ -1,0 +1,346 @@
+r"""Circuits of conductance-based neurons coupled by synapses.
+
+A `Network` holds heterogeneous neurons and vectorised synapse groups as one pytree:
+strengths are leaves (vmap over circuits, differentiate with respect to them), the
+structure — which neuron, which connection — is static. It assembles one flat state
+
+    y = [neuron 1 state, neuron 2 state, …, synapse gating variables]
+
+with names ``"LP.V"``, ``"LP.Ca"``, ``"AB->LP.s"``, so `simulate` integrates it with any
+solver exactly as a single neuron. Each neuron receives the synaptic and gap-junction
+current in the linear form I = G·V − J, which the exponential integrator treats
+implicitly in V.
+
+Neurons are held one by one, so compile time grows with the number of neurons; circuits of
+tens of cells are the target here (the population engine batches many circuits instead).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from ._validation import check_finite, check_nonnegative, check_positive
+from .neurons import ConductanceNeuron, PrinzConfig, build_Prinz, preset_name
+from .synapses import CHOLINERGIC, GLUTAMATERGIC, GapJunctions, GradedSynapses
+from .units import PRINZ_AREA_CM2, Geometry
+
+
+class Network(eqx.Module):
+    """Neurons coupled by synapse groups (see `build_network`, `pyloric_circuit`).
+
+    **Fields:** ``neurons`` (a tuple of `ConductanceNeuron`), ``synapses`` (a tuple of
+    `GradedSynapses` / `GapJunctions`), ``geometry`` (the membrane area that converts
+    nS to mS/cm²), ``neuron_names`` (static), ``name`` (static).
+    """
+
+    neurons: tuple[ConductanceNeuron, ...]
+    synapses: tuple
+    geometry: Geometry
+    neuron_names: tuple[str, ...] = eqx.field(static=True)
+    name: str = eqx.field(static=True, default="network")
+    stiff: bool = eqx.field(static=True, default=True)
+
+    def __check_init__(self):
+        if len(self.neuron_names) != len(self.neurons):
+            raise ValueError("Network: one name per neuron")
+        if len(set(self.neuron_names)) != len(self.neuron_names):
+            raise ValueError(f"Network: neuron names must be unique: {self.neuron_names}")
+        n = len(self.neurons)
+        for group in self.synapses:
+            indices = getattr(group, "pre", ()) + getattr(group, "post", ())
+            indices += getattr(group, "a", ()) + getattr(group, "b", ())
+            if any(i < 0 or i >= n for i in indices):
+                raise ValueError(f"Network: a synapse refers to a neuron index outside 0…{n - 1}")
+
+    # ---- structure -----------------------------------------------------------------
+
+    def neuron(self, name: str) -> ConductanceNeuron:
+        """The neuron called ``name``; usable inside `eqx.tree_at`."""
+        try:
+            return self.neurons[self.neuron_names.index(name)]
+        except ValueError:
+            raise KeyError(
+                f"{self.name} has no neuron {name!r}; neurons: {self.neuron_names}"
+            ) from None
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        names = []
+        for cell, neuron in zip(self.neuron_names, self.neurons, strict=True):
+            names.extend(f"{cell}.{state}" for state in neuron.state_names)
+        for group in self.synapses:
+            names.extend(group.state_names())
+        return tuple(names)
+
+    def parameters(self) -> dict:
+        out = {}
+        for cell, neuron in zip(self.neuron_names, self.neurons, strict=True):
+            out.update({f"{cell}.{k}": v for k, v in neuron.parameters().items()})
+        for group in self.synapses:
+            for name, g in zip(
+                group.names, jnp.broadcast_to(group.g, (len(group.names),)), strict=True
+            ):
+                out[f"{name}.g_nS"] = g
+        return out
+
+    def _sizes(self):
+        return [n.num_states for n in self.neurons], [g.num_states for g in self.synapses]
+
+    def _unpack(self, y):
+        neuron_sizes, synapse_sizes = self._sizes()
+        parts, i = [], 0
+        for size in neuron_sizes + synapse_sizes:
+            parts.append(y[i : i + size])
+            i += size
+        return parts[: len(neuron_sizes)], parts[len(neuron_sizes) :]
+
+    def _voltages(self, states):
+        return jnp.stack([state[0] for state in states])
+
+    def _to_density(self, g_nS):
+        return self.geometry.conductance_density(g_nS)
+
+    def _inputs(self, V, synapse_states):
+        n = len(self.neurons)
+        G = jnp.zeros(n, V.dtype)
+        J = jnp.zeros(n, V.dtype)
+        for group, s in zip(self.synapses, synapse_states, strict=True):
+            dG, dJ = group.inputs(V, s, self._to_density, n)
+            G, J = G + dG, J + dJ
+        return G, J
+
+    # ---- dynamics -------------------------------------------------------------------
+
+    def initial_state(self):
+        """Each neuron at its own initial state; each synapse at s∞(V0 of its presynaptic cell)."""
+        states = [n.initial_state() for n in self.neurons]
+        V = self._voltages(states)
+        synapse_states = [g.initial_state(V) for g in self.synapses if g.num_states]
+        return jnp.concatenate(states + synapse_states)
+
+    def synaptic_inputs(self, y):
+        """(G, J) per neuron for the state ``y``: the synaptic current into neuron i is
+        G[i]·V[i] − J[i] (µA/cm², outward positive)."""
+        states, synapse_states = self._unpack(y)
+        return self._inputs(self._voltages(states), synapse_states)
+
+    def _fields(self, t, y, which):
+        states, synapse_states = self._unpack(y)
+        V = self._voltages(states)
+        G, J = self._inputs(V, synapse_states)
+        parts = []
+        for i, (neuron, state) in enumerate(zip(self.neurons, states, strict=True)):
+            field = {
+                "all": neuron.vector_field,
+                "membrane": neuron.membrane_field,
+                "gates": neuron.gate_field,
+            }[which]
+            if which == "gates":
+                parts.append(field(t, state))
+            else:
+                parts.append(field(t, state, inputs=(G[i], J[i])))
+        for group, s in zip(self.synapses, synapse_states, strict=True):
+            if group.num_states:
+                ds = group.derivative(V, s)
+                parts.append(jnp.zeros_like(ds) if which == "membrane" else ds)
+        return jnp.concatenate(parts).astype(y.dtype)
+
+    def vector_field(self, t, y, args=None):
+        return self._fields(t, y, "all")
+
+    def membrane_field(self, t, y, args=None):
+        """Explicit part for KenCarp: membrane potentials and calcium."""
+        return self._fields(t, y, "membrane")
+
+    def gate_field(self, t, y, args=None):
+        """Implicit part for KenCarp: gates and synaptic gating (stiff as τs → 0)."""
+        return self._fields(t, y, "gates")
+
+    def exponential_euler_step(self, t, y, dt):
+        """Synapses advance with V(n) (like gates), then each neuron takes its split step
+        with the synaptic input of the new s and the gap-junction partners' V(n)."""
+        states, synapse_states = self._unpack(y)
+        V = self._voltages(states)
+        new_synapses = [
+            group.exponential_step(V, s, dt) if group.num_states else s
+            for group, s in zip(self.synapses, synapse_states, strict=True)
+        ]
+        G, J = self._inputs(V, new_synapses)
+        new_states = [
+            neuron.exponential_euler_step(t, state, dt, inputs=(G[i], J[i]))
+            for i, (neuron, state) in enumerate(zip(self.neurons, states, strict=True))
+        ]
+        return jnp.concatenate(new_states + new_synapses).astype(y.dtype)
+
+
+# ---- seed-style builder ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Chemical:
+    """A graded chemical synapse ``pre → post`` of strength ``g`` (nS) with reversal ``E``
+    (mV), threshold ``V_th`` (mV), slope ``Delta`` (mV) and release rate ``k_minus``
+    (1/ms); ``name`` defaults to ``"pre->post"``."""
+
+    pre: str
+    post: str
+    g: float
+    E: float
+    V_th: float = -35.0
+    Delta: float = 5.0
+    k_minus: float = 1.0 / 40.0
+    name: str | None = None
+
+
+def Glutamatergic(pre: str, post: str, g: float, name: str | None = None) -> Chemical:
+    """Prinz et al. 2004 glutamatergic synapse: E = −70 mV, k₋ = 1/40 ms⁻¹."""
+    return Chemical(pre, post, g, name=name, **GLUTAMATERGIC)
+
+
+def Cholinergic(pre: str, post: str, g: float, name: str | None = None) -> Chemical:
+    """Prinz et al. 2004 cholinergic synapse: E = −80 mV, k₋ = 1/100 ms⁻¹."""
+    return Chemical(pre, post, g, name=name, **CHOLINERGIC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Electrical:
+    """A gap junction between ``a`` and ``b`` of conductance ``g`` (nS)."""
+
+    a: str
+    b: str
+    g: float
+    name: str | None = None
+
+
+def build_network(
+    connections, neurons, *, name: str = "network", geometry: Geometry | None = None
+) -> Network:
+    """Build a circuit from typed connections (`Glutamatergic`, `Cholinergic`, `Chemical`,
+    `Electrical`) and neurons (a dict name → neuron, or neurons with distinct names).
+
+    ``geometry`` converts strengths in nS to densities; default: the Prinz cell area
+    (0.628·10⁻³ cm²), where 1 nS = 1.592·10⁻³ mS/cm².
+
+    >>> import jaxneuron as jn
+    >>> cells = {n: jn.build_Prinz(name=n, config=jn.PrinzConfig.preset(p))
+    ...          for n, p in [("A", "AB/PD 2"), ("B", "AB/PD 2")]}
+    >>> net = build_network([Glutamatergic("A", "B", 30.0), Glutamatergic("B", "A", 30.0)], cells)
+    >>> net.state_names[-2:]
+    ('A->B.s', 'B->A.s')
+    """
+    if isinstance(neurons, dict):
+        names, cells = tuple(neurons), tuple(neurons.values())
+    else:
+        cells = tuple(neurons)
+        names = tuple(n.name for n in cells)
+    index = {n: i for i, n in enumerate(names)}
+
+    def lookup(cell, connection):
+        if cell not in index:
+            raise KeyError(
+                f"connection {connection} refers to unknown neuron {cell!r}; neurons: {list(names)}"
+            )
+        return index[cell]
+
+    chemical = [c for c in connections if isinstance(c, Chemical)]
+    electrical = [c for c in connections if isinstance(c, Electrical)]
+    unknown = [c for c in connections if not isinstance(c, Chemical | Electrical)]
+    if unknown:
+        raise TypeError(f"connections must be Chemical or Electrical, got {unknown[0]!r}")
+    for c in connections:
+        check_nonnegative(f"strength of {c}", c.g, "nS")
+        check_finite(f"strength of {c}", c.g, "nS")
+    groups = []
+    if chemical:
+        groups.append(
+            GradedSynapses(
+                g=jnp.asarray([c.g for c in chemical], dtype=float),
+                E=jnp.asarray([c.E for c in chemical], dtype=float),
+                V_th=jnp.asarray([c.V_th for c in chemical], dtype=float),
+                Delta=jnp.asarray([c.Delta for c in chemical], dtype=float),
+                k_minus=jnp.asarray([c.k_minus for c in chemical], dtype=float),
+                pre=tuple(lookup(c.pre, c) for c in chemical),
+                post=tuple(lookup(c.post, c) for c in chemical),
+                names=tuple(c.name or f"{c.pre}->{c.post}" for c in chemical),
+            )
+        )
+    if electrical:
+        groups.append(
+            GapJunctions(
+                g=jnp.asarray([c.g for c in electrical], dtype=float),
+                a=tuple(lookup(c.a, c) for c in electrical),
+                b=tuple(lookup(c.b, c) for c in electrical),
+                names=tuple(c.name or f"{c.a}<->{c.b}" for c in electrical),
+            )
+        )
+    synapse_names = [n for g in groups for n in g.names]
+    if len(set(synapse_names)) != len(synapse_names):
+        raise ValueError(
+            f"synapse names must be unique; give `name=` to tell apart: {synapse_names}"
+        )
+    geometry = Geometry(area_cm2=PRINZ_AREA_CM2) if geometry is None else geometry
+    check_positive("geometry.area_cm2", geometry.area_cm2, "cm²")
+    return Network(
+        neurons=cells, synapses=tuple(groups), geometry=geometry, neuron_names=names, name=name
+    )
+
+
+# ---- the pyloric circuit ------------------------------------------------------------------
+
+#: The commonly used example circuit of Prinz et al. (2004) (strengths in nS).
+PYLORIC_EXAMPLE_NS = {
+    "AB->LP": 30.0,
+    "PD->LP": 30.0,
+    "AB->PY": 10.0,
+    "PD->PY": 3.0,
+    "LP->AB/PD": 30.0,
+    "LP->PY": 1.0,
+    "PY->LP": 30.0,
+}
+
+
+def pyloric_circuit(
+    ab_pd: str = "AB/PD 2",
+    lp: str = "LP 4",
+    py: str = "PY 1",
+    *,
+    strengths: dict | None = None,
+    V0: float = -50.0,
+    Ca0: float = 0.05,
+    name: str = "pyloric",
+) -> Network:
+    """The pyloric circuit of Prinz, Bucher & Marder (2004): an AB/PD cell (AB and PD
+    lumped; it releases glutamate as AB and acetylcholine as PD), LP and PY, with the
+    seven synapses AB→LP, PD→LP, AB→PY, PD→PY (cholinergic from PD, glutamatergic
+    otherwise), LP→AB/PD, LP→PY, PY→LP.
+
+    ``ab_pd``, ``lp``, ``py``: 2004 cell variants; ``strengths``: nS by synapse name
+    (defaults: `PYLORIC_EXAMPLE_NS`; the paper uses 0, 1, 3, 10, 30, 100 nS). Every cell
+    starts at ``V0`` (mV), ``Ca0`` (µM), gates at steady state.
+
+    >>> net = pyloric_circuit()
+    >>> [n for n in net.state_names if n.endswith(".s")]
+    ['AB->LP.s', 'PD->LP.s', 'AB->PY.s', 'PD->PY.s', 'LP->AB/PD.s', 'LP->PY.s', 'PY->LP.s']
+    """
+    values = dict(PYLORIC_EXAMPLE_NS)
+    for key, value in (strengths or {}).items():
+        if key not in values:
+            raise KeyError(f"unknown pyloric synapse {key!r}; synapses: {list(values)}")
+        values[key] = value
+    cells = {
+        cell: build_Prinz(name=cell, config=PrinzConfig.preset(preset_name(p), V0=V0, Ca0=Ca0))
+        for cell, p in (("AB/PD", ab_pd), ("LP", lp), ("PY", py))
+    }
+    connections = [
+        Glutamatergic("AB/PD", "LP", values["AB->LP"], name="AB->LP"),
+        Cholinergic("AB/PD", "LP", values["PD->LP"], name="PD->LP"),
+        Glutamatergic("AB/PD", "PY", values["AB->PY"], name="AB->PY"),
+        Cholinergic("AB/PD", "PY", values["PD->PY"], name="PD->PY"),
+        Glutamatergic("LP", "AB/PD", values["LP->AB/PD"], name="LP->AB/PD"),
+        Glutamatergic("LP", "PY", values["LP->PY"], name="LP->PY"),
+        Glutamatergic("PY", "LP", values["PY->LP"], name="PY->LP"),
+    ]
+    return build_network(connections, cells, name=name)

@@ -1,0 +1,156 @@
+r"""Synapses between conductance-based neurons, as vectorised groups.
+
+A group holds many synapses of one kind: index arrays ``pre`` and ``post`` (static) into
+the network's neurons and array leaves for the parameters, so a network of hundreds of
+connections costs one gather and one scatter per group, and every strength is a leaf to
+vmap or differentiate. Strengths are whole-cell conductances in nS; the network converts
+them to densities (mS/cm²) through its `Geometry`.
+
+A group returns, for every neuron, the current it injects in the linear form
+I = G·V_post − J (G in mS/cm², J in µA/cm², outward positive), which the exponential
+integrator treats implicitly in V.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ._validation import check_finite, check_nonnegative, check_positive
+
+Vector = Float[Array, " n"]
+
+
+def _index_tuple(values, name, n=None):
+    out = tuple(int(v) for v in np.atleast_1d(np.asarray(values)))
+    if n is not None and len(out) != n:
+        raise ValueError(f"{name} has {len(out)} entries, expected {n}")
+    return out
+
+
+class GradedSynapses(eqx.Module):
+    r"""Graded chemical synapses (Abbott & Marder 1998; Prinz, Bucher & Marder 2004).
+
+        I_syn = g · s · (V_post − E)
+        ds/dt = (s∞(V_pre) − s) / τs,   s∞ = 1 / (1 + exp((V_th − V_pre)/Δ)),
+        τs = (1 − s∞) / k₋
+
+    **Fields:** ``g`` (nS, one per synapse), ``E`` (mV), ``V_th`` (mV), ``Delta`` (mV),
+    ``k_minus`` (1/ms) — each a scalar or one value per synapse; ``pre``, ``post`` (static
+    neuron indices); ``names`` (static, for the state names).
+
+    τs → 0 as s∞ → 1, a stiff limit: the rate 1/τs is written k₋ (1 + e^{(V_pre − V_th)/Δ}),
+    which has no division, and s is advanced exactly for frozen V_pre by the exponential
+    integrator, so s stays in [0, 1].
+    """
+
+    g: Vector = eqx.field(converter=jnp.asarray)
+    E: Vector = eqx.field(converter=jnp.asarray)
+    V_th: Vector = eqx.field(converter=jnp.asarray, default=-35.0)
+    Delta: Vector = eqx.field(converter=jnp.asarray, default=5.0)
+    k_minus: Vector = eqx.field(converter=jnp.asarray, default=1.0 / 40.0)
+    pre: tuple[int, ...] = eqx.field(static=True, default=())
+    post: tuple[int, ...] = eqx.field(static=True, default=())
+    names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __check_init__(self):
+        n = len(self.pre)
+        if len(self.post) != n or len(self.names) != n:
+            raise ValueError(
+                f"GradedSynapses: pre ({n}), post ({len(self.post)}) and names "
+                f"({len(self.names)}) must have the same length"
+            )
+        if self.g.ndim > 1 or (self.g.ndim == 1 and self.g.shape[0] != n):
+            raise ValueError(
+                f"GradedSynapses.g must hold one strength (nS) per synapse: {n}, got shape "
+                f"{self.g.shape}"
+            )
+        check_nonnegative("synapse strength g", self.g, "nS")
+        check_finite("synapse reversal E", self.E, "mV")
+        check_finite("synapse threshold V_th", self.V_th, "mV")
+        check_positive("synapse slope Delta", self.Delta, "mV")
+        check_positive("synapse rate k_minus", self.k_minus, "1/ms")
+
+    @property
+    def num_states(self) -> int:
+        return len(self.pre)
+
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(f"{name}.s" for name in self.names)
+
+    def steady_state(self, V_pre):
+        """s∞(V_pre)."""
+        return 1.0 / (1.0 + jnp.exp((self.V_th - V_pre) / self.Delta))
+
+    def rate(self, V_pre):
+        """1/τs = k₋ / (1 − s∞) = k₋ (1 + exp((V_pre − V_th)/Δ)), in 1/ms."""
+        return self.k_minus * (1.0 + jnp.exp((V_pre - self.V_th) / self.Delta))
+
+    def initial_state(self, V):
+        return self.steady_state(V[jnp.asarray(self.pre)])
+
+    def derivative(self, V, s):
+        V_pre = V[jnp.asarray(self.pre)]
+        return (self.steady_state(V_pre) - s) * self.rate(V_pre)
+
+    def exponential_step(self, V, s, dt):
+        V_pre = V[jnp.asarray(self.pre)]
+        s_inf = self.steady_state(V_pre)
+        return s_inf + (s - s_inf) * jnp.exp(-dt * self.rate(V_pre))
+
+    def inputs(self, V, s, to_density, n_neurons):
+        """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""
+        G_syn = to_density(self.g) * s
+        post = jnp.asarray(self.post)
+        G = jnp.zeros(n_neurons, G_syn.dtype).at[post].add(G_syn)
+        J = jnp.zeros(n_neurons, G_syn.dtype).at[post].add(G_syn * self.E)
+        return G, J
+
+
+class GapJunctions(eqx.Module):
+    r"""Electrical synapses: I_a = g (V_a − V_b) into cell a and the opposite into b.
+
+    **Fields:** ``g`` (nS, one per junction), ``a``, ``b`` (static neuron indices),
+    ``names`` (static).
+    """
+
+    g: Vector = eqx.field(converter=jnp.asarray)
+    a: tuple[int, ...] = eqx.field(static=True, default=())
+    b: tuple[int, ...] = eqx.field(static=True, default=())
+    names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __check_init__(self):
+        n = len(self.a)
+        if len(self.b) != n or len(self.names) != n:
+            raise ValueError("GapJunctions: a, b and names must have the same length")
+        if self.g.ndim > 1 or (self.g.ndim == 1 and self.g.shape[0] != n):
+            raise ValueError(
+                f"GapJunctions.g must hold one conductance (nS) per junction: {n}, got shape "
+                f"{self.g.shape}"
+            )
+        check_nonnegative("gap-junction conductance g", self.g, "nS")
+
+    num_states = 0
+
+    def state_names(self) -> tuple[str, ...]:
+        return ()
+
+    def currents(self, V, to_density):
+        """Current into each ``a`` and each ``b`` cell (µA/cm², outward positive)."""
+        a, b = jnp.asarray(self.a), jnp.asarray(self.b)
+        I = to_density(self.g) * (V[a] - V[b])
+        return I, -I
+
+    def inputs(self, V, s, to_density, n_neurons):
+        g = to_density(self.g) * jnp.ones(len(self.a))
+        a, b = jnp.asarray(self.a), jnp.asarray(self.b)
+        G = jnp.zeros(n_neurons, g.dtype).at[a].add(g).at[b].add(g)
+        J = jnp.zeros(n_neurons, g.dtype).at[a].add(g * V[b]).at[b].add(g * V[a])
+        return G, J
+
+
+#: Prinz, Bucher & Marder (2004): transmitter kinetics of the pyloric synapses.
+GLUTAMATERGIC = dict(E=-70.0, V_th=-35.0, Delta=5.0, k_minus=1.0 / 40.0)
+CHOLINERGIC = dict(E=-80.0, V_th=-35.0, Delta=5.0, k_minus=1.0 / 100.0)
