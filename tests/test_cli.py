@@ -34,6 +34,7 @@ def test_demo_writes_figures(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "f–I curve" in result.output and "AB/PD 2  bursting" in result.output
+    assert "pyloric = True" in result.output
     for name in (
         "hh_trace.png",
         "hh_fi_curve.png",
