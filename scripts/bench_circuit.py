@@ -55,7 +55,7 @@ def main():
     runs = {
         "exponential_euler dt=0.025": dict(solver=jn.ExponentialEuler(dt=0.025)),
         "exponential_euler dt=0.01": dict(solver=jn.ExponentialEuler(dt=0.01)),
-        "tsit5 1e-6": dict(solver="tsit5", rtol=1e-6, atol=1e-6),
+        "tsit5 1e-6": dict(solver="tsit5", rtol=1e-6, atol=1e-6, max_steps=200_000),
         "kvaerno5 1e-6": dict(solver="kvaerno5", rtol=1e-6, atol=1e-6),
         "trbdf2 1e-6": dict(solver="trbdf2", rtol=1e-6, atol=1e-6),
     }
@@ -66,7 +66,12 @@ def main():
             sol = jn.simulate(net, T1, save_every=0.25, **kwargs)
             return jax.block_until_ready(sol)
 
-        sol, seconds = timed(run)
+        try:
+            sol, seconds = timed(run)
+        except jn.SimulationError as err:
+            # explicit solvers cannot follow the synapses' τs → 0 (rate up to ~1e5 /ms)
+            print(f"{name}: failed — {str(err).split(' Parameters')[0]}")
+            continue
         rows[name] = (rhythm(np.asarray(sol.ts), np.asarray(sol.V)), seconds)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
