@@ -32,6 +32,11 @@ class ExponentialEuler(eqx.Module):
         check_positive("ExponentialEuler.dt (time step)", self.dt, "ms")
 
 
+# Unrolling 8 steps lets XLA fuse across steps: 1.5× faster on CPU for one Prinz neuron
+# and for a vmapped population (measured: 0.37 → 0.25 s for 10 s; 2.6e7 → 4.0e7 steps/s).
+UNROLL = 8
+
+
 def steps_per_save(dt: float, save_every: float) -> int:
     ratio = save_every / dt
     k = round(ratio)
@@ -67,7 +72,7 @@ def integrate_exponential(
                 fs = features.update(fs, t + dt, y[0])
             return y, fs
 
-        y, fs = jax.lax.fori_loop(0, k, one_step, (y, fs))
+        y, fs = jax.lax.fori_loop(0, k, one_step, (y, fs), unroll=min(k, UNROLL))
         return (y, n + k, fs), y
 
     if solver.checkpoint:
