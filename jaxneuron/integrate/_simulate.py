@@ -216,7 +216,7 @@ def simulate(
 
     **Arguments:**
 
-    - ``model``: a neuron such as ``build_HH(...)``.
+    - ``model``: a neuron such as ``build_HH(...)`` or a circuit (`jaxneuron.Network`).
     - ``t1``, ``t0``: end and start time in ms (Python numbers: they fix the output shape).
     - ``solver``: a diffrax solver (``diffrax.Tsit5()``, ``diffrax.Kvaerno5()``,
       ``diffrax.KenCarp4()`` — run as IMEX with the gates implicit —, `TRBDF2`), an
