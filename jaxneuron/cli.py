@@ -90,6 +90,51 @@ def simulate(
 
 
 @app.command()
+def pyloric(
+    ab_pd: str = typer.Option("AB/PD 2", help="AB/PD cell (Prinz 2004: AB/PD 1-5)."),
+    lp: str = typer.Option("LP 4", help="LP cell (LP 1-5)."),
+    py: str = typer.Option("PY 1", help="PY cell (PY 1-6)."),
+    t1: float = typer.Option(12_000.0, help="Duration, ms."),
+    dt: float = typer.Option(0.025, help="Exponential-Euler step, ms."),
+    plot: str = typer.Option(None, help="Write the three traces to this file."),
+    x64: bool = typer.Option(False, "--x64", help="Simulate in float64 (default float32)."),
+):
+    """Simulate the Prinz et al. 2004 pyloric circuit and print its rhythm."""
+    _enable_x64(x64)
+    import numpy as np
+
+    import jaxneuron as jn
+
+    try:
+        net = jn.pyloric_circuit(ab_pd, lp, py)
+        sol = jn.simulate(net, t1, solver=jn.ExponentialEuler(dt=dt), save_every=0.25)
+    except (ValueError, TypeError, KeyError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    ts, V = np.asarray(sol.ts), np.asarray(sol.V)
+    traces = {name: V[:, i] for i, name in enumerate(net.neuron_names)}
+    start = min(t1 / 4, 3000.0)
+    try:
+        phases = jn.analysis.burst_phases(ts, traces, "AB/PD", start=start)
+    except ValueError as err:
+        typer.echo(f"no rhythm: {err}")
+        raise typer.Exit(1) from err
+    typer.echo(
+        f"pyloric circuit ({ab_pd}, {lp}, {py}), {t1:g} ms: "
+        f"pyloric = {jn.analysis.is_pyloric(phases)}, "
+        f"period {phases['AB/PD']['period']:.0f} ms"
+    )
+    for name, p in phases.items():
+        typer.echo(
+            f"{name:<6} burst phase {p['onset']:.3f} – {p['offset']:.3f}, "
+            f"{p['bursts_per_cycle']:.2f} bursts per cycle"
+        )
+    if plot:
+        axes = jn.plot.plot_traces(ts, traces)
+        typer.echo(f"figure: {jn.plot.save(axes[0], plot)}")
+
+
+@app.command()
 def demo(
     out: str = typer.Option("figures", help="Folder for the figures."),
     x64: bool = typer.Option(False, "--x64", help="Run in float64."),

@@ -42,3 +42,11 @@ def test_demo_writes_figures(tmp_path):
         "abpd2_currentscape.png",
     ):
         assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_pyloric_command(tmp_path):
+    result = runner.invoke(app, ["pyloric", "--t1", "9000", "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 0, result.output
+    assert "pyloric = True" in result.output and "LP" in result.output
+    bad = runner.invoke(app, ["pyloric", "--lp", "LP 9"])
+    assert bad.exit_code == 2 and "unknown Prinz 2004 preset" in bad.output
