@@ -268,6 +268,40 @@ def _event_path(
 # ---- fixed-step path --------------------------------------------------------------------
 
 
+def step_with_reset(model, t, t_next, y, hold_until, threshold, refractory, surrogate=None):
+    """One ``model.fixed_step`` from ``t`` to ``t_next`` with an in-step reset.
+
+    V is held until ``hold_until``; a threshold crossing inside the step is located by
+    linear interpolation, the reset applied there and the rest of the step integrated (see
+    the module docstring). Shared by `simulate_spiking` and `jaxneuron.spiking`.
+
+    Returns ``(y_next, hold_until_next, crossed, t_spike, s)``: ``crossed`` is the spike
+    decision, ``t_spike`` the interpolated crossing time (ms; meaningless where not
+    crossed) and ``s`` the (surrogate) spike indicator as a float.
+    """
+    dtype = y.dtype
+    t_free = jnp.clip(hold_until, t, t_next)
+    y_free = model.fixed_step(t_free, y, t_next - t_free)
+    V_old, V_new = y[0], y_free[0]
+    crossed = (V_new >= threshold) | (V_old >= threshold)
+    rise = V_new - V_old
+    safe_rise = jnp.where(rise > 0, rise, 1.0)
+    fraction = jnp.clip(jnp.where(rise > 0, (threshold - V_old) / safe_rise, 0.0), 0.0, 1.0)
+    t_spike = t_free + fraction * (t_next - t_free)
+    y_spike = y + fraction * (y_free - y)
+    hold_new = t_spike + refractory
+    t_resume = jnp.minimum(hold_new, t_next)
+    y_reset = model.fixed_step(t_resume, model.reset(y_spike), t_next - t_resume)
+    if surrogate is None:
+        y_next = jnp.where(crossed, y_reset, y_free)
+        s = jax.lax.stop_gradient(crossed.astype(dtype))
+    else:
+        s = jnp.maximum(surrogate(V_new - threshold), crossed.astype(dtype))
+        y_next = s * y_reset + (1.0 - s) * y_free
+    hold_until = jnp.where(crossed, hold_new, hold_until)
+    return y_next.astype(dtype), hold_until, crossed, t_spike, s
+
+
 def _fixed_path(model, y0, t0, dt, n_saves, k, max_spikes, surrogate, checkpoint):
     """``(n_saves − 1)·k`` steps of ``model.fixed_step`` with resets inside the step."""
     dtype = y0.dtype
@@ -278,32 +312,15 @@ def _fixed_path(model, y0, t0, dt, n_saves, k, max_spikes, surrogate, checkpoint
     def one_step(n, carry):
         y, hold_until, count, spikes, soft = carry
         t = t0 + n.astype(dtype) * dt
-        t_next = t + dt
-        t_free = jnp.clip(hold_until, t, t_next)
-        y_free = model.fixed_step(t_free, y, t_next - t_free)
-        V_old, V_new = y[0], y_free[0]
-        crossed = (V_new >= threshold) | (V_old >= threshold)
-        rise = V_new - V_old
-        safe_rise = jnp.where(rise > 0, rise, 1.0)
-        fraction = jnp.clip(jnp.where(rise > 0, (threshold - V_old) / safe_rise, 0.0), 0.0, 1.0)
-        t_spike = t_free + fraction * (t_next - t_free)
-        y_spike = y + fraction * (y_free - y)
-        hold_new = t_spike + refractory
-        t_resume = jnp.minimum(hold_new, t_next)
-        y_reset = model.fixed_step(t_resume, model.reset(y_spike), t_next - t_resume)
-        if surrogate is None:
-            y_next = jnp.where(crossed, y_reset, y_free)
-            soft = soft + jax.lax.stop_gradient(crossed.astype(dtype))
-        else:
-            s = jnp.maximum(surrogate(V_new - threshold), crossed.astype(dtype))
-            y_next = s * y_reset + (1.0 - s) * y_free
-            soft = soft + s
+        y_next, hold_new, crossed, t_spike, s = step_with_reset(
+            model, t, t + dt, y, hold_until, threshold, refractory, surrogate
+        )
+        soft = soft + s
         record = crossed & (count < max_spikes)
         slot = jnp.minimum(count, max_spikes - 1)
         spikes = spikes.at[slot].set(jnp.where(record, t_spike, spikes[slot]))
         count = count + crossed.astype(count.dtype)
-        hold_until = jnp.where(crossed, hold_new, hold_until)
-        return y_next.astype(dtype), hold_until, count, spikes, soft
+        return y_next, hold_new, count, spikes, soft
 
     def one_save(carry, _):
         state, n = carry

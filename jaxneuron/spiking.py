@@ -1,0 +1,592 @@
+r"""Spiking networks of integrate-and-fire neurons with event-driven conductance synapses.
+
+A `SpikingNetwork` is a *population* of integrate-and-fire neurons of one kind (`LIF`,
+`AdEx`, `Izhikevich`) whose parameters carry a leading neuron axis — build it with
+``eqx.filter_vmap`` over a builder — plus groups of event-driven synapses. A group holds
+many synapses of one kind: static index tuples ``pre`` and ``post`` and array leaves for
+the parameters (one value per synapse, or a scalar shared by all), so every strength is a
+leaf to vmap over or differentiate.
+
+`simulate_network` advances everything with one fixed step Δt in a `lax.scan`:
+
+1. spikes due at t_n are added to the synapse states (a ring buffer of pending
+   increments, ``max_delay_steps + 1`` slots);
+2. each synapse's conductance g_syn(t_n) (nS) gives the current *into* its postsynaptic
+   cell, I = −g_syn·B(V)·(V − E) (nS·mV = pA), summed per cell and converted to the
+   neuron's current unit (see `SpikingNetwork`); it is held over the step;
+3. every neuron takes its ``fixed_step`` with that extra current (vectorised over the
+   population), with the in-step interpolated threshold crossing and reset of the
+   fixed-step path of `simulate_spiking` (`jaxneuron.integrate._events.step_with_reset`);
+4. a spike of neuron j at t_s ∈ (t_n, t_{n+1}] is scheduled on every outgoing synapse
+   for the grid time t_{n+1+D}, D = round(delay/Δt): **delays are rounded to whole
+   steps**, so the effective delay is D·Δt. The increment written there is the synapse
+   state a spike at t_s + D·Δt has reached at that grid point (e.g. e^{−δ/τ} with
+   δ = t_{n+1} − t_s), so the conductance is exact at every grid point for the rounded
+   delay; only its rise within the arrival step is missed;
+5. the synapse states decay exactly over Δt (they are linear).
+
+The conductance kernels (time s = t − t_s − D·Δt ≥ 0 after an effective arrival) are
+
+    exponential  g_syn(s) = g·e^{−s/τ}
+    alpha        g_syn(s) = g·(s/τ)·e^{1 − s/τ}                      (peak g at s = τ)
+    NMDA         g_syn(s) = g·N·(e^{−s/τ_decay} − e^{−s/τ_rise})     (peak g), with the
+                 Mg²⁺ block B(V) = 1/(1 + [Mg]/3.57 mM · e^{−0.062 V})
+
+(Jahr & Stevens 1990, J Neurosci 10:3178; the kernels as in Dayan & Abbott,
+*Theoretical Neuroscience* (2001), §5.8, and Gerstner et al., *Neuronal Dynamics* (2014)).
+
+**Gradients** with respect to strengths, reversal potentials, time constants and neuron
+parameters are the exact derivatives of this discrete map. Rounded delays and the spike
+decision itself (a comparison) have zero derivative; a subthreshold network is smooth.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int
+
+from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
+from .integrate._events import step_with_reset
+from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
+from .stimuli import Constant, Sum
+
+Vector = Float[Array, " n"]
+
+# Jahr & Stevens (1990): the Mg²⁺ dissociation constant at 0 mV (mM) and the voltage
+# dependence of the block (1/mV).
+MG_HALF_BLOCK_MM = 3.57
+MG_VOLTAGE_SLOPE = 0.062
+
+
+def _index_tuple(values) -> tuple[int, ...]:
+    arr = np.atleast_1d(np.asarray(values))
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"synapse indices must be integers, got dtype {arr.dtype}")
+    return tuple(int(v) for v in arr)
+
+
+class _EventSynapses(eqx.Module):
+    """Shared machinery of an event-driven synapse group (see the module docstring).
+
+    A subclass defines its linear state (``n_components`` per synapse), the exact decay
+    over Δt, the increment a spike leaves after a lag δ, and the conductance read-out.
+    """
+
+    n_components: ClassVar[int] = 1
+
+    pre: tuple[int, ...] = eqx.field(static=True, converter=_index_tuple)
+    post: tuple[int, ...] = eqx.field(static=True, converter=_index_tuple)
+
+    @property
+    def n(self) -> int:
+        return len(self.pre)
+
+    def _check_common(self, kind: str):
+        if len(self.post) != len(self.pre):
+            raise ValueError(
+                f"{kind}: pre and post must have the same length, got {len(self.pre)} and "
+                f"{len(self.post)}"
+            )
+        for name, idx in (("pre", self.pre), ("post", self.post)):
+            if idx and min(idx) < 0:
+                raise ValueError(f"{kind}: {name} (neuron index) must be >= 0, got {min(idx)}")
+        for name, unit in self._leaf_units():
+            value = getattr(self, name)
+            shape = jnp.shape(value)
+            if shape not in ((), (self.n,)):
+                raise ValueError(
+                    f"{kind}: {name} ({unit}) must be a scalar or have one value per synapse "
+                    f"({self.n}), got shape {shape}"
+                )
+        check_nonnegative(f"{kind}: g (peak conductance)", self.g, "nS")
+        check_finite(f"{kind}: E (reversal potential)", self.E, "mV")
+        check_nonnegative(f"{kind}: delay (transmission delay)", self.delay, "ms")
+
+    def _leaf_units(self):
+        raise NotImplementedError
+
+    def _vec(self, value):
+        return jnp.broadcast_to(value, (self.n,))
+
+    def decay(self, state: Float[Array, "n c"], dt) -> Float[Array, "n c"]:
+        raise NotImplementedError
+
+    def kick(self, lag: Vector) -> Float[Array, "n c"]:
+        """The state a single spike has reached ``lag`` ms after its arrival."""
+        raise NotImplementedError
+
+    def conductance(self, state: Float[Array, "n c"]) -> Vector:
+        """g_syn per synapse, nS (without any voltage-dependent block)."""
+        raise NotImplementedError
+
+    def block(self, V_post: Vector) -> Vector:
+        """The voltage-dependent fraction of open channels (1 except for NMDA)."""
+        return jnp.ones_like(V_post)
+
+    def current(self, state, V_post: Vector) -> Vector:
+        """Outward current per synapse, pA: g_syn(t)·B(V)·(V − E) (nS·mV = pA)."""
+        return self.conductance(state) * self.block(V_post) * (V_post - self._vec(self.E))
+
+
+class ExponentialSynapses(_EventSynapses):
+    r"""Event-driven exponential conductance synapses.
+
+        g_syn(t) = g · e^{−(t − t_s − d)/τ}   for t ≥ t_s + d,
+        I_post = −g_syn · (V_post − E)                         (nS · mV = pA)
+
+    **Fields:** ``pre``, ``post`` (static neuron indices), ``g`` (nS), ``E`` (mV), ``tau``
+    (ms), ``delay`` (ms, rounded to whole steps by `simulate_network`), each a scalar or
+    one value per synapse.
+
+    >>> syn = ExponentialSynapses(pre=[0], post=[1], g=2.0, E=0.0, tau=5.0)
+    >>> round(float(syn.conductance(syn.decay(syn.kick(jnp.zeros(1)), 5.0))[0]), 4)  # 2/e
+    0.7358
+    """
+
+    g: Vector = eqx.field(converter=jnp.asarray, default=1.0)
+    E: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+    tau: Vector = eqx.field(converter=jnp.asarray, default=5.0)
+    delay: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+
+    def __check_init__(self):
+        self._check_common("ExponentialSynapses")
+        check_positive("ExponentialSynapses: tau (decay time constant)", self.tau, "ms")
+
+    def _leaf_units(self):
+        return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
+
+    def decay(self, state, dt):
+        return state * jnp.exp(-dt / self._vec(self.tau))[:, None]
+
+    def kick(self, lag):
+        return jnp.exp(-lag / self._vec(self.tau))[:, None]
+
+    def conductance(self, state):
+        return self._vec(self.g) * state[:, 0]
+
+
+class AlphaSynapses(_EventSynapses):
+    r"""Event-driven alpha-function conductance synapses (peak g at τ after arrival).
+
+        g_syn(t) = g · (s/τ) · e^{1 − s/τ},   s = t − t_s − d ≥ 0
+
+    Written as two linear states, dx/dt = −x/τ and dy/dt = −y/τ + (e/τ)·x, a spike adding
+    1 to x; g_syn = g·y. Over a step both are advanced exactly:
+    x ← e^{−Δt/τ} x, y ← e^{−Δt/τ}(y + (e Δt/τ) x).
+    Fields as for `ExponentialSynapses`.
+
+    >>> syn = AlphaSynapses(pre=[0], post=[1], g=2.0, tau=3.0)
+    >>> round(float(syn.conductance(syn.decay(syn.kick(jnp.zeros(1)), 3.0))[0]), 6)  # peak
+    2.0
+    """
+
+    n_components: ClassVar[int] = 2
+
+    g: Vector = eqx.field(converter=jnp.asarray, default=1.0)
+    E: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+    tau: Vector = eqx.field(converter=jnp.asarray, default=5.0)
+    delay: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+
+    def __check_init__(self):
+        self._check_common("AlphaSynapses")
+        check_positive("AlphaSynapses: tau (time to peak)", self.tau, "ms")
+
+    def _leaf_units(self):
+        return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
+
+    def decay(self, state, dt):
+        tau = self._vec(self.tau)
+        x, y = state[:, 0], state[:, 1]
+        factor = jnp.exp(-dt / tau)
+        return jnp.stack([factor * x, factor * (y + jnp.e * dt / tau * x)], axis=1)
+
+    def kick(self, lag):
+        tau = self._vec(self.tau)
+        factor = jnp.exp(-lag / tau)
+        return jnp.stack([factor, jnp.e * lag / tau * factor], axis=1)
+
+    def conductance(self, state):
+        return self._vec(self.g) * state[:, 1]
+
+
+def mg_block(V, Mg=1.0):
+    r"""Jahr & Stevens' (1990) Mg²⁺ block of NMDA receptors, the open fraction at V (mV):
+
+        B(V) = 1 / (1 + [Mg²⁺]/3.57 mM · e^{−0.062 V})
+
+    ``Mg`` in mM. Jahr & Stevens (1990), J Neurosci 10:3178.
+
+    >>> round(float(mg_block(0.0)), 4), round(float(mg_block(-65.0)), 4)
+    (0.7812, 0.0597)
+    """
+    return 1.0 / (1.0 + Mg / MG_HALF_BLOCK_MM * jnp.exp(-MG_VOLTAGE_SLOPE * V))
+
+
+class NMDASynapses(_EventSynapses):
+    r"""Event-driven NMDA synapses: dual-exponential conductance with a Mg²⁺ block.
+
+        g_syn(s) = g · N · (e^{−s/τ_decay} − e^{−s/τ_rise}),   s = t − t_s − d ≥ 0
+        I_post   = −g_syn · B(V_post) · (V_post − E),  B as in `mg_block`
+
+    N normalises the peak of the kernel to 1 (at s* = τ_r τ_d ln(τ_d/τ_r)/(τ_d − τ_r)),
+    so g (nS) is the peak conductance. **Fields:** ``pre``, ``post``, ``g`` (nS), ``E``
+    (mV, default 0), ``tau_rise`` (ms, default 2), ``tau_decay`` (ms, default 100),
+    ``delay`` (ms), ``Mg`` (mM, default 1). Jahr & Stevens (1990), J Neurosci 10:3178.
+
+    >>> syn = NMDASynapses(pre=[0], post=[1], g=1.0)
+    >>> V = jnp.array([-80.0, -40.0])
+    >>> [round(float(x), 4) for x in syn.block(V)]
+    [0.0244, 0.2302]
+    """
+
+    n_components: ClassVar[int] = 2
+
+    g: Vector = eqx.field(converter=jnp.asarray, default=1.0)
+    E: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+    tau_rise: Vector = eqx.field(converter=jnp.asarray, default=2.0)
+    tau_decay: Vector = eqx.field(converter=jnp.asarray, default=100.0)
+    delay: Vector = eqx.field(converter=jnp.asarray, default=0.0)
+    Mg: Vector = eqx.field(converter=jnp.asarray, default=1.0)
+
+    def __check_init__(self):
+        self._check_common("NMDASynapses")
+        check_positive("NMDASynapses: tau_rise (rise time constant)", self.tau_rise, "ms")
+        check_positive("NMDASynapses: tau_decay (decay time constant)", self.tau_decay, "ms")
+        check_nonnegative("NMDASynapses: Mg (extracellular magnesium)", self.Mg, "mM")
+        if is_concrete(self.tau_rise) and is_concrete(self.tau_decay):
+            if np.any(np.asarray(self.tau_rise) >= np.asarray(self.tau_decay)):
+                raise ValueError(
+                    f"NMDASynapses: tau_rise ({self.tau_rise} ms) must be shorter than "
+                    f"tau_decay ({self.tau_decay} ms)"
+                )
+
+    def _leaf_units(self):
+        return (
+            ("g", "nS"),
+            ("E", "mV"),
+            ("tau_rise", "ms"),
+            ("tau_decay", "ms"),
+            ("delay", "ms"),
+            ("Mg", "mM"),
+        )
+
+    def _taus(self):
+        return jnp.stack([self._vec(self.tau_decay), self._vec(self.tau_rise)], axis=1)
+
+    def decay(self, state, dt):
+        return state * jnp.exp(-dt / self._taus())
+
+    def kick(self, lag):
+        return jnp.exp(-lag[:, None] / self._taus())
+
+    def conductance(self, state):
+        tau_r, tau_d = self._vec(self.tau_rise), self._vec(self.tau_decay)
+        t_peak = tau_r * tau_d * jnp.log(tau_d / tau_r) / (tau_d - tau_r)
+        norm = 1.0 / (jnp.exp(-t_peak / tau_d) - jnp.exp(-t_peak / tau_r))
+        return self._vec(self.g) * norm * (state[:, 0] - state[:, 1])
+
+    def block(self, V_post):
+        return mg_block(V_post, self._vec(self.Mg))
+
+
+# ---- the network ----------------------------------------------------------------------
+
+# Synaptic currents come out in pA (nS · mV); the factor converts them to the current
+# unit of each neuron model's stimulus.
+_CURRENT_SCALE = {LIF: 1e-3, AdEx: 1.0}  # LIF: nA (R in MΩ, R·I in mV); AdEx: pA
+
+
+def _neuron_axes(neurons):
+    """Leading-axis vmap spec: array leaves with a neuron axis are mapped, scalars shared."""
+    return jax.tree_util.tree_map(lambda x: 0 if eqx.is_array(x) and x.ndim > 0 else None, neurons)
+
+
+class SpikingNetwork(eqx.Module):
+    r"""A population of integrate-and-fire neurons and event-driven synapse groups.
+
+    **Fields:**
+
+    - ``neurons``: one `LIF`, `AdEx` or `Izhikevich` whose parameter leaves have a leading
+      axis of length N (or are scalars shared by all), e.g.
+      ``eqx.filter_vmap(lambda I: build_LIF(I))(currents)``.
+    - ``synapses``: a tuple of `ExponentialSynapses`, `AlphaSynapses`, `NMDASynapses`
+      whose ``pre``/``post`` index the N neurons.
+    - ``current_scale``: the neuron's current unit per pA. Synaptic currents are
+      g (nS) · (V − E) (mV) = pA; the `LIF` takes nA (R in MΩ: 1 MΩ·1 nA = 1 mV), so the
+      factor is 1e-3; the `AdEx` takes pA (1). It is inferred for those two and must be
+      given for a model with another current unit (the dimensionless `Izhikevich`).
+
+    >>> neurons = eqx.filter_vmap(lambda I: build_LIF(I))(jnp.array([2.0, 0.0]))
+    >>> syn = ExponentialSynapses(pre=[0], post=[1], g=5.0, E=0.0, tau=5.0, delay=1.0)
+    >>> net = SpikingNetwork(neurons, (syn,))
+    >>> net.n_neurons, net.scale
+    (2, 0.001)
+    """
+
+    neurons: eqx.Module
+    synapses: tuple[_EventSynapses, ...] = ()
+    current_scale: float | None = eqx.field(static=True, default=None)
+
+    def __check_init__(self):
+        n = self.n_neurons
+        if not isinstance(self.synapses, tuple):
+            raise TypeError("synapses must be a tuple of synapse groups")
+        for k, group in enumerate(self.synapses):
+            if not isinstance(group, _EventSynapses):
+                raise TypeError(f"synapses[{k}] is a {type(group).__name__}, not a synapse group")
+            for name in ("pre", "post"):
+                idx = getattr(group, name)
+                if idx and max(idx) >= n:
+                    raise ValueError(
+                        f"synapses[{k}] ({type(group).__name__}): {name} (neuron index) "
+                        f"{max(idx)} is out of range for a population of {n} neurons"
+                    )
+        if self.current_scale is None and type(self.neurons) not in _CURRENT_SCALE:
+            raise ValueError(
+                f"current_scale (neuron current unit per pA) must be given for "
+                f"{type(self.neurons).__name__}"
+            )
+
+    @property
+    def n_neurons(self) -> int:
+        sizes = [x.shape[0] for x in jax.tree_util.tree_leaves(self.neurons) if x.ndim > 0]
+        return max(sizes, default=1)
+
+    @property
+    def scale(self) -> float:
+        if self.current_scale is not None:
+            return float(self.current_scale)
+        return _CURRENT_SCALE[type(self.neurons)]
+
+    def initial_state(self) -> Float[Array, "n_neurons n_states"]:
+        axes = _neuron_axes(self.neurons)
+        y0 = jax.vmap(lambda m: m.initial_state(), in_axes=(axes,), axis_size=self.n_neurons)
+        return y0(self.neurons)
+
+
+class NetworkSolution(eqx.Module):
+    """What `simulate_network` returns (n_steps = (t1 − t0)/Δt).
+
+    - ``ts`` (n_steps + 1,): grid times, ms.
+    - ``V`` (n_steps + 1, n_record): membrane potential of the recorded neurons, mV.
+    - ``g`` (n_groups, n_steps + 1, n_record): each group's total conductance onto the
+      recorded neurons, nS (without the NMDA block).
+    - ``spikes`` (n_steps, N) bool: neuron j crossed threshold in step n, at
+      ``spike_time[n, j]`` (ms, interpolated; ``inf`` where it did not).
+    - ``record``: the recorded neuron indices (static).
+    """
+
+    ts: Float[Array, " n_t"]
+    V: Float[Array, "n_t n_record"]
+    g: Float[Array, "n_groups n_t n_record"]
+    spikes: Bool[Array, "n_steps n_neurons"]
+    spike_time: Float[Array, "n_steps n_neurons"]
+    record: tuple[int, ...] = eqx.field(static=True)
+
+    @property
+    def spike_count(self) -> Int[Array, "*batch n_neurons"]:
+        return jnp.sum(self.spikes, axis=-2)
+
+    def mean_rate(self, t_start: float = 0.0) -> Float[Array, "*batch"]:
+        """Population mean firing rate (Hz) from ``t_start`` ms on."""
+        keep = (self.spike_time >= t_start) & self.spikes
+        duration = self.ts[..., -1] - t_start
+        return 1e3 * jnp.sum(keep, axis=(-2, -1)) / (duration * self.spikes.shape[-1])
+
+    def spike_trains(self) -> list[np.ndarray]:
+        """Spike times (ms) of every neuron, a list of N arrays (for `plot_raster`)."""
+        times = np.asarray(self.spike_time)
+        return [np.sort(col[np.isfinite(col)]) for col in times.T]
+
+
+@eqx.filter_jit
+def _run(net, y0, t0, dt, n_steps, ring, record):
+    dtype = y0.dtype
+    n = net.n_neurons
+    neurons = net.neurons
+    axes = _neuron_axes(neurons)
+    groups = net.synapses
+    rec = np.asarray(record, dtype=int)
+    delay_steps = [jnp.clip(jnp.round(g.delay / dt), 0, ring - 1).astype(jnp.int32) for g in groups]
+
+    def neuron_step(model, y, hold, I_syn, t, t_next):
+        # The synaptic current rides on the stimulus, so each model's own fixed_step
+        # (exponential Euler for LIF/AdEx) integrates it, held over the step.
+        driven = eqx.tree_at(lambda m: m.stimulus, model, Sum((model.stimulus, Constant(I_syn))))
+        threshold = jnp.asarray(model.threshold, dtype)
+        ref = model.refractory
+        ref = jnp.zeros((), dtype) if ref is None else jnp.asarray(ref, dtype)
+        y_next, hold_next, crossed, t_spike, _ = step_with_reset(
+            driven, t, t_next, y, hold, threshold, ref
+        )
+        return y_next, hold_next, crossed, t_spike
+
+    step_all = jax.vmap(neuron_step, in_axes=(axes, 0, 0, 0, None, None))
+
+    def read_out(states, V):
+        currents = jnp.zeros((n,), dtype)
+        gs = []
+        for group, s in zip(groups, states, strict=True):
+            post = np.asarray(group.post, dtype=int)
+            out = group.current(s, V[post])
+            currents = currents.at[post].add(-out)
+            gs.append(jnp.zeros((n,), dtype).at[post].add(group.conductance(s))[rec])
+        g_rec = jnp.stack(gs) if gs else jnp.zeros((0, len(rec)), dtype)
+        return currents * net.scale, g_rec
+
+    def deliver(states, buffers, n_step):
+        slot = n_step % ring
+        states = tuple(s + b[slot] for s, b in zip(states, buffers, strict=True))
+        buffers = tuple(b.at[slot].set(0.0) for b in buffers)
+        return states, buffers
+
+    def body(carry, _):
+        y, hold, states, buffers, n_step = carry
+        t = t0 + n_step.astype(dtype) * dt
+        t_next = t + dt
+        states, buffers = deliver(states, buffers, n_step)
+        I_syn, g_rec = read_out(states, y[:, 0])
+        y, hold, crossed, t_spike = step_all(neurons, y, hold, I_syn, t, t_next)
+        new_buffers = []
+        for group, b, d in zip(groups, buffers, delay_steps, strict=True):
+            pre = np.asarray(group.pre, dtype=int)
+            fired = crossed[pre].astype(dtype)
+            # The state a spike at t_s + D·Δt has reached at t_{n+1+D}: lag t_{n+1} − t_s.
+            lag = jnp.where(crossed[pre], t_next - t_spike[pre], 0.0)
+            slots = (n_step + 1 + d) % ring
+            b = b.at[slots, jnp.arange(group.n)].add(fired[:, None] * group.kick(lag))
+            new_buffers.append(b)
+        states = tuple(g.decay(s, dt) for g, s in zip(groups, states, strict=True))
+        out = (y[rec, 0], g_rec, crossed, jnp.where(crossed, t_spike, jnp.inf))
+        return (y, hold, states, tuple(new_buffers), n_step + 1), out
+
+    states0 = tuple(jnp.zeros((g.n, g.n_components), dtype) for g in groups)
+    buffers0 = tuple(jnp.zeros((ring, g.n, g.n_components), dtype) for g in groups)
+    hold0 = jnp.full((n,), t0 - 1.0, dtype)
+    carry0 = (y0, hold0, states0, buffers0, jnp.asarray(0, jnp.int32))
+    carry, (V, g_rec, spikes, spike_time) = jax.lax.scan(body, carry0, None, length=n_steps)
+    y, _, states, buffers, n_last = carry
+    states, _ = deliver(states, buffers, n_last)
+    _, g_last = read_out(states, y[:, 0])
+    V = jnp.concatenate([y0[rec, 0][None], V], axis=0)
+    g_all = jnp.concatenate([g_rec, g_last[None]], axis=0)
+    ts = t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
+    return ts, V, jnp.moveaxis(g_all, 0, 1), spikes, spike_time
+
+
+def simulate_network(
+    net: SpikingNetwork,
+    t1: float,
+    *,
+    dt: float = 0.1,
+    t0: float = 0.0,
+    record=(0,),
+    max_delay_steps: int | None = None,
+) -> NetworkSolution:
+    """Simulate a `SpikingNetwork` from ``t0`` to ``t1`` ms with a fixed step ``dt`` (ms).
+
+    **Arguments:**
+
+    - ``record``: indices of the neurons whose V (mV) and synaptic conductances (nS)
+      are returned.
+    - ``max_delay_steps``: the ring buffer holds delays up to this many steps; inferred
+      from the (concrete) delays as max round(delay/dt). Give it when the delays are
+      traced (e.g. vmapped); larger delays are clipped to it.
+
+    Delays are rounded to whole steps (module docstring). Works under `jax.vmap` and
+    `jax.grad` over the network's leaves.
+
+    >>> neurons = eqx.filter_vmap(lambda I: build_LIF(I))(jnp.array([2.0, 0.0]))
+    >>> syn = ExponentialSynapses(pre=[0], post=[1], g=5.0, E=0.0, tau=5.0, delay=1.0)
+    >>> sol = simulate_network(SpikingNetwork(neurons, (syn,)), 50.0, record=(1,))
+    >>> [int(c) for c in sol.spike_count], bool(sol.V.max() > -65.0)
+    ([3, 0], True)
+    """
+    if not isinstance(net, SpikingNetwork):
+        raise TypeError(f"net must be a SpikingNetwork, got {type(net).__name__}")
+    t0, t1, dt = float(t0), float(t1), float(dt)
+    check_positive("dt (time step)", dt, "ms")
+    if t1 <= t0:
+        raise ValueError(f"t1 (end time, ms) must be greater than t0 = {t0} ms, got t1 = {t1}")
+    n_steps = int(round((t1 - t0) / dt))
+    if abs(n_steps * dt - (t1 - t0)) > 1e-9 * max(1.0, abs(t1)):
+        raise ValueError(f"t1 − t0 = {t1 - t0} ms must be a whole number of steps dt = {dt} ms")
+    record = tuple(int(i) for i in np.atleast_1d(record))
+    if any(i < 0 or i >= net.n_neurons for i in record):
+        raise ValueError(f"record indices must lie in [0, {net.n_neurons}), got {record}")
+    if max_delay_steps is None:
+        max_delay_steps = 0
+        for group in net.synapses:
+            if not is_concrete(group.delay):
+                raise ValueError(
+                    "max_delay_steps (ring buffer length, steps) must be given when the "
+                    "delays are traced"
+                )
+            if group.n:
+                max_delay_steps = max(
+                    max_delay_steps, int(np.max(np.round(np.asarray(group.delay) / dt)))
+                )
+    y0 = net.initial_state()
+    ts, V, g, spikes, spike_time = _run(net, y0, t0, dt, n_steps, int(max_delay_steps) + 1, record)
+    return NetworkSolution(ts=ts, V=V, g=g, spikes=spikes, spike_time=spike_time, record=record)
+
+
+def ei_network(
+    n_exc: int = 80,
+    n_inh: int = 20,
+    *,
+    p: float = 0.1,
+    seed: int = 0,
+    g_exc: float = 2.0,
+    g_inh: float = 8.0,
+    E_exc: float = 0.0,
+    E_inh: float = -80.0,
+    tau_exc: float = 5.0,
+    tau_inh: float = 10.0,
+    delay: float = 1.5,
+    drive: tuple[float, float] = (1.4, 1.9),
+    config: LIFConfig | None = None,
+) -> SpikingNetwork:
+    """A random E/I network of LIF neurons with exponential conductance synapses.
+
+    Every ordered pair (no self-connections) is connected with probability ``p``; neurons
+    ``0 … n_exc − 1`` are excitatory (``g_exc`` nS, ``E_exc`` mV, ``tau_exc`` ms) and the
+    rest inhibitory (``g_inh``, ``E_inh``, ``tau_inh``); all synapses have ``delay`` ms.
+    Each neuron receives a constant drive (nA) drawn uniformly from ``drive`` and starts
+    at a uniform random V below threshold, so the network fires asynchronously. The
+    connectivity is fixed by ``seed`` (static index arrays); the strengths are leaves:
+    ``net.synapses[0].g`` (excitatory), ``net.synapses[1].g`` (inhibitory).
+
+    >>> net = ei_network(40, 10, seed=1)
+    >>> net.n_neurons, [type(s).__name__ for s in net.synapses]
+    (50, ['ExponentialSynapses', 'ExponentialSynapses'])
+    """
+    if int(n_exc) < 1 or int(n_inh) < 0:
+        raise ValueError(f"n_exc must be >= 1 and n_inh >= 0, got {n_exc} and {n_inh}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p (connection probability) must lie in [0, 1], got {p}")
+    cfg = LIFConfig() if config is None else config
+    n = int(n_exc) + int(n_inh)
+    rng = np.random.default_rng(seed)
+    connected = rng.random((n, n)) < p
+    np.fill_diagonal(connected, False)
+    pre, post = np.nonzero(connected)
+    exc = pre < n_exc
+    currents = jnp.asarray(rng.uniform(drive[0], drive[1], n))
+    V0 = jnp.asarray(rng.uniform(cfg.V_reset, cfg.V_th, n))
+    neurons = eqx.filter_vmap(lambda current: build_LIF(current, config=cfg))(currents)
+    neurons = eqx.tree_at(lambda m: m.V0, neurons, V0)
+    groups = (
+        ExponentialSynapses(
+            pre=pre[exc], post=post[exc], g=g_exc, E=E_exc, tau=tau_exc, delay=delay
+        ),
+        ExponentialSynapses(
+            pre=pre[~exc], post=post[~exc], g=g_inh, E=E_inh, tau=tau_inh, delay=delay
+        ),
+    )
+    return SpikingNetwork(neurons, groups)

@@ -1,0 +1,173 @@
+"""Spiking networks with event-driven synapses: kernels, delays, NMDA block, E/I rates,
+gradients and input checks."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from jaxneuron.neurons.integrate_and_fire import LIFConfig, build_LIF
+from jaxneuron.spiking import (
+    AlphaSynapses,
+    ExponentialSynapses,
+    NMDASynapses,
+    SpikingNetwork,
+    ei_network,
+    mg_block,
+    simulate_network,
+)
+
+# Neuron 0 fires once (2 nA drive, refractory longer than the run); neuron 1 is passive.
+CFG = LIFConfig(tau=10.0, R=10.0, E_L=-65.0, V_th=-50.0, V_reset=-65.0, t_ref=1e4)
+E_L, TAU_M, R = -65.0, 10.0, 10.0
+
+
+def pair(synapse, drive=(2.0, 0.0)):
+    neurons = eqx.filter_vmap(lambda current: build_LIF(current, config=CFG))(jnp.array(drive))
+    return SpikingNetwork(neurons, (synapse,))
+
+
+def kernel(kind, s, tau):
+    s = np.asarray(s)
+    if kind == "exp":
+        out = np.exp(-s / tau)
+    else:
+        out = s / tau * np.exp(1.0 - s / tau)
+    return np.where(s >= 0, out, 0.0)
+
+
+@pytest.mark.parametrize("kind", ["exp", "alpha"])
+def test_single_spike_conductance_and_psp(kind):
+    g, tau, delay, dt, E = 20.0, 5.0, 2.0, 0.01, 0.0
+    cls = ExponentialSynapses if kind == "exp" else AlphaSynapses
+    net = pair(cls(pre=[0], post=[1], g=g, E=E, tau=tau, delay=delay))
+    sol = simulate_network(net, 60.0, dt=dt, record=(1,))
+    assert [int(c) for c in sol.spike_count] == [1, 0]
+    t_s = float(sol.spike_time[np.isfinite(sol.spike_time[:, 0]), 0][0])
+    assert abs(t_s - 10.0 * np.log(4.0)) < 1e-3
+    t_arrive = t_s + round(delay / dt) * dt
+    ts = np.asarray(sol.ts)
+
+    # The conductance is exact at every grid point (for the rounded delay).
+    expected = g * kernel(kind, ts - t_arrive, tau)
+    np.testing.assert_allclose(np.asarray(sol.g[0, :, 0]), expected, atol=1e-10)
+
+    # PSP of the passive cell: τ dV/dt = −(V − E_L) − R·g_syn(t)·(V − E)·1e-3 (nS·mV → nA).
+    def rhs(t, V):
+        return (-(V - E_L) - R * 1e-3 * g * kernel(kind, t - t_arrive, tau) * (V - E)) / TAU_M
+
+    after = ts >= t_arrive
+    ref = solve_ivp(rhs, (t_arrive, ts[-1]), [E_L], t_eval=ts[after], rtol=1e-10, atol=1e-12)
+    V = np.asarray(sol.V[:, 0])
+    np.testing.assert_allclose(V[~after], E_L, atol=1e-12)
+    amplitude = ref.y[0].max() - E_L
+    assert amplitude > 2.0  # a sizeable PSP (mV)
+    # First order in dt (current held over each step): within 1% of the PSP amplitude.
+    assert np.max(np.abs(V[after] - ref.y[0])) < 0.01 * amplitude
+
+
+def test_delay_shifts_psp_by_whole_steps():
+    dt = 0.1
+    traces = {}
+    for delay in (1.0, 1.04, 3.0):
+        net = pair(AlphaSynapses(pre=[0], post=[1], g=10.0, tau=2.0, delay=delay))
+        traces[delay] = np.asarray(simulate_network(net, 60.0, dt=dt, record=(1,)).V[:, 0])
+    np.testing.assert_array_equal(traces[1.0], traces[1.04])  # 1.04 ms rounds to 10 steps
+    shift = 20  # 2 ms
+    np.testing.assert_allclose(traces[3.0][shift:], traces[1.0][:-shift], atol=1e-12)
+    assert traces[1.0].max() > E_L + 1.0
+
+
+def test_nmda_block_and_negative_slope():
+    V = np.array([-100.0, -80.0, -60.0, -40.0, -20.0, 0.0, 20.0])
+    for Mg in (1.0, 2.0):
+        expected = 1.0 / (1.0 + Mg / 3.57 * np.exp(-0.062 * V))
+        np.testing.assert_allclose(np.asarray(mg_block(jnp.asarray(V), Mg)), expected, rtol=1e-12)
+    syn = NMDASynapses(pre=[0], post=[1], g=1.0, E=0.0, Mg=2.0)
+    np.testing.assert_allclose(np.asarray(syn.block(jnp.asarray(V))), expected, rtol=1e-12)
+
+    # Steady current I(V) = g·B(V)·(V − E) with an open synapse (g_syn = g): the slope
+    # conductance dI/dV is negative from hyperpolarised V up to the current's minimum
+    # (about −25 mV), and positive (nearly ohmic) above it.
+    syn = NMDASynapses(pre=[0], post=[1], g=1.0, E=0.0)
+    grid = jnp.linspace(-100.0, 20.0, 1201)
+    open_state = jnp.array([[1.0, 0.0]])  # decay component 1, rise component 0: g_syn ∝ 1
+    current = np.asarray(jax.vmap(lambda v: syn.current(open_state, v[None])[0])(grid))
+    slope = np.gradient(current, np.asarray(grid))
+    at = {v: slope[int(round((v + 100.0) * 10))] for v in (-70.0, -50.0, -35.0, 0.0, 20.0)}
+    assert at[-70.0] < 0 and at[-50.0] < 0 and at[-35.0] < 0, at
+    assert at[0.0] > 0 and at[20.0] > 0, at
+    v_min = float(grid[np.argmin(current)])
+    assert -35.0 < v_min < -15.0, v_min
+
+    # The dual-exponential kernel peaks at g.
+    net = pair(NMDASynapses(pre=[0], post=[1], g=3.0, tau_rise=2.0, tau_decay=100.0))
+    g_trace = np.asarray(simulate_network(net, 100.0, dt=0.05, record=(1,)).g[0, :, 0])
+    assert abs(g_trace.max() - 3.0) < 1e-3
+
+
+def test_ei_network_rate_decreases_with_inhibition():
+    net = ei_network(80, 20, p=0.1, seed=0)
+    assert net.n_neurons == 100
+
+    def rate(g_inh):
+        inhibited = eqx.tree_at(lambda n: n.synapses[1].g, net, g_inh)
+        return simulate_network(inhibited, 300.0, dt=0.1).mean_rate(50.0)
+
+    rates = np.asarray(jax.vmap(rate)(jnp.array([0.0, 8.0, 32.0])))
+    assert rates[0] > 5.0
+    assert np.all(np.diff(rates) < 0), rates
+
+
+def test_gradient_of_subthreshold_network_matches_finite_differences():
+    # Neuron 0 drives neurons 1 and 2 through three kinds of synapse; 1 and 2 stay
+    # subthreshold, so the loss is a smooth function of the strengths.
+    neurons = eqx.filter_vmap(lambda current: build_LIF(current, config=LIFConfig(t_ref=2.0)))(
+        jnp.array([2.0, 0.5, 0.3])
+    )
+    groups = (
+        ExponentialSynapses(pre=[0, 0], post=[1, 2], g=jnp.array([3.0, 2.0]), tau=5.0, delay=1.0),
+        AlphaSynapses(pre=[0, 0], post=[2, 1], g=jnp.array([2.0, 1.0]), E=-80.0, tau=3.0),
+        NMDASynapses(pre=[0], post=[1], g=jnp.array([2.0]), delay=0.5),
+    )
+    net = SpikingNetwork(neurons, groups)
+
+    def loss(strengths):
+        model = eqx.tree_at(lambda n: [s.g for s in n.synapses], net, list(strengths))
+        sol = simulate_network(model, 60.0, dt=0.1, record=(1, 2))
+        return jnp.mean(sol.V)
+
+    strengths = [s.g for s in groups]
+    sol = simulate_network(net, 60.0, dt=0.1, record=(0, 1, 2))
+    assert int(sol.spike_count[0]) >= 3 and int(sol.spike_count[1]) == 0
+    assert int(sol.spike_count[2]) == 0
+    grads = jax.grad(loss)(strengths)
+    h = 1e-5
+    for k, g in enumerate(strengths):
+        for i in range(g.shape[0]):
+            up = [s.at[i].add(h) if j == k else s for j, s in enumerate(strengths)]
+            down = [s.at[i].add(-h) if j == k else s for j, s in enumerate(strengths)]
+            fd = (loss(up) - loss(down)) / (2 * h)
+            assert abs(float(grads[k][i]) - float(fd)) < 1e-6 * max(1.0, abs(float(fd)))
+            assert abs(float(fd)) > 1e-4
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: ExponentialSynapses(pre=[0], post=[1], g=-1.0), r"g \(peak conductance\).*nS"),
+        (lambda: AlphaSynapses(pre=[0], post=[1], delay=-1.0), r"delay.*ms"),
+        (lambda: ExponentialSynapses(pre=[0], post=[1], tau=0.0), r"tau.*ms"),
+        (lambda: NMDASynapses(pre=[0], post=[1], tau_decay=-5.0), r"tau_decay.*ms"),
+        (lambda: NMDASynapses(pre=[0], post=[1], Mg=-1.0), r"Mg.*mM"),
+        (lambda: ExponentialSynapses(pre=[0, 1], post=[1]), r"pre and post.*length"),
+        (lambda: ExponentialSynapses(pre=[0, 1], post=[1, 0], g=[1.0, 2.0, 3.0]), r"g \(nS\)"),
+        (lambda: ExponentialSynapses(pre=[-1], post=[1]), r"pre \(neuron index\)"),
+        (lambda: pair(ExponentialSynapses(pre=[0], post=[5])), r"post.*5.*out of range"),
+    ],
+)
+def test_bad_input_raises(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
