@@ -3,7 +3,7 @@
 Units: ms, mV, µF/cm², mS/cm², µA/cm², µM (see `jaxneuron.units`).
 """
 
-from . import analysis, calcium, channels, network, plot, stimuli, synapses, units
+from . import analysis, calcium, channels, network, plot, spiking, stimuli, synapses, units
 from .calcium import CalciumPool
 from .channels import IonChannel, Leak
 from .integrate import (
@@ -58,6 +58,16 @@ from .neurons import (
     prinz_2003_conductances,
     prinz_2003_levels,
     prinz_2003_model_number,
+)
+from .spiking import (
+    AlphaSynapses,
+    ExponentialSynapses,
+    NetworkSolution,
+    NMDASynapses,
+    SpikingNetwork,
+    ei_network,
+    mg_block,
+    simulate_network,
 )
 from .stimuli import (
     AbstractStimulus,
@@ -142,4 +152,13 @@ __all__ = [
     "Electrical",
     "GradedSynapses",
     "GapJunctions",
+    "spiking",
+    "SpikingNetwork",
+    "simulate_network",
+    "NetworkSolution",
+    "ExponentialSynapses",
+    "AlphaSynapses",
+    "NMDASynapses",
+    "mg_block",
+    "ei_network",
 ]
