@@ -78,17 +78,8 @@ def main():
     import reference_stg as ref
 
     cells = [ref.PRESETS["AB/PD 2"], ref.PRESETS["LP 4"], ref.PRESETS["PY 1"]]
-    synapses = [
-        (0, 1, 30.0, -70.0, 1 / 40),
-        (0, 1, 30.0, -80.0, 1 / 100),
-        (0, 2, 10.0, -70.0, 1 / 40),
-        (0, 2, 3.0, -80.0, 1 / 100),
-        (1, 0, 30.0, -70.0, 1 / 40),
-        (1, 2, 1.0, -70.0, 1 / 40),
-        (2, 1, 30.0, -70.0, 1 / 40),
-    ]
     start = time.perf_counter()
-    ts, y = ref.solve_circuit(cells, synapses, T1, rtol=1e-6, atol=1e-6)
+    ts, y = ref.solve_circuit(cells, ref.PYLORIC_SYNAPSES, T1, rtol=1e-6, atol=1e-6)
     lsoda = time.perf_counter() - start
     rows["scipy LSODA 1e-6"] = (rhythm(ts, y[[0, 13, 26]].T), lsoda)
 

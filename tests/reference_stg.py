@@ -126,6 +126,19 @@ def solve(
     return sol.t, sol.y
 
 
+# The example pyloric circuit of reference/models.md §4: (pre, post, nS, E, k₋), with cells
+# 0 = AB/PD, 1 = LP, 2 = PY.
+PYLORIC_SYNAPSES = [
+    (0, 1, 30.0, -70.0, 1 / 40),
+    (0, 1, 30.0, -80.0, 1 / 100),
+    (0, 2, 10.0, -70.0, 1 / 40),
+    (0, 2, 3.0, -80.0, 1 / 100),
+    (1, 0, 30.0, -70.0, 1 / 40),
+    (1, 2, 1.0, -70.0, 1 / 40),
+    (2, 1, 30.0, -70.0, 1 / 40),
+]
+
+
 def circuit_rhs(cells, synapses, area=AREA):
     """An independent circuit of Prinz cells (conductance vectors ``cells``) with graded
     synapses ``(pre, post, g_nS, E, k_minus)`` (V_th −35 mV, Δ 5 mV). State: the 13 states

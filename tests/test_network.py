@@ -76,15 +76,6 @@ def test_half_centre_oscillator_alternates():
     assert phases["right"]["offset"] > phases["right"]["onset"]
 
 
-PYLORIC_SYNAPSES = [  # (pre, post, nS, E, k₋), written from reference/models.md §4
-    (0, 1, 30.0, -70.0, 1 / 40),
-    (0, 1, 30.0, -80.0, 1 / 100),
-    (0, 2, 10.0, -70.0, 1 / 40),
-    (0, 2, 3.0, -80.0, 1 / 100),
-    (1, 0, 30.0, -70.0, 1 / 40),
-    (1, 2, 1.0, -70.0, 1 / 40),
-    (2, 1, 30.0, -70.0, 1 / 40),
-]
 T_CIRCUIT, START = 12_000.0, 3000.0
 
 
@@ -98,7 +89,7 @@ def _rhythm(ts, V):
 @pytest.fixture(scope="module")
 def pyloric_reference():
     cells = [ref.PRESETS["AB/PD 2"], ref.PRESETS["LP 4"], ref.PRESETS["PY 1"]]
-    ts, y = ref.solve_circuit(cells, PYLORIC_SYNAPSES, T_CIRCUIT, rtol=1e-6, atol=1e-6)
+    ts, y = ref.solve_circuit(cells, ref.PYLORIC_SYNAPSES, T_CIRCUIT, rtol=1e-6, atol=1e-6)
     return _rhythm(ts, y[[0, 13, 26]].T)
 
 
