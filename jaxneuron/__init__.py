@@ -3,7 +3,18 @@
 Units: ms, mV, µF/cm², mS/cm², µA/cm², µM (see `jaxneuron.units`).
 """
 
-from . import analysis, calcium, channels, network, plot, spiking, stimuli, synapses, units
+from . import (
+    analysis,
+    calcium,
+    channels,
+    network,
+    parameters,
+    plot,
+    spiking,
+    stimuli,
+    synapses,
+    units,
+)
 from .calcium import CalciumPool
 from .channels import IonChannel, Leak
 from .integrate import (
@@ -59,6 +70,7 @@ from .neurons import (
     prinz_2003_levels,
     prinz_2003_model_number,
 )
+from .parameters import get_parameter, parameter_names, set_parameters
 from .spiking import (
     AlphaSynapses,
     ExponentialSynapses,
@@ -85,6 +97,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "parameters",
+    "get_parameter",
+    "parameter_names",
+    "set_parameters",
     "network",
     "synapses",
     "plot",

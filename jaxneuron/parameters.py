@@ -1,0 +1,122 @@
+r"""Parameters by name: read and replace any numeric leaf of a model or circuit.
+
+Sweeps and fits address parameters by the readable names of ``model.parameters()``:
+
+- a neuron: ``"C"``, ``"V0"``, ``"Ca0"``, ``"g_scale"``, ``"<channel>.g"``, ``"<channel>.E"``,
+  ``"<channel>.scale"``, ``"calcium.tau"``, ``"stimulus.<field>"`` … (any dotted path of
+  fields, channels by their names);
+- a circuit: ``"<cell>.<neuron name>"`` (e.g. ``"AB.CaS.g"``) and ``"<synapse>.g_nS"`` or
+  ``"<synapse>.<field>"`` for one synapse of a vectorised group (e.g. ``"AB->LP.g_nS"``).
+
+`set_parameters` is built on `eqx.tree_at`, so it works on traced values: under `jax.vmap`
+it turns one model into a population, under `jax.grad` it carries gradients.
+
+>>> import jax.numpy as jnp
+>>> from jaxneuron import build_Prinz
+>>> model = set_parameters(build_Prinz(), {"CaS.g": 4.0, "g_scale": 1.5})
+>>> float(get_parameter(model, "CaS.g")), float(get_parameter(model, "g_scale"))
+(4.0, 1.5)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+
+import equinox as eqx
+import jax.numpy as jnp
+
+# synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
+# it "g_nS" to carry the unit in the name
+_FIELD_ALIASES = {"g_nS": "g"}
+
+
+def parameter_names(model) -> tuple[str, ...]:
+    """The names `set_parameters` accepts for the usual parameters of ``model``."""
+    names = list(model.parameters()) if hasattr(model, "parameters") else []
+    if not names:
+        names = [f for f, v in vars(model).items() if eqx.is_inexact_array(v) and jnp.ndim(v) == 0]
+    return tuple(names)
+
+
+def _unknown(model, name: str, detail: str) -> KeyError:
+    known = parameter_names(model)
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return KeyError(
+        f"{getattr(model, 'name', type(model).__name__)} has no parameter {name!r} "
+        f"({detail}){hint} Known parameters: {', '.join(known)}"
+    )
+
+
+def _item(where: Callable, field: str, k: int | None = None) -> Callable:
+    if k is None:
+        return lambda m: getattr(where(m), field)
+    return lambda m: getattr(where(m), field)[k]
+
+
+def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
+    """``(where, index, size)``: ``where(model)`` is the array leaf; ``index`` picks one
+    entry of a per-synapse vector leaf of length ``size``."""
+    parts = name.split(".")
+    where: Callable = lambda m: m  # noqa: E731
+    obj = model
+    index = size = None
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        neuron_names = getattr(obj, "neuron_names", None)
+        channel_names = getattr(obj, "channel_names", None)
+        if neuron_names is not None and part in neuron_names:
+            k = neuron_names.index(part)
+            where = _item(where, "neurons", k)
+            obj = obj.neurons[k]
+        elif channel_names is not None and part in channel_names:
+            k = channel_names.index(part)
+            where = _item(where, "channels", k)
+            obj = obj.channels[k]
+        elif neuron_names is not None and any(part in g.names for g in obj.synapses):
+            k = next(j for j, g in enumerate(obj.synapses) if part in g.names)
+            index, size = obj.synapses[k].names.index(part), len(obj.synapses[k].names)
+            where = _item(where, "synapses", k)
+            obj = obj.synapses[k]
+        else:
+            field = _FIELD_ALIASES.get(part, part)
+            if not isinstance(obj, eqx.Module) or not hasattr(obj, field):
+                raise _unknown(model, name, f"no field {part!r} in {type(obj).__name__}")
+            where = _item(where, field)
+            obj = getattr(obj, field)
+        i += 1
+    if not eqx.is_inexact_array(obj):
+        raise _unknown(model, name, f"it names a {type(obj).__name__}, not a number")
+    if index is None and jnp.ndim(obj) != 0:
+        raise _unknown(model, name, f"it names an array of shape {jnp.shape(obj)}")
+    return where, index, size
+
+
+def get_parameter(model, name: str):
+    """The value of parameter ``name`` (see the module docstring for names)."""
+    where, index, size = _locate(model, name)
+    leaf = where(model)
+    return leaf if index is None else jnp.broadcast_to(leaf, (size,))[index]
+
+
+def set_parameters(model, values: Mapping[str, object]):
+    """A copy of ``model`` with the named parameters replaced by ``values`` (scalars,
+    possibly traced); each value is cast to the dtype of the leaf it replaces."""
+    for name, value in values.items():
+        where, index, size = _locate(model, name)
+        if jnp.ndim(value) != 0:
+            raise ValueError(
+                f"parameter {name!r} takes a scalar, got shape {jnp.shape(value)}; "
+                "use jax.vmap over set_parameters for a population"
+            )
+
+        def replace(old, value=value, index=index, size=size):
+            new = jnp.asarray(value, dtype=old.dtype)
+            if index is None:
+                return new
+            return jnp.broadcast_to(old, (size,)).at[index].set(new)
+
+        model = eqx.tree_at(where, model, replace_fn=replace)
+    return model
