@@ -186,7 +186,14 @@ def isi_statistics(ts, V, threshold: float = 0.0, start: float = 0.0) -> dict[st
 ACTIVITY_CLASSES = ("silent", "tonic", "bursting", "irregular")
 
 
-def classify(ts, V, threshold: float = 0.0, start: float = 0.0, regularity: float = 0.1) -> str:
+def classify(
+    ts,
+    V,
+    threshold: float = 0.0,
+    start: float = 0.0,
+    regularity: float = 0.1,
+    gap: float | None = None,
+) -> str:
     """Activity class of a trace after ``start`` ms, in the spirit of Prinz et al. (2003).
 
     - ``silent``: fewer than 3 spikes;
@@ -195,6 +202,10 @@ def classify(ts, V, threshold: float = 0.0, start: float = 0.0, regularity: floa
       than ``regularity`` (coefficient of variation) and whose spike counts vary by at
       most one spike;
     - ``irregular``: anything else.
+
+    Bursts are split as in `bursts` (at ``gap`` ms, or adaptively when ``gap`` is None);
+    with a fixed ``gap`` this is the class that `StreamingFeatures.classify` computes
+    online (``burst_gap = gap``).
 
     >>> import numpy as np
     >>> t = np.arange(0.0, 1000.0, 0.1)
@@ -208,7 +219,7 @@ def classify(ts, V, threshold: float = 0.0, start: float = 0.0, regularity: floa
     isi = np.diff(spikes)
     if np.std(isi) < regularity * np.mean(isi):
         return "tonic"
-    groups = bursts(spikes, regularity=regularity)[1:-1]
+    groups = bursts(spikes, gap=gap, regularity=regularity)[1:-1]
     if len(groups) >= 3 and min(g[2] for g in groups) >= 2:
         onsets = np.array([g[0] for g in groups])
         periods = np.diff(onsets)

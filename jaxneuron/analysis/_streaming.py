@@ -46,7 +46,9 @@ class FeatureState(eqx.Module):
     first_complete_onset: Scalar
     last_complete_onset: Scalar
     duration_sum: Scalar
+    period_sumsq: Scalar
     burst_spike_sum: Int[Array, ""]
+    burst_spike_min: Int[Array, ""]
     burst_spike_max: Int[Array, ""]
 
 
@@ -87,7 +89,9 @@ class StreamingFeatures(eqx.Module):
             first_complete_onset=nan,
             last_complete_onset=nan,
             duration_sum=jnp.zeros((), dtype),
+            period_sumsq=jnp.zeros((), dtype),
             burst_spike_sum=zero_i,
+            burst_spike_min=jnp.asarray(jnp.iinfo(jnp.int32).max, jnp.int32),
             burst_spike_max=zero_i,
         )
 
@@ -111,6 +115,8 @@ class StreamingFeatures(eqx.Module):
         first_complete = jnp.where(
             closes & (state.n_complete == 0), state.burst_onset, state.first_complete_onset
         )
+        period = state.burst_onset - state.last_complete_onset
+        adds_period = closes & (state.n_complete > 0)
 
         def pick(on_spike, otherwise):
             return jnp.where(spike, on_spike, otherwise)
@@ -134,7 +140,13 @@ class StreamingFeatures(eqx.Module):
             first_complete_onset=first_complete,
             last_complete_onset=jnp.where(closes, state.burst_onset, state.last_complete_onset),
             duration_sum=state.duration_sum + jnp.where(closes, duration, 0.0),
+            period_sumsq=state.period_sumsq + jnp.where(adds_period, period * period, 0.0),
             burst_spike_sum=state.burst_spike_sum + jnp.where(closes, state.burst_spikes, 0),
+            burst_spike_min=jnp.where(
+                closes,
+                jnp.minimum(state.burst_spike_min, state.burst_spikes),
+                state.burst_spike_min,
+            ),
             burst_spike_max=jnp.where(
                 closes,
                 jnp.maximum(state.burst_spike_max, state.burst_spikes),
@@ -151,6 +163,38 @@ class StreamingFeatures(eqx.Module):
 
         state, _ = jax.lax.scan(step, self.init(ts[0], V[0]), (ts[1:], V[1:]))
         return state
+
+    def classify(self, state: FeatureState, regularity: float = 0.1) -> Int[Array, ""]:
+        """Activity class as an index into `ACTIVITY_CLASSES` (silent, tonic, bursting,
+        irregular), from the spikes after ``start``:
+
+        - silent: fewer than 3 spikes;
+        - tonic: inter-spike intervals with coefficient of variation < ``regularity``;
+        - bursting: ≥ 3 complete bursts (split at ``burst_gap``), each of ≥ 2 spikes, whose
+          periods (onset to onset) vary by a coefficient of variation < ``regularity`` and
+          whose spike counts differ by at most one;
+        - irregular: anything else.
+
+        This is `jaxneuron.analysis.classify` with a fixed ``gap = burst_gap``.
+        """
+        f = self.summary(state)
+        n_periods = state.n_complete - 1
+        mean = (state.last_complete_onset - state.first_complete_onset) / jnp.maximum(n_periods, 1)
+        var = state.period_sumsq / jnp.maximum(n_periods, 1) - mean * mean
+        # the variance of near-equal periods is a difference of large sums: compare squares
+        regular_periods = var < (regularity * mean) ** 2
+        bursting = (
+            (state.n_complete >= 3)
+            & (state.burst_spike_min >= 2)
+            & regular_periods
+            & (state.burst_spike_max - state.burst_spike_min <= 1)
+        )
+        tonic = f["isi_cv"] < regularity
+        return jnp.where(
+            state.n_spikes < 3,
+            0,
+            jnp.where(tonic, 1, jnp.where(bursting, 2, 3)),
+        ).astype(jnp.int32)
 
     def summary(self, state: FeatureState) -> dict[str, Array]:
         """Features from a state: ``n_spikes``, ``first_spike``, ``isi_mean``, ``isi_cv``,

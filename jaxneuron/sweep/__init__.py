@@ -1,0 +1,38 @@
+"""Population sweeps: the fast engine, parameter spaces, resumable datasets.
+
+- `sweep` runs a model over a `Grid`, `Random` samples, a `Table` or the
+  `PrinzDatabase`, chunk by chunk (sharded across devices), into a `SweepResult` and,
+  with ``path``, a Parquet dataset that an interrupted sweep resumes;
+- `Engine` is the population engine underneath: exponential Euler, batch-minor state,
+  streaming features and classes in the loop carry.
+"""
+
+from ._engine import (
+    FEATURE_NAMES,
+    Engine,
+    class_names,
+    engine_for,
+    observed_voltages,
+    run_sharded,
+)
+from ._space import Grid, ParameterSpace, PrinzDatabase, Random, Table
+from ._store import SweepStore, model_fingerprint
+from ._sweep import SweepResult, sweep
+
+__all__ = [
+    "sweep",
+    "SweepResult",
+    "Grid",
+    "Random",
+    "Table",
+    "PrinzDatabase",
+    "ParameterSpace",
+    "Engine",
+    "FEATURE_NAMES",
+    "class_names",
+    "engine_for",
+    "observed_voltages",
+    "run_sharded",
+    "SweepStore",
+    "model_fingerprint",
+]

@@ -1,0 +1,167 @@
+r"""Parameter spaces: which models a sweep runs, addressable by index.
+
+A space has ``names`` (parameters, see `jaxneuron.parameters`), a length, and
+``values(a, b)``: the parameter sets with indices a … b−1 as NumPy arrays. Indices are
+stable, so a sweep can be cut into chunks, split across hosts and resumed.
+
+>>> space = Grid({"CaS.g": [2.0, 4.0, 6.0], "Kd.g": [50.0, 100.0]})
+>>> len(space), space.values(0, 3)
+(6, {'CaS.g': array([2., 2., 4.]), 'Kd.g': array([ 50., 100.,  50.])})
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..neurons import CHANNEL_ORDER, PRINZ_2003_SIZE, prinz_2003_conductances
+
+
+class ParameterSpace(abc.ABC):
+    names: tuple[str, ...]
+
+    @abc.abstractmethod
+    def __len__(self) -> int: ...
+
+    @abc.abstractmethod
+    def values(self, a: int, b: int) -> dict[str, np.ndarray]:
+        """Parameter sets a … b−1: name → float64 array of length b − a."""
+
+    def labels(self, a: int, b: int) -> dict[str, np.ndarray]:
+        """Extra columns identifying each model (e.g. the Prinz database number)."""
+        return {}
+
+    @abc.abstractmethod
+    def describe(self) -> dict:
+        """A JSON-serialisable description: equal descriptions mean equal spaces."""
+
+
+def _checked(name, values) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"values of {name!r} must be a non-empty 1-D list, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"values of {name!r} must be finite")
+    return arr
+
+
+class Grid(ParameterSpace):
+    """Every combination of the given values (the last parameter varies fastest)."""
+
+    def __init__(self, axes: Mapping[str, object]):
+        if not axes:
+            raise ValueError("Grid needs at least one parameter")
+        self.names = tuple(axes)
+        self.axes = tuple(_checked(n, v) for n, v in axes.items())
+        self.shape = tuple(a.size for a in self.axes)
+
+    def __len__(self):
+        return math.prod(self.shape)
+
+    def values(self, a, b):
+        index = np.unravel_index(np.arange(a, b), self.shape)
+        return {n: ax[i] for n, ax, i in zip(self.names, self.axes, index, strict=True)}
+
+    def describe(self):
+        return {
+            "kind": "grid",
+            "axes": {n: a.tolist() for n, a in zip(self.names, self.axes, strict=True)},
+        }
+
+
+class Table(ParameterSpace):
+    """An explicit list of parameter sets: name → values, all of one length."""
+
+    def __init__(self, columns: Mapping[str, object]):
+        if not columns:
+            raise ValueError("Table needs at least one parameter")
+        self.names = tuple(columns)
+        self.columns = {n: _checked(n, v) for n, v in columns.items()}
+        lengths = {n: c.size for n, c in self.columns.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"Table columns must have one length, got {lengths}")
+
+    def __len__(self):
+        return next(iter(self.columns.values())).size
+
+    def values(self, a, b):
+        return {n: c[a:b] for n, c in self.columns.items()}
+
+    def describe(self):
+        return {"kind": "table", "columns": {n: c.tolist() for n, c in self.columns.items()}}
+
+
+class Random(ParameterSpace):
+    """``n`` independent random parameter sets: each parameter uniform on ``(low, high)``,
+    or log-uniform with ``(low, high, "log")``. Reproducible from ``seed``."""
+
+    def __init__(self, ranges: Mapping[str, tuple], n: int, seed: int = 0):
+        if int(n) < 1:
+            raise ValueError(f"Random needs n >= 1 parameter sets, got {n}")
+        self.names = tuple(ranges)
+        self.ranges = {}
+        for name, spec in ranges.items():
+            low, high, *scale = spec
+            scale = scale[0] if scale else "linear"
+            if scale not in ("linear", "log"):
+                raise ValueError(f"scale of {name!r} must be 'linear' or 'log', got {scale!r}")
+            if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                raise ValueError(f"range of {name!r} must have low < high, got ({low}, {high})")
+            if scale == "log" and low <= 0:
+                raise ValueError(f"a log range of {name!r} needs low > 0, got {low}")
+            self.ranges[name] = (float(low), float(high), scale)
+        self.n, self.seed = int(n), int(seed)
+        u = np.random.default_rng(self.seed).random((self.n, len(self.names)))
+        self._table = {}
+        for j, (name, (low, high, scale)) in enumerate(self.ranges.items()):
+            if scale == "log":
+                self._table[name] = np.exp(np.log(low) + u[:, j] * np.log(high / low))
+            else:
+                self._table[name] = low + u[:, j] * (high - low)
+
+    def __len__(self):
+        return self.n
+
+    def values(self, a, b):
+        return {n: c[a:b] for n, c in self._table.items()}
+
+    def describe(self):
+        return {"kind": "random", "ranges": self.ranges, "n": self.n, "seed": self.seed}
+
+
+class PrinzDatabase(ParameterSpace):
+    """The Prinz et al. (2003) database: 8 maximal conductances on 6 levels each
+    (1,679,616 models), or a random sample of ``sample`` distinct models (sorted by
+    model number). Columns ``"<channel>.g"`` in mS/cm²; label ``model_number``."""
+
+    names = tuple(f"{c}.g" for c in CHANNEL_ORDER)
+
+    def __init__(self, sample: int | None = None, seed: int = 0):
+        self.sample, self.seed = sample, int(seed)
+        if sample is None:
+            self.numbers = None
+        else:
+            if not 1 <= int(sample) <= PRINZ_2003_SIZE:
+                raise ValueError(f"sample must be in 1 … {PRINZ_2003_SIZE}, got {sample}")
+            rng = np.random.default_rng(self.seed)
+            chosen = rng.choice(PRINZ_2003_SIZE, size=int(sample), replace=False)
+            self.numbers = np.sort(chosen) + 1
+
+    def __len__(self):
+        return PRINZ_2003_SIZE if self.numbers is None else self.numbers.size
+
+    def _numbers(self, a, b):
+        return np.arange(a + 1, b + 1) if self.numbers is None else self.numbers[a:b]
+
+    def values(self, a, b):
+        g = prinz_2003_conductances(self._numbers(a, b))
+        return {n: g[:, i] for i, n in enumerate(self.names)}
+
+    def labels(self, a, b):
+        return {"model_number": self._numbers(a, b)}
+
+    def describe(self):
+        return {"kind": "prinz_2003", "sample": self.sample, "seed": self.seed}
