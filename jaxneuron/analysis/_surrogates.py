@@ -94,3 +94,77 @@ def voltage_histogram(V, edges, bandwidth: float = 1.0):
     cdf = jax.scipy.stats.norm.cdf((edges - V) / bandwidth)
     mass = jnp.mean(cdf[..., 1:] - cdf[..., :-1], axis=-2)
     return mass / jnp.sum(mass, axis=-1, keepdims=True)
+
+
+def _lagged_correlation(x, y, max_lag: int):
+    r"""c[k] = Σᵢ xᵢ yᵢ₊ₖ / (n − k) for k = 0 … max_lag (unbiased), via one FFT product."""
+    n = x.shape[-1]
+    size = 1 << (2 * n - 1).bit_length()  # zero padding: no circular wrap-around
+    spectrum = jnp.conj(jnp.fft.rfft(x, size, axis=-1)) * jnp.fft.rfft(y, size, axis=-1)
+    c = jnp.fft.irfft(spectrum, size, axis=-1)[..., : max_lag + 1]
+    return c / (n - jnp.arange(max_lag + 1, dtype=c.dtype))
+
+
+def smooth_burst_period(ts, V, period_range=(100.0, 5000.0), temperature: float = 0.02):
+    r"""A smooth period (ms) of V from its autocorrelation: the soft arg-max
+    Σₖ wₖ τₖ, wₖ = softmax(ρ(τₖ)/T), over the lags τₖ in ``period_range`` (ms), ρ the
+    (unbiased) autocorrelation of the mean-removed trace normalised by its variance.
+
+    Unlike `smooth_period` it resolves the period to a fraction of the sampling interval
+    even when the window holds only two or three cycles (an FFT's frequency grid is
+    1/window). Choose ``period_range`` to exclude the zero-lag peak and 2× the period,
+    and the window (a uniformly sampled trace) at least twice the longest period.
+    ``temperature`` T (in units of correlation) sets the smoothness.
+
+    >>> import jax.numpy as jnp
+    >>> t = jnp.arange(0.0, 3000.0, 1.0)
+    >>> V = jnp.sin(2 * jnp.pi * t / 700.0) ** 9     # a peaked wave of period 700 ms
+    >>> abs(float(smooth_burst_period(t, V, (300.0, 1200.0), temperature=0.005)) - 700.0) < 2.0
+    True
+    """
+    ts, V = jnp.asarray(ts), jnp.asarray(V)
+    dt = ts[1] - ts[0]
+    # every lag (the FFT gives them all); those outside period_range get no weight
+    max_lag = V.shape[-1] - 1
+    x = V - jnp.mean(V, axis=-1, keepdims=True)
+    c = _lagged_correlation(x, x, max_lag)
+    rho = c / c[..., :1]
+    lags = jnp.arange(max_lag + 1, dtype=V.dtype) * dt
+    in_range = (lags >= period_range[0]) & (lags <= period_range[1])
+    weights = jax.nn.softmax(jnp.where(in_range, rho / temperature, -jnp.inf), axis=-1)
+    return jnp.sum(weights * lags, axis=-1)
+
+
+def smooth_phase_lag(ts, V_reference, V, period, temperature: float = 0.02):
+    r"""A smooth phase (in [0, 1)) by which V lags ``V_reference`` in a rhythm of the
+    given ``period`` (ms): the circular soft arg-max of their cross-correlation,
+
+        φ = arg(Σₖ wₖ exp(2πi τₖ/P)) / 2π mod 1,   wₖ = softmax(ρₖ/T),
+
+    ρₖ the normalised cross-correlation at lag τₖ ≥ 0 (V(t + τₖ) against V_ref(t)) over
+    the first half of the window. Circular, so a lag near 0 or near P averages correctly;
+    lags past P land on the same point of the circle. It measures the lag of the whole
+    waveform (≈ of the burst centres), not of the burst onsets as `burst_phases` does.
+
+    >>> import jax.numpy as jnp
+    >>> t = jnp.arange(0.0, 4000.0, 1.0)
+    >>> ref = jnp.sin(2 * jnp.pi * t / 800.0) ** 9
+    >>> late = jnp.sin(2 * jnp.pi * (t - 200.0) / 800.0) ** 9      # lags by 1/4 cycle
+    >>> round(float(smooth_phase_lag(t, ref, late, 800.0, temperature=0.005)), 3)
+    0.25
+    """
+    ts, V_reference, V = jnp.asarray(ts), jnp.asarray(V_reference), jnp.asarray(V)
+    dt = ts[1] - ts[0]
+    max_lag = V.shape[-1] // 2
+    x = V_reference - jnp.mean(V_reference, axis=-1, keepdims=True)
+    y = V - jnp.mean(V, axis=-1, keepdims=True)
+    c = _lagged_correlation(x, y, max_lag)
+    norm = jnp.sqrt(
+        jnp.mean(x * x, axis=-1, keepdims=True) * jnp.mean(y * y, axis=-1, keepdims=True)
+    )
+    weights = jax.nn.softmax(c / norm / temperature, axis=-1)
+    angle = (
+        2 * jnp.pi * jnp.arange(max_lag + 1, dtype=V.dtype) * dt / jnp.asarray(period)[..., None]
+    )
+    z = jnp.sum(weights * jnp.exp(1j * angle), axis=-1)
+    return jnp.mod(jnp.angle(z) / (2 * jnp.pi), 1.0)

@@ -1,0 +1,61 @@
+r"""Gradient-based fitting of model parameters with optax.
+
+Choose free parameters by name (`jaxneuron.parameters`), keep them valid with transforms
+(`Log`, `Softplus`, `Bounded`), describe the objective as a loss (`TraceLoss` against a
+recording, `FeatureLoss` over differentiable features, or any function model → scalar),
+and call `fit`:
+
+>>> import optax
+>>> from jaxneuron import build_HH
+>>> from jaxneuron.fit import Bounded, FeatureLoss, FiringRate, fit
+>>> loss = FeatureLoss([FiringRate(60.0)], t1=100.0, stimulus=10.0, save_every=0.05)
+>>> result = fit(build_HH(), loss, {"Na.g": Bounded(50.0, 200.0)}, steps=5)
+>>> result.steps
+5
+"""
+
+from ._features import (
+    BurstPeriod,
+    BurstPhase,
+    DutyCycle,
+    Feature,
+    FiringRate,
+    SpikeCount,
+    SpikesPerBurst,
+    VoltageHistogram,
+)
+from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
+from ._gradients import FORWARD_MAX_PARAMETERS, choose_mode, value_and_gradient
+from ._losses import FeatureLoss, FunctionLoss, Loss, SumLoss, TraceLoss, as_loss
+from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
+
+__all__ = [
+    "fit",
+    "FitResult",
+    "loss_and_gradient",
+    "select_parameters",
+    "FreeParameters",
+    "Loss",
+    "TraceLoss",
+    "FeatureLoss",
+    "SumLoss",
+    "FunctionLoss",
+    "as_loss",
+    "Feature",
+    "SpikeCount",
+    "FiringRate",
+    "BurstPeriod",
+    "DutyCycle",
+    "SpikesPerBurst",
+    "VoltageHistogram",
+    "BurstPhase",
+    "Transform",
+    "Identity",
+    "Log",
+    "Softplus",
+    "Bounded",
+    "default_transform",
+    "FORWARD_MAX_PARAMETERS",
+    "choose_mode",
+    "value_and_gradient",
+]

@@ -1,0 +1,248 @@
+r"""Differentiable features of a simulated trace, each with a target, for `FeatureLoss`.
+
+A feature maps the window of a simulation (sample times ``ts`` in ms and potentials
+``V`` in mV, shape (n,) for a neuron or (n, cells) for a circuit) to a number, through
+the smooth surrogates of `jaxneuron.analysis`. Its error term is
+
+    e = weight · mean(((value − target) / scale)²),
+
+``scale`` defaulting to |target| (relative error) or 1 when the target is 0.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..analysis import _surrogates as surrogates
+
+
+class Feature(eqx.Module):
+    """Base class: ``value(ts, V, cells)`` and the squared, scaled ``error``."""
+
+    target: Float[Array, "..."] | None
+    weight: float
+    scale: float | None
+    cell: str | None
+
+    def value(self, ts, V, cells: tuple[str, ...], dt: float):
+        """The feature of the window; ``dt`` is the (static) sampling interval in ms."""
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        name = type(self).__name__
+        return f"{name}[{self.cell}]" if self.cell is not None else name
+
+    def error(self, value):
+        if self.target is None:
+            raise ValueError(
+                f"{self.label} has no target; give target=... or build the loss with "
+                "FeatureLoss(...).with_targets_from(model)"
+            )
+        target = jnp.asarray(self.target)
+        scale = self.scale
+        if scale is None:
+            scale = jnp.where(jnp.abs(target) > 0, jnp.abs(target), 1.0)
+        return self.weight * jnp.mean(((value - target) / scale) ** 2)
+
+    def _trace(self, V, cells, cell=None):
+        cell = self.cell if cell is None else cell
+        if V.ndim == 1:
+            return V
+        if cell is None:
+            raise ValueError(
+                f"{self.label}: the model is a circuit with cells {cells}; say which with cell=..."
+            )
+        if cell not in cells:
+            raise KeyError(f"{self.label}: no cell {cell!r}; cells: {cells}")
+        return V[:, cells.index(cell)]
+
+
+def _init(self, target, weight, scale, cell):
+    self.target = None if target is None else jnp.asarray(target)
+    self.weight = float(weight)
+    self.scale = None if scale is None else float(scale)
+    self.cell = cell
+
+
+class SpikeCount(Feature):
+    """Smooth number of spikes in the window (`soft_spike_count`: threshold θ in mV,
+    sharpness k in 1/mV)."""
+
+    threshold: float = eqx.field(static=True)
+    sharpness: float = eqx.field(static=True)
+
+    def __init__(
+        self, target=None, *, threshold=0.0, sharpness=1.0, weight=1.0, scale=None, cell=None
+    ):
+        _init(self, target, weight, scale, cell)
+        self.threshold, self.sharpness = float(threshold), float(sharpness)
+
+    def value(self, ts, V, cells, dt):
+        return surrogates.soft_spike_count(self._trace(V, cells), self.threshold, self.sharpness)
+
+
+class FiringRate(SpikeCount):
+    """Smooth firing rate in Hz over the window (`soft_firing_rate`)."""
+
+    def value(self, ts, V, cells, dt):
+        V = self._trace(V, cells)
+        return surrogates.soft_firing_rate(ts, V, self.threshold, self.sharpness)
+
+
+class BurstPeriod(Feature):
+    """Smooth burst period in ms (`smooth_burst_period`: autocorrelation peak within
+    ``period_range`` ms; ``temperature`` in units of correlation)."""
+
+    period_range: tuple[float, float] = eqx.field(static=True)
+    temperature: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        period_range=(100.0, 5000.0),
+        temperature=0.02,
+        weight=1.0,
+        scale=None,
+        cell=None,
+    ):
+        _init(self, target, weight, scale, cell)
+        self.period_range = (float(period_range[0]), float(period_range[1]))
+        self.temperature = float(temperature)
+
+    def value(self, ts, V, cells, dt):
+        V = self._trace(V, cells)
+        return surrogates.smooth_burst_period(ts, V, self.period_range, self.temperature)
+
+
+class DutyCycle(Feature):
+    """Smooth fraction of time the slow wave is above ``threshold`` (mV): `soft_duty_cycle`
+    of V averaged over ``smoothing_ms``."""
+
+    threshold: float = eqx.field(static=True)
+    sharpness: float = eqx.field(static=True)
+    smoothing_ms: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        threshold=-45.0,
+        sharpness=0.5,
+        smoothing_ms=20.0,
+        weight=1.0,
+        scale=None,
+        cell=None,
+    ):
+        _init(self, target, weight, scale, cell)
+        self.threshold, self.sharpness = float(threshold), float(sharpness)
+        self.smoothing_ms = float(smoothing_ms)
+
+    def value(self, ts, V, cells, dt):
+        V = self._trace(V, cells)
+        width = max(1, round(self.smoothing_ms / dt))
+        return surrogates.soft_duty_cycle(V, self.threshold, self.sharpness, width)
+
+
+class SpikesPerBurst(Feature):
+    """Smooth spikes per burst: soft spike count × burst period / window length."""
+
+    threshold: float = eqx.field(static=True)
+    sharpness: float = eqx.field(static=True)
+    period_range: tuple[float, float] = eqx.field(static=True)
+    temperature: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        threshold=0.0,
+        sharpness=1.0,
+        period_range=(100.0, 5000.0),
+        temperature=0.02,
+        weight=1.0,
+        scale=None,
+        cell=None,
+    ):
+        _init(self, target, weight, scale, cell)
+        self.threshold, self.sharpness = float(threshold), float(sharpness)
+        self.period_range = (float(period_range[0]), float(period_range[1]))
+        self.temperature = float(temperature)
+
+    def value(self, ts, V, cells, dt):
+        V = self._trace(V, cells)
+        count = surrogates.soft_spike_count(V, self.threshold, self.sharpness)
+        period = surrogates.smooth_burst_period(ts, V, self.period_range, self.temperature)
+        return count * period / (ts[-1] - ts[0])
+
+
+class VoltageHistogram(Feature):
+    """The smoothed distribution of V over bins with ``edges`` (mV) (`voltage_histogram`);
+    the target is a vector of bin fractions. Default scale 1/(number of bins)."""
+
+    edges: tuple[float, ...] = eqx.field(static=True)
+    bandwidth: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        edges=tuple(range(-80, 41, 10)),
+        bandwidth=2.0,
+        weight=1.0,
+        scale=None,
+        cell=None,
+    ):
+        edges = tuple(float(e) for e in edges)
+        _init(self, target, weight, scale if scale is not None else 1.0 / (len(edges) - 1), cell)
+        self.edges, self.bandwidth = edges, float(bandwidth)
+        if self.target is not None and self.target.shape != (len(edges) - 1,):
+            raise ValueError(
+                f"VoltageHistogram: target has shape {self.target.shape}, expected "
+                f"({len(edges) - 1},) — one fraction per bin of edges {edges} mV"
+            )
+
+    def value(self, ts, V, cells, dt):
+        V = self._trace(V, cells)
+        return surrogates.voltage_histogram(V, jnp.asarray(self.edges), self.bandwidth)
+
+
+class BurstPhase(Feature):
+    """Smooth phase (0…1) by which ``cell`` lags ``reference`` in the reference's burst
+    cycle (`smooth_phase_lag`, period from `smooth_burst_period` of the reference).
+    The scale defaults to 0.05 (phases are absolute; 0.05 of a cycle counts as 1)."""
+
+    reference: str = eqx.field(static=True)
+    period_range: tuple[float, float] = eqx.field(static=True)
+    temperature: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        cell,
+        reference,
+        period_range=(100.0, 5000.0),
+        temperature=0.02,
+        weight=1.0,
+        scale=0.05,
+    ):
+        _init(self, target, weight, scale, cell)
+        self.reference = reference
+        self.period_range = (float(period_range[0]), float(period_range[1]))
+        self.temperature = float(temperature)
+
+    def value(self, ts, V, cells, dt):
+        ref = self._trace(V, cells, self.reference)
+        period = surrogates.smooth_burst_period(ts, ref, self.period_range, self.temperature)
+        return surrogates.smooth_phase_lag(ts, ref, self._trace(V, cells), period, self.temperature)
+
+    def error(self, value):
+        # phases live on a circle: 0.95 and 0.05 are 0.1 apart
+        if self.target is None:
+            return super().error(value)
+        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
+        return self.weight * jnp.mean((d / self.scale) ** 2)

@@ -1,0 +1,377 @@
+r"""`fit`: gradient-based fitting of named model parameters with optax."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from ..parameters import get_parameter, parameter_names, set_parameters
+from ._gradients import choose_mode, value_and_gradient
+from ._losses import as_loss, forward_mode_adjoint
+from ._transforms import Transform, default_transform, is_pattern, match, unit_of
+
+
+class FreeParameters(eqx.Module):
+    """Which parameters are free and how they are transformed: θᵢ = transformᵢ(uᵢ)."""
+
+    names: tuple[str, ...] = eqx.field(static=True)
+    transforms: tuple[Transform, ...]
+
+    def values(self, u) -> dict:
+        return {
+            n: t.forward(u[..., i])
+            for i, (n, t) in enumerate(zip(self.names, self.transforms, strict=True))
+        }
+
+    def apply(self, model, u):
+        """``model`` with the free parameters set from the unconstrained vector ``u``."""
+        return set_parameters(model, self.values(u))
+
+    def unconstrained(self, values):
+        """u from parameter values of shape (..., P)."""
+        values = jnp.asarray(values)
+        return jnp.stack(
+            [t.inverse(values[..., i]) for i, t in enumerate(self.transforms)], axis=-1
+        )
+
+
+def select_parameters(model, params) -> FreeParameters:
+    """Free parameters from ``params``:
+
+    - a name or glob pattern (``"Na.g"``, ``"*.g"``, ``"AB/PD.*.g"``), or a sequence of them;
+    - a mapping name → `Transform` (None for the default transform);
+    - a filter: a callable ``name → bool`` over `parameter_names(model)`.
+
+    Unknown names raise `KeyError` (with the known names); the default transform is
+    `default_transform` (`Log` for conductances, scales, time constants).
+    """
+    known = parameter_names(model)
+    if isinstance(params, str):
+        params = [params]
+    if callable(params) and not isinstance(params, Mapping):
+        names = [n for n in known if params(n)]
+        if not names:
+            raise KeyError(f"the filter selects none of the parameters {known}")
+        spec = dict.fromkeys(names)
+    elif isinstance(params, Mapping):
+        spec = dict(params)
+    elif isinstance(params, Sequence):
+        spec = {}
+        for p in params:
+            if is_pattern(p):
+                found = match(p, known)
+                if not found:
+                    raise KeyError(f"pattern {p!r} matches none of the parameters: {known}")
+                spec.update(dict.fromkeys(found))
+            else:
+                spec[p] = None
+    else:
+        raise TypeError(
+            "params must be a name, a sequence of names or patterns, a mapping name → "
+            f"Transform, or a callable filter; got {type(params).__name__}"
+        )
+    if not spec:
+        raise ValueError("no free parameters selected")
+    transforms = []
+    for name, transform in spec.items():
+        get_parameter(model, name)  # raises the KeyError with suggestions
+        transform = default_transform(name) if transform is None else transform
+        if not isinstance(transform, Transform):
+            raise TypeError(f"{name}: expected a Transform, got {transform!r}")
+        transforms.append(transform)
+    return FreeParameters(tuple(spec), tuple(transforms))
+
+
+def _check_values(free: FreeParameters, values: np.ndarray, what: str):
+    for i, (name, t) in enumerate(zip(free.names, free.transforms, strict=True)):
+        column = values[..., i]
+        if not t.contains(column):
+            unit = unit_of(name)
+            bad = np.ravel(column)[~np.asarray([t.contains(v) for v in np.ravel(column)])]
+            raise ValueError(
+                f"{what} of {name!r} = {bad[0]:g} {unit} is outside {t.domain(unit)} allowed "
+                f"by its transform {t!r}; change the bounds or the initial value"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """What `fit` returns.
+
+    - ``model``: the fitted model (best start, lowest loss seen);
+    - ``values``: fitted values by name (Python floats); ``initial_values`` likewise;
+    - ``loss``: the lowest loss reached; ``loss_history``: (steps,) loss of the best start
+      at each step (before that step's update); ``grad_norm_history``: ‖∇ᵤL‖ likewise;
+    - ``start_losses``: (starts,) best loss of each start; ``start_values``: name → (starts,)
+      best values of each start; ``best_start``: its index;
+    - ``steps`` taken, ``wall_time_s`` (including compilation), ``compile_time_s`` (the
+      first step), ``converged`` (loss ≤ loss_tol or ‖∇‖ ≤ grad_tol at the end), ``gradient``
+      (the mode used), ``names``.
+    """
+
+    model: object
+    values: dict
+    initial_values: dict
+    loss: float
+    loss_history: np.ndarray
+    grad_norm_history: np.ndarray
+    start_losses: np.ndarray
+    start_values: dict
+    best_start: int
+    steps: int
+    wall_time_s: float
+    compile_time_s: float
+    converged: bool
+    gradient: str
+    names: tuple[str, ...]
+
+    def relative_errors(self, true_values: Mapping[str, float]) -> dict[str, float]:
+        """|fitted − true| / |true| by name."""
+        return {n: abs(self.values[n] - float(v)) / abs(float(v)) for n, v in true_values.items()}
+
+    def __str__(self):
+        lines = [
+            f"fit of {len(self.names)} parameter(s), {self.gradient} mode, {self.steps} steps, "
+            f"{len(self.start_losses)} start(s), {self.wall_time_s:.1f} s "
+            f"(compile {self.compile_time_s:.1f} s): loss {self.loss:.4g}"
+            + (" (converged)" if self.converged else ""),
+        ]
+        for n in self.names:
+            lines.append(
+                f"  {n:>16} = {self.values[n]:.6g} {unit_of(n)}  "
+                f"(from {self.initial_values[n]:.6g})"
+            )
+        return "\n".join(lines)
+
+
+def _objective(free, model, loss):
+    return lambda u: loss(free.apply(model, u))
+
+
+@eqx.filter_jit
+def _step(u, opt_state, best_u, best_loss, free, model, loss, optimizer, mode):
+    """One optimiser step for every start (vmapped over the leading axis of ``u``)."""
+
+    def one(u, opt_state, best_u, best_loss):
+        value, grad = value_and_gradient(_objective(free, model, loss), u, mode)
+        finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grad))
+        # a failed simulation (NaN) skips the update rather than poisoning Adam's moments
+        grad = jnp.where(finite, grad, 0.0)
+        updates, new_state = optimizer.update(grad, opt_state, u)
+        new_u = jnp.where(finite, optax.apply_updates(u, updates), u)
+        new_state = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new_state, opt_state)
+        better = finite & (value < best_loss)
+        best_u = jnp.where(better, u, best_u)
+        best_loss = jnp.where(better, value, best_loss)
+        return new_u, new_state, best_u, best_loss, value, jnp.linalg.norm(grad)
+
+    return jax.vmap(one)(u, opt_state, best_u, best_loss)
+
+
+@eqx.filter_jit
+def _loss_values(u, free, model, loss):
+    return jax.vmap(_objective(free, model, loss))(u)
+
+
+def _initial_values(free, model, starts, key, spread, dtype):
+    x0 = np.asarray([float(get_parameter(model, n)) for n in free.names])
+    _check_values(free, x0, "the initial value")
+    if starts is None:
+        return x0[None]
+    if isinstance(starts, int):
+        if starts < 1:
+            raise ValueError(f"starts must be >= 1, got {starts}")
+        key = jax.random.key(0) if key is None else key
+        keys = jax.random.split(key, len(free.names))
+        columns = [
+            np.asarray(t.sample(k, x0[i], spread, starts - 1))
+            for i, (t, k) in enumerate(zip(free.transforms, keys, strict=True))
+        ]
+        samples = np.stack(columns, axis=-1).reshape(starts - 1, len(free.names))
+        return np.concatenate([x0[None], samples], axis=0)
+    if isinstance(starts, Mapping):
+        missing = set(free.names) - set(starts)
+        if missing:
+            raise KeyError(f"starts: no initial values for {sorted(missing)}")
+        starts = np.stack([np.asarray(starts[n], dtype=float) for n in free.names], axis=-1)
+    starts = np.asarray(starts, dtype=float)
+    if starts.ndim != 2 or starts.shape[1] != len(free.names):
+        raise ValueError(
+            f"starts has shape {starts.shape}; expected (n_starts, {len(free.names)}) initial "
+            f"values for {free.names}"
+        )
+    _check_values(free, starts, "a start value")
+    return starts
+
+
+def fit(
+    model,
+    loss,
+    params,
+    *,
+    optimizer: optax.GradientTransformation | None = None,
+    steps: int = 100,
+    starts: int | np.ndarray | Mapping | None = None,
+    key=None,
+    spread: float = 0.3,
+    gradient: str = "auto",
+    loss_tol: float | None = None,
+    grad_tol: float | None = None,
+    progress: bool = False,
+) -> FitResult:
+    r"""Fit the free parameters of ``model`` by gradient descent on ``loss(model)``.
+
+    The optimiser updates unconstrained values u; the model sees θᵢ = transformᵢ(uᵢ)
+    (`Log`, `Softplus`, `Bounded`, `Identity`), so constraints hold at every step. Each
+    step — simulation, loss, gradient and optax update, for every start at once
+    (`jax.vmap`) — runs under `eqx.filter_jit`; a step whose loss or gradient is not
+    finite (a failed simulation) leaves that start where it was. The result keeps, per
+    start, the parameters with the lowest loss seen.
+
+    **Arguments:**
+
+    - ``model``: any neuron or circuit (`jaxneuron.parameters` names its parameters).
+    - ``loss``: a `Loss` (`TraceLoss`, `FeatureLoss`, sums of them) or any function
+      ``model → scalar``.
+    - ``params``: the free parameters — a name or glob pattern (``"*.g"``), a sequence of
+      them, a mapping name → `Transform` (None: `default_transform`), or a filter
+      ``name → bool``.
+    - ``optimizer``: an optax transformation (default ``optax.adam(0.05)``: steps of
+      ≈ 5% for parameters under `Log`).
+    - ``steps``: the maximum number of steps.
+    - ``starts``: multi-start — an int N (the model's values plus N − 1 random ones:
+      uniform within `Bounded`, log-normal of width ``spread`` for `Log`/`Softplus`,
+      normal of relative width ``spread`` for `Identity`; drawn with ``key``), or an array
+      (N, P) of initial values in parameter units, or a mapping name → (N,) values.
+    - ``gradient``: ``"reverse"``, ``"forward"`` or ``"auto"`` (forward mode for at most
+      `FORWARD_MAX_PARAMETERS` free parameters). Reverse mode costs a few forward solves
+      whatever P, with memory bounded by checkpointing; forward mode costs ≈ P forward
+      solves and stores no trajectory (see `jaxneuron.fit._gradients`).
+    - ``loss_tol``, ``grad_tol``: stop when some start reaches loss ≤ ``loss_tol``, or when
+      every start's ‖∇ᵤL‖ ≤ ``grad_tol``.
+    - ``progress``: a tqdm progress bar.
+
+    **Example:**
+
+    >>> import optax
+    >>> from jaxneuron import build_HH, set_parameters
+    >>> from jaxneuron.fit import FiringRate, FeatureLoss, fit
+    >>> loss = FeatureLoss([FiringRate(60.0)], t1=100.0, stimulus=10.0, save_every=0.05)
+    >>> result = fit(build_HH(), loss, "Na.g", optimizer=optax.adam(0.02), steps=20)
+    >>> result.loss < 0.25 * float(loss(build_HH()))
+    True
+    """
+    loss = as_loss(loss)
+    free = select_parameters(model, params)
+    if int(steps) < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    optimizer = optax.adam(0.05) if optimizer is None else optimizer
+    mode = choose_mode(gradient, len(free.names))
+    if mode == "forward":
+        loss = loss.with_adjoint(forward_mode_adjoint())
+    loss.check(model)
+    dtype = jnp.result_type(*(get_parameter(model, n) for n in free.names))
+    x0 = _initial_values(free, model, starts, key, spread, dtype)
+    u = free.unconstrained(jnp.asarray(x0, dtype))
+    shape = jax.eval_shape(_objective(free, model, loss), u[0])
+    if shape.shape != ():
+        raise ValueError(f"the loss must return a scalar, got shape {shape.shape}")
+
+    n_starts = u.shape[0]
+    opt_state = jax.vmap(optimizer.init)(u)
+    best_u = u
+    best_loss = jnp.full((n_starts,), jnp.inf, dtype)
+    losses, norms = [], []
+    t_begin = time.perf_counter()
+    compile_time = 0.0
+    converged = False
+    bar = tqdm(range(int(steps)), disable=not progress, desc="fit")
+    for k in bar:
+        u, opt_state, best_u, best_loss, value, norm = _step(
+            u, opt_state, best_u, best_loss, free, model, loss, optimizer, mode
+        )
+        value, norm = np.asarray(value), np.asarray(norm)
+        if k == 0:
+            compile_time = time.perf_counter() - t_begin
+            if not np.any(np.isfinite(value)):
+                raise FloatingPointError(
+                    "the loss is not finite at the initial values "
+                    f"{dict(zip(free.names, x0[0].tolist(), strict=True))}: the simulation "
+                    "probably failed (try a smaller dt or other initial values)"
+                )
+        losses.append(value)
+        norms.append(norm)
+        if progress:
+            bar.set_postfix(loss=f"{np.nanmin(value):.4g}")
+        finite = np.isfinite(value)
+        converged = bool(
+            (loss_tol is not None and np.any(finite & (value <= loss_tol)))
+            or (grad_tol is not None and np.all(finite & (norm <= grad_tol)))
+        )
+        if converged:
+            break
+    bar.close()
+    if not converged:
+        # the last update has not been evaluated yet
+        final = _loss_values(u, free, model, loss)
+        better = jnp.isfinite(final) & (final < best_loss)
+        best_u = jnp.where(better[:, None], u, best_u)
+        best_loss = jnp.where(better, final, best_loss)
+        if loss_tol is not None:
+            converged = bool(jnp.any(best_loss <= loss_tol))
+    wall = time.perf_counter() - t_begin
+
+    best_loss = np.asarray(best_loss)
+    best = int(np.nanargmin(np.where(np.isfinite(best_loss), best_loss, np.inf)))
+    fitted = np.asarray(jnp.stack(list(free.values(best_u).values()), axis=-1))
+    return FitResult(
+        model=free.apply(model, best_u[best]),
+        values={n: float(fitted[best, i]) for i, n in enumerate(free.names)},
+        initial_values={n: float(x0[best, i]) for i, n in enumerate(free.names)},
+        loss=float(best_loss[best]),
+        loss_history=np.stack(losses)[:, best],
+        grad_norm_history=np.stack(norms)[:, best],
+        start_losses=best_loss,
+        start_values={n: fitted[:, i] for i, n in enumerate(free.names)},
+        best_start=best,
+        steps=len(losses),
+        wall_time_s=wall,
+        compile_time_s=compile_time,
+        converged=converged,
+        gradient=mode,
+        names=free.names,
+    )
+
+
+def loss_and_gradient(model, loss, params, *, gradient: str = "reverse"):
+    """``(loss(model), {name: ∂loss/∂θ})`` with respect to the named parameters θ in their
+    own units (no transform), by reverse or forward mode (for checks and sensitivities).
+
+    >>> from jaxneuron import build_HH
+    >>> value, grads = loss_and_gradient(build_HH(), lambda m: m.channel("Na").g ** 2, "Na.g")
+    >>> float(grads["Na.g"])
+    240.0
+    """
+    loss = as_loss(loss)
+    names = select_parameters(model, params).names
+    mode = choose_mode(gradient, len(names))
+    if mode == "forward":
+        loss = loss.with_adjoint(forward_mode_adjoint())
+    loss.check(model)
+    x = jnp.stack([jnp.asarray(get_parameter(model, n)) for n in names])
+    value, grad = _value_and_grad_values(x, names, model, loss, mode)
+    return value, dict(zip(names, grad, strict=True))
+
+
+@eqx.filter_jit
+def _value_and_grad_values(x, names, model, loss, mode):
+    f: Callable = lambda x: loss(set_parameters(model, dict(zip(names, x, strict=True))))  # noqa: E731
+    return value_and_gradient(f, x, mode)

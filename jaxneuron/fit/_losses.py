@@ -1,0 +1,407 @@
+r"""Losses: callables ``loss(model) → scalar`` that simulate the model and compare.
+
+- `TraceLoss`: mean squared error (mV²) between the simulated potential and a target
+  trace (a recording given as arrays: sample times or a sampling rate, and the stimulus
+  that was applied), over an analysis window [start, stop] in ms.
+- `FeatureLoss`: Σ weight·((feature − target)/scale)² over differentiable features
+  (`BurstPeriod`, `DutyCycle`, `SpikeCount`, `BurstPhase`, …) of a simulated window.
+- Any function ``model → scalar`` is a loss too; losses add and scale:
+  ``TraceLoss(...) + 0.1 * FeatureLoss(...)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from ..integrate import ExponentialEuler, simulate
+from ..stimuli import as_stimulus
+from ._features import Feature
+
+
+class Loss(eqx.Module):
+    """A scalar objective of a model. Subclasses implement ``__call__(model)``;
+    ``check(model)`` raises early, readable errors (called by `fit` before any step)."""
+
+    def __call__(self, model) -> Float[Array, ""]:
+        raise NotImplementedError
+
+    def check(self, model) -> None:
+        pass
+
+    def with_adjoint(self, adjoint) -> Loss:
+        """The same loss with the simulations differentiated by ``adjoint``."""
+        return self
+
+    def __add__(self, other) -> Loss:
+        return SumLoss((self, as_loss(other)), (1.0, 1.0))
+
+    def __radd__(self, other) -> Loss:
+        if isinstance(other, int | float) and other == 0:  # sum([...]) starts at 0
+            return self
+        return as_loss(other) + self
+
+    def __mul__(self, weight: float) -> Loss:
+        return SumLoss((self,), (float(weight),))
+
+    __rmul__ = __mul__
+
+
+class FunctionLoss(Loss):
+    """Wraps a plain function ``model → scalar``."""
+
+    fn: object = eqx.field(static=True)
+
+    def __call__(self, model):
+        return self.fn(model)
+
+
+def as_loss(loss) -> Loss:
+    if isinstance(loss, Loss):
+        return loss
+    if callable(loss):
+        return FunctionLoss(loss)
+    raise TypeError(f"a loss is a callable model → scalar or a Loss; got {type(loss).__name__}")
+
+
+class SumLoss(Loss):
+    """Σᵢ wᵢ·lossᵢ(model)."""
+
+    terms: tuple[Loss, ...]
+    weights: tuple[float, ...] = eqx.field(static=True)
+
+    def __call__(self, model):
+        return sum(w * term(model) for w, term in zip(self.weights, self.terms, strict=True))
+
+    def check(self, model):
+        for term in self.terms:
+            term.check(model)
+
+    def with_adjoint(self, adjoint):
+        return SumLoss(tuple(t.with_adjoint(adjoint) for t in self.terms), self.weights)
+
+    def __add__(self, other):
+        other = as_loss(other)
+        if isinstance(other, SumLoss):
+            return SumLoss(self.terms + other.terms, self.weights + other.weights)
+        return SumLoss(self.terms + (other,), self.weights + (1.0,))
+
+    def __mul__(self, weight):
+        return SumLoss(self.terms, tuple(float(weight) * w for w in self.weights))
+
+    __rmul__ = __mul__
+
+
+# ---- simulation settings shared by the trace and feature losses -------------------------
+
+
+class _Simulated(Loss):
+    t1: float = eqx.field(static=True)
+    save_every: float = eqx.field(static=True)
+    solver: object
+    stimulus: object
+    adjoint: object
+    rtol: float | None = eqx.field(static=True)
+    atol: float | None = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+
+    def _set_simulation(self, t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps):
+        self.solver = ExponentialEuler(dt=0.025) if solver is None else solver
+        if save_every is None:
+            save_every = self.solver.dt if isinstance(self.solver, ExponentialEuler) else 0.1
+        self.t1 = float(t1)
+        self.save_every = float(save_every)
+        self.stimulus = None if stimulus is None else as_stimulus(stimulus)
+        self.adjoint = adjoint
+        self.rtol, self.atol, self.max_steps = rtol, atol, int(max_steps)
+
+    def with_adjoint(self, adjoint):
+        return eqx.tree_at(lambda s: s.adjoint, self, adjoint, is_leaf=lambda x: x is None)
+
+    def _model(self, model):
+        if self.stimulus is None:
+            return model
+        if not hasattr(model, "stimulus"):
+            raise ValueError(
+                f"{type(self).__name__}: a stimulus was given but {type(model).__name__} "
+                "has no stimulus field (for a circuit, give each cell its stimulus)"
+            )
+        return eqx.tree_at(lambda m: m.stimulus, model, self.stimulus)
+
+    def _simulate(self, model):
+        sol = simulate(
+            self._model(model),
+            self.t1,
+            solver=self.solver,
+            save_every=self.save_every,
+            adjoint=self.adjoint,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_steps=self.max_steps,
+            throw=False,
+        )
+        return sol.ts, sol.V, _cell_names(model)
+
+    def _window(self, start, stop) -> tuple[int, int]:
+        """Static sample indices [i0, i1) of the window [start, stop] ms."""
+        n = int(math.floor(self.t1 / self.save_every + 1e-9)) + 1
+        i0 = int(math.ceil(start / self.save_every - 1e-9))
+        i1 = n if stop is None else int(math.floor(stop / self.save_every + 1e-9)) + 1
+        return i0, min(i1, n)
+
+
+def _cell_names(model) -> tuple[str, ...]:
+    return tuple(getattr(model, "neuron_names", ()))
+
+
+def _check_window(owner, start, stop, t1):
+    if start < 0 or start >= t1:
+        raise ValueError(f"{owner}: start = {start} ms must lie in [0, t1 = {t1} ms)")
+    if stop is not None and not start < stop <= t1:
+        raise ValueError(f"{owner}: stop = {stop} ms must lie in (start = {start}, t1 = {t1}] ms")
+
+
+# ---- trace loss ---------------------------------------------------------------------
+
+
+class TraceLoss(_Simulated):
+    r"""Mean squared error (mV²) between the simulated potential and a target trace,
+
+        L = (1/N) Σᵢ (V_model(tᵢ) − V_target(tᵢ))²,   tᵢ ∈ [start, stop],
+
+    the model's trace (saved every ``save_every`` ms) linearly interpolated at the target's
+    sample times ``tᵢ``, which need not lie on the simulation grid.
+
+    **Arguments:**
+
+    - ``target``: potentials in mV, shape (n,) — or (n, cells) for a circuit, or (n,)
+      with ``cell=`` naming the recorded cell.
+    - ``times`` (ms, shape (n,)) or ``dt`` (sampling interval in ms; times t0 + i·dt):
+      when the samples were taken. See also `TraceLoss.from_recording` (sampling rate in Hz).
+    - ``t1``: optional simulation length (ms); if given with ``dt``, the target must have
+      exactly ⌊t1/dt⌋ + 1 samples (an early check against a mismatched recording).
+    - ``start``, ``stop``: the analysis window in ms (default: all samples).
+    - ``stimulus``: the current (µA/cm²) that was injected during the recording; it
+      replaces the model's stimulus in the simulation. Default: keep the model's.
+    - ``solver`` (default ``ExponentialEuler(dt=0.025)``), ``save_every``, ``adjoint``,
+      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
+
+    >>> import jax.numpy as jnp
+    >>> from jaxneuron import build_HH
+    >>> loss = TraceLoss(jnp.full(101, -65.0), dt=0.5, t1=50.0)
+    >>> float(loss(build_HH())) < 1.0        # HH at rest sits near −65 mV
+    True
+    """
+
+    times: Float[Array, " n"]
+    target: Float[Array, "n ..."]
+    cell: str | None = eqx.field(static=True)
+    window: tuple[int, int] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target,
+        *,
+        times=None,
+        dt=None,
+        t0=0.0,
+        t1=None,
+        start=None,
+        stop=None,
+        stimulus=None,
+        cell=None,
+        solver=None,
+        save_every=None,
+        adjoint=None,
+        rtol=None,
+        atol=None,
+        max_steps=1_000_000,
+    ):
+        target = np.asarray(target, dtype=float)
+        if target.ndim not in (1, 2) or target.shape[0] < 2:
+            raise ValueError(
+                f"TraceLoss: target must have shape (n_samples,) or (n_samples, cells) with "
+                f"n_samples >= 2, got {target.shape}"
+            )
+        n = target.shape[0]
+        if (times is None) == (dt is None):
+            raise TypeError("TraceLoss: give the sample times either as times=... or dt=... (ms)")
+        if times is not None:
+            times = np.asarray(times, dtype=float)
+            if times.shape != (n,):
+                raise ValueError(
+                    f"TraceLoss: target has {n} samples but times has shape {times.shape}; "
+                    f"expected ({n},) sample times in ms"
+                )
+            if np.any(np.diff(times) <= 0):
+                raise ValueError("TraceLoss: times (ms) must increase strictly")
+        else:
+            if not dt > 0:
+                raise ValueError(f"TraceLoss: dt (sampling interval) must be > 0 ms, got {dt}")
+            if t1 is not None:
+                expected = int(math.floor((t1 - t0) / dt + 1e-9)) + 1
+                if n != expected:
+                    raise ValueError(
+                        f"TraceLoss: target has {n} samples, expected {expected} for "
+                        f"t = {t0:g} … {t1:g} ms sampled every {dt:g} ms"
+                    )
+            times = t0 + dt * np.arange(n)
+        if t1 is None:
+            t1 = float(times[-1])
+        elif times[-1] > t1 + 1e-9:
+            raise ValueError(f"TraceLoss: the target runs to {times[-1]:g} ms, past t1 = {t1:g} ms")
+        if times[0] < 0:
+            raise ValueError(f"TraceLoss: sample times start at {times[0]:g} ms, before 0 ms")
+        start = float(times[0]) if start is None else float(start)
+        _check_window("TraceLoss", start, stop, t1)
+        keep = (times >= start - 1e-9) & (times <= (np.inf if stop is None else stop) + 1e-9)
+        if keep.sum() < 1:
+            raise ValueError(f"TraceLoss: no target sample in the window [{start}, {stop}] ms")
+        self._set_simulation(t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps)
+        self.times = jnp.asarray(times)
+        self.target = jnp.asarray(target)
+        self.cell = cell
+        self.window = (int(np.argmax(keep)), int(len(keep) - np.argmax(keep[::-1])))
+
+    @classmethod
+    def from_recording(cls, V, sampling_rate_hz: float, *, t0: float = 0.0, **kwargs):
+        """A `TraceLoss` for a recording sampled at ``sampling_rate_hz`` (Hz) from ``t0``
+        (ms): sample i was taken at t0 + i·1000/sampling_rate_hz ms."""
+        if not sampling_rate_hz > 0:
+            raise ValueError(f"sampling_rate_hz must be > 0 Hz, got {sampling_rate_hz}")
+        return cls(V, dt=1000.0 / sampling_rate_hz, t0=t0, **kwargs)
+
+    def check(self, model):
+        cells = _cell_names(model)
+        if cells and self.target.ndim == 1 and self.cell is None:
+            raise ValueError(
+                f"TraceLoss: the model is a circuit with cells {cells}; give a target of shape "
+                f"(n, {len(cells)}) or name the recorded cell with cell=..."
+            )
+        if self.target.ndim == 2 and self.target.shape[1] != max(len(cells), 1):
+            raise ValueError(
+                f"TraceLoss: target has {self.target.shape[1]} columns, expected "
+                f"{max(len(cells), 1)} (one per cell: {cells or ('the neuron',)})"
+            )
+        if self.cell is not None and self.cell not in cells:
+            raise KeyError(f"TraceLoss: no cell {self.cell!r}; cells: {cells}")
+
+    def simulated(self, model):
+        """The model's potential (mV) at the target's sample times, shaped like the target."""
+        ts, V, cells = self._simulate(model)
+        if self.cell is not None:
+            V = V[:, cells.index(self.cell)]
+        interp = lambda v: jnp.interp(self.times.astype(ts.dtype), ts, v)  # noqa: E731
+        return interp(V) if V.ndim == 1 else jax.vmap(interp, in_axes=1, out_axes=1)(V)
+
+    def __call__(self, model):
+        i0, i1 = self.window
+        residual = self.simulated(model)[i0:i1] - self.target[i0:i1]
+        return jnp.mean(residual**2)
+
+
+# ---- feature loss -------------------------------------------------------------------
+
+
+class FeatureLoss(_Simulated):
+    r"""Σₖ weightₖ·((fₖ − targetₖ)/scaleₖ)² over differentiable features fₖ of the
+    simulated window [start, stop] (ms).
+
+    **Arguments:**
+
+    - ``features``: a sequence of `Feature` (`BurstPeriod`, `DutyCycle`, `SpikeCount`,
+      `FiringRate`, `SpikesPerBurst`, `VoltageHistogram`, `BurstPhase`), each with its
+      target, weight and scale.
+    - ``t1``: simulation length (ms); ``start``, ``stop``: the window (ms) — leave out the
+      initial transient.
+    - ``save_every`` (ms; default the exponential-Euler step: spikes must be resolved for
+      smooth features), ``solver``, ``stimulus``, ``adjoint``, ``rtol``, ``atol``,
+      ``max_steps``: as in `TraceLoss`.
+
+    `with_targets_from` fills in the targets from a reference model (synthetic data).
+
+    >>> from jaxneuron import build_HH
+    >>> from jaxneuron.fit import FiringRate
+    >>> loss = FeatureLoss([FiringRate(70.0)], t1=100.0, stimulus=10.0)
+    >>> float(loss(build_HH())) < 0.05       # HH fires at about 70 Hz at 10 µA/cm²
+    True
+    """
+
+    features: tuple[Feature, ...]
+    window: tuple[int, int] = eqx.field(static=True)
+    start: float = eqx.field(static=True)
+    stop: float | None = eqx.field(static=True)
+
+    def __init__(
+        self,
+        features,
+        *,
+        t1,
+        start=0.0,
+        stop=None,
+        stimulus=None,
+        solver=None,
+        save_every=None,
+        adjoint=None,
+        rtol=None,
+        atol=None,
+        max_steps=1_000_000,
+    ):
+        features = tuple(features)
+        if not features or not all(isinstance(f, Feature) for f in features):
+            raise TypeError("FeatureLoss: features must be a non-empty sequence of Feature")
+        _check_window("FeatureLoss", float(start), stop, float(t1))
+        self._set_simulation(t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps)
+        self.features = features
+        self.start, self.stop = float(start), None if stop is None else float(stop)
+        self.window = self._window(self.start, self.stop)
+        if self.window[1] - self.window[0] < 4:
+            raise ValueError("FeatureLoss: the window holds fewer than 4 samples")
+
+    def check(self, model):
+        cells = _cell_names(model)
+        for f in self.features:
+            for cell in (f.cell, getattr(f, "reference", None)):
+                if cell is not None and cell not in cells:
+                    raise KeyError(f"FeatureLoss: {f.label}: no cell {cell!r}; cells: {cells}")
+            if cells and f.cell is None:
+                raise ValueError(
+                    f"FeatureLoss: {f.label}: the model is a circuit with cells {cells}; "
+                    "say which with cell=..."
+                )
+
+    def values(self, model) -> tuple:
+        """Each feature's value on ``model``."""
+        ts, V, cells = self._simulate(model)
+        i0, i1 = self.window
+        return tuple(f.value(ts[i0:i1], V[i0:i1], cells, self.save_every) for f in self.features)
+
+    def __call__(self, model):
+        values = self.values(model)
+        return sum(f.error(v) for f, v in zip(self.features, values, strict=True))
+
+    def with_targets_from(self, model) -> FeatureLoss:
+        """The same loss with every target set to the feature's value on ``model``."""
+        self.check(model)
+        values = eqx.filter_jit(self.values)(model)
+        features = tuple(
+            eqx.tree_at(lambda f: f.target, f, jnp.asarray(v), is_leaf=lambda x: x is None)
+            for f, v in zip(self.features, values, strict=True)
+        )
+        return eqx.tree_at(lambda s: s.features, self, features)
+
+    def report(self, model) -> dict[str, float]:
+        """Feature values by label, as Python numbers (arrays as lists)."""
+        values = eqx.filter_jit(self.values)(model)
+        return {f.label: np.asarray(v).tolist() for f, v in zip(self.features, values, strict=True)}
+
+
+def forward_mode_adjoint():
+    """The adjoint that lets diffrax's adaptive solvers be differentiated in forward mode."""
+    return diffrax.ForwardMode()
