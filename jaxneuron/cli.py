@@ -134,6 +134,105 @@ def pyloric(
         typer.echo(f"figure: {jn.plot.save(axes[0], plot)}")
 
 
+def _parse_axis(text: str, option: str):
+    """``NAME=LO:HI:N`` (grid) or ``NAME=LO:HI[:log]`` (random) → (name, parts)."""
+    name, sep, spec = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"{option} takes NAME=LO:HI..., got {text!r}")
+    return name.strip(), spec.split(":")
+
+
+@app.command("sweep")
+def sweep_command(
+    model: Model = typer.Argument(Model.prinz, help="Model: hh, liu or prinz."),
+    preset: str = typer.Option(
+        "AB/PD 2", help="Base parameters for liu/prinz (a Prinz 2004 preset)."
+    ),
+    database: bool = typer.Option(
+        False, "--database", help="Sweep the Prinz 2003 database (8 conductances, 6 levels)."
+    ),
+    sample: int = typer.Option(None, help="With --database: a random sample of N models."),
+    grid: list[str] = typer.Option(
+        None, help="NAME=LO:HI:N, N values from LO to HI (repeat for a grid)."
+    ),
+    random: list[str] = typer.Option(
+        None, help="NAME=LO:HI or NAME=LO:HI:log, sampled uniformly (repeatable)."
+    ),
+    n: int = typer.Option(1000, "-n", help="Number of random samples."),
+    seed: int = typer.Option(0, help="Seed of --random and --sample."),
+    t1: float = typer.Option(10_000.0, help="Simulated time per model, ms."),
+    dt: float = typer.Option(0.025, help="Exponential-Euler step, ms."),
+    start: float = typer.Option(None, help="Analysis start, ms (default t1/2)."),
+    chunk_size: int = typer.Option(65_536, help="Models per compiled chunk."),
+    out: str = typer.Option(None, help="Dataset directory (Parquet); resumes if it exists."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a sweep found at --out."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    x64: bool = typer.Option(False, "--x64", help="Simulate in float64 (default float32)."),
+):
+    """Sweep a population of models: features, activity class and status of every model,
+    written chunk by chunk to --out (an interrupted sweep resumes)."""
+    _enable_x64(x64)
+    import jax.numpy as jnp
+    import numpy as np
+
+    import jaxneuron as jn
+    from jaxneuron.sweep import Grid, PrinzDatabase, Random, sweep
+
+    try:
+        if model is Model.hh:
+            base = jn.build_HH(name="HH")
+        else:
+            name = jn.preset_name(preset)
+            config_cls = jn.PrinzConfig if model is Model.prinz else jn.LiuConfig
+            build = jn.build_Prinz if model is Model.prinz else jn.build_Liu
+            base = build(name=name, config=config_cls.preset(name))
+        chosen = [bool(database), bool(grid), bool(random)]
+        if sum(chosen) != 1:
+            raise ValueError("give exactly one of --database, --grid or --random")
+        if database:
+            space = PrinzDatabase(sample=sample, seed=seed)
+        elif grid:
+            axes = {}
+            for text in grid:
+                name, parts = _parse_axis(text, "--grid")
+                if len(parts) != 3:
+                    raise ValueError(f"--grid takes NAME=LO:HI:N, got {text!r}")
+                axes[name] = np.linspace(float(parts[0]), float(parts[1]), int(parts[2]))
+            space = Grid(axes)
+        else:
+            ranges = {}
+            for text in random:
+                name, parts = _parse_axis(text, "--random")
+                if len(parts) not in (2, 3):
+                    raise ValueError(f"--random takes NAME=LO:HI or NAME=LO:HI:log, got {text!r}")
+                ranges[name] = (float(parts[0]), float(parts[1]), *parts[2:])
+            space = Random(ranges, n=n, seed=seed)
+        result = sweep(
+            base,
+            space,
+            t1=t1,
+            dt=dt,
+            start=start,
+            dtype=jnp.float64 if x64 else jnp.float32,
+            path=out,
+            chunk_size=chunk_size,
+            progress=progress,
+            overwrite=overwrite,
+        )
+    except (ValueError, TypeError, KeyError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    rate = result.models_run / max(result.seconds, 1e-9)
+    typer.echo(
+        f"{len(result.table)} models ({result.models_run} run now in {result.seconds:.1f} s, "
+        f"{rate:.0f} models/s, {rate * t1 / dt:.3g} neuron-steps/s)"
+    )
+    for cls, fraction in result.class_fractions().items():
+        typer.echo(f"  {cls:<10} {100 * fraction:6.2f}%")
+    if out:
+        typer.echo(f"dataset: {out}/parts (Parquet){'' if result.complete else ', incomplete'}")
+
+
 @app.command()
 def demo(
     out: str = typer.Option("figures", help="Folder for the figures."),

@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from jaxneuron.cli import app
@@ -50,3 +51,32 @@ def test_pyloric_command(tmp_path):
     assert "pyloric = True" in result.output and "LP" in result.output
     bad = runner.invoke(app, ["pyloric", "--lp", "LP 9"])
     assert bad.exit_code == 2 and "unknown Prinz 2004 preset" in bad.output
+
+
+def test_sweep_command(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            "prinz",
+            "--random",
+            "CaS.g=2:8",
+            "-n",
+            "5",
+            "--t1",
+            "300",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 models" in result.output and "dataset:" in result.output
+    fractions = [float(x) for x in re.findall(r"(\d+\.\d+)%", result.output)]
+    assert sum(fractions) == pytest.approx(100.0)
+    bad = runner.invoke(app, ["sweep", "prinz", "--grid", "CaS.g=2:8"])
+    assert bad.exit_code == 2 and "NAME=LO:HI:N" in bad.output
+    unknown = runner.invoke(app, ["sweep", "prinz", "--grid", "Xx.g=1:2:2"])
+    assert unknown.exit_code == 2 and "Xx.g" in unknown.output
+    both = runner.invoke(app, ["sweep", "prinz", "--database", "--grid", "CaS.g=1:2:2"])
+    assert both.exit_code == 2 and "exactly one" in both.output

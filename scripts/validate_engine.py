@@ -1,0 +1,144 @@
+"""Accuracy of the sweep engine against the accurate diffrax path on Prinz database models.
+
+For a random sample of database models (the same window and classifier as
+`scripts/prinz_database.py`), compares
+
+- fast: `jaxneuron.sweep.sweep` — exponential Euler, dt 0.025 ms, float32, online features;
+- accurate: `simulate` with Kvaerno5 (Newton stages), rtol = atol = 1e-8, float64, saved
+  every 0.025 ms, the same `StreamingFeatures` run over the saved samples,
+
+and prints the class agreement, the confusion matrix, and the relative burst-period
+differences of the models both call bursting. Accurate solves run in ``--workers``
+processes and are appended to ``--out`` (CSV) as they finish, so the script resumes.
+
+    python scripts/validate_engine.py --sample 1000 --workers 2 --out validate.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+T1, START, DT, GAP = 10_000.0, 2_000.0, 0.025, 100.0
+
+
+def accurate(numbers):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    import jaxneuron as jn
+    from jaxneuron.analysis import StreamingFeatures
+
+    features = StreamingFeatures(threshold=0.0, start=START, burst_gap=GAP)
+
+    @jax.jit
+    def reduce(ts, V):
+        state = features.run(ts, V)
+        return features.classify(state), features.summary(state)["burst_period"]
+
+    base = jn.as_dtype(jn.build_Prinz(), jnp.float64)
+    names = [f"{c}.g" for c in jn.CHANNEL_ORDER]
+    rows = []
+    for number in numbers:
+        g = jn.prinz_2003_conductances(int(number))
+        model = jn.set_parameters(base, dict(zip(names, map(float, g), strict=True)))
+        began = time.perf_counter()
+        sol = jn.simulate(
+            model, T1, solver="kvaerno5", rtol=1e-8, atol=1e-8, save_every=DT, throw=False
+        )
+        cls, period = reduce(sol.ts, sol.V)
+        rows.append(
+            (
+                int(number),
+                int(cls) if bool(sol.success) else -1,
+                float(period),
+                int(sol.num_steps),
+                time.perf_counter() - began,
+            )
+        )
+    return rows
+
+
+def worker(numbers, out, lock):
+    for i in range(0, len(numbers), 5):
+        rows = accurate(numbers[i : i + 5])
+        with lock, open(out, "a") as f:
+            for r in rows:
+                f.write(",".join(map(str, r)) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
+    parser.add_argument("--out", default="validate_engine.csv")
+    args = parser.parse_args()
+
+    import jaxneuron as jn
+    from jaxneuron.sweep import PrinzDatabase, sweep
+
+    space = PrinzDatabase(sample=args.sample, seed=args.seed)
+    fast = sweep(
+        jn.build_Prinz(), space, t1=T1, dt=DT, start=START, burst_gap=GAP, progress=False
+    ).table.set_index("model_number")
+    print(f"fast engine: {len(fast)} models")
+
+    out = Path(args.out)
+    done = set()
+    if out.exists():
+        done = {int(line.split(",")[0]) for line in out.read_text().splitlines() if line}
+    todo = [int(n) for n in fast.index if int(n) not in done]
+    print(f"accurate path: {len(done)} done, {len(todo)} to go, {args.workers} workers", flush=True)
+    if todo:
+        lock = mp.get_context("spawn").Lock()
+        procs = [
+            mp.get_context("spawn").Process(
+                target=worker, args=(todo[w :: args.workers], str(out), lock)
+            )
+            for w in range(args.workers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+
+    import pandas as pd
+
+    acc = (
+        pd.read_csv(out, names=["model_number", "class_code", "burst_period", "steps", "seconds"])
+        .drop_duplicates("model_number")
+        .set_index("model_number")
+    )
+    acc = acc.loc[acc.index.intersection(fast.index)]
+    table = ["failed", *jn.analysis.ACTIVITY_CLASSES]
+    acc_class = np.asarray(table, dtype=object)[acc["class_code"].to_numpy() + 1]
+    fast_class = fast.loc[acc.index, "class"].to_numpy()
+    agree = np.mean(acc_class == fast_class)
+    print(f"\n{len(acc)} models; class agreement {100 * agree:.2f}%")
+    print(pd.crosstab(pd.Series(acc_class, name="accurate"), pd.Series(fast_class, name="fast")))
+    both = (acc_class == "bursting") & (fast_class == "bursting")
+    fast_period = fast.loc[acc.index, "burst_period"].to_numpy()[both]
+    rel = np.abs(fast_period / acc["burst_period"].to_numpy()[both] - 1)
+    if both.any():
+        print(
+            f"\nburst period, {both.sum()} models bursting in both: relative difference "
+            f"median {np.median(rel):.2e}, 99th percentile {np.quantile(rel, 0.99):.2e}, "
+            f"max {rel.max():.2e}; within 1%: {100 * np.mean(rel < 0.01):.2f}%"
+        )
+    print(f"accurate path: {acc['seconds'].sum():.0f} s of solves, {acc['steps'].mean():.0f} steps")
+    bad = acc.index[acc_class != fast_class]
+    for n in bad[:20]:
+        accurate_class = acc_class[acc.index.get_loc(n)]
+        print(f"  model {n}: accurate {accurate_class}, fast {fast.loc[n, 'class']}")
+
+
+if __name__ == "__main__":
+    main()
