@@ -12,6 +12,7 @@ from . import (
     plot,
     spiking,
     stimuli,
+    sweep,
     synapses,
     units,
 )
@@ -97,6 +98,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "sweep",
     "parameters",
     "get_parameter",
     "parameter_names",
