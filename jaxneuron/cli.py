@@ -163,7 +163,9 @@ def sweep_command(
     t1: float = typer.Option(10_000.0, help="Simulated time per model, ms."),
     dt: float = typer.Option(0.025, help="Exponential-Euler step, ms."),
     start: float = typer.Option(None, help="Analysis start, ms (default t1/2)."),
-    chunk_size: int = typer.Option(65_536, help="Models per compiled chunk."),
+    chunk_size: int = typer.Option(
+        None, help="Models per compiled chunk (default 2^14 on CPU, 2^20 on GPU)."
+    ),
     out: str = typer.Option(None, help="Dataset directory (Parquet); resumes if it exists."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a sweep found at --out."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),

@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--start", type=float, default=2_000.0, help="analysis start, ms")
     parser.add_argument("--dt", type=float, default=0.025, help="step, ms")
     parser.add_argument("--burst-gap", type=float, default=100.0, help="ms")
-    parser.add_argument("--chunk-size", type=int, default=65_536)
+    parser.add_argument("--chunk-size", type=int, default=None, help="default: see sweep()")
     parser.add_argument("--out", default=None, help="dataset directory (resumable)")
     parser.add_argument("--x64", action="store_true", help="float64 (default float32)")
     parser.add_argument("--no-progress", action="store_true")
