@@ -162,7 +162,7 @@ def test_fast_engine_matches_tight_kvaerno5():
 
 
 def small_sweep(path=None, **kwargs):
-    space = PrinzDatabase(sample=40, seed=2)
+    space = PrinzDatabase(sample=42, seed=2)  # the last chunk is short: padded
     kwargs.setdefault("progress", False)
     return sweep(jn.build_Prinz(), space, t1=600.0, chunk_size=8, path=path, **kwargs)
 
@@ -170,13 +170,13 @@ def small_sweep(path=None, **kwargs):
 def test_sweep_writes_a_parquet_dataset(tmp_path):
     result = small_sweep(tmp_path / "s", record=[3, 6])
     table = result.table
-    assert len(table) == 40 and table["model_id"].tolist() == list(range(40))
-    assert result.complete and result.models_run == 40
+    assert len(table) == 42 and table["model_id"].tolist() == list(range(42))
+    assert result.complete and result.models_run == 42
     assert set(table["status"]) == {"ok"}
     assert set(table["class"]) <= set(jn.analysis.ACTIVITY_CLASSES)
     # an ordinary Parquet dataset
     again = pd.read_parquet(tmp_path / "s" / "parts")
-    assert len(again) == 40
+    assert len(again) == 42
     assert sorted(result.traces) == [3, 6]
     assert result.traces[3].shape == (601, len(jn.build_Prinz().state_names))
     memory = small_sweep(record=[3, 6])
@@ -203,7 +203,7 @@ def test_interrupted_sweep_resumes_without_loss_or_duplication(tmp_path):
 
     seen = []
     resumed = small_sweep(tmp_path / "cut", callback=lambda c, t: seen.append(c))
-    assert seen == [2, 3, 4] and resumed.models_run == 24
+    assert seen == [2, 3, 4, 5] and resumed.models_run == 26
     pd.testing.assert_frame_equal(resumed.table, reference)
     # running it again finds nothing to do
     assert small_sweep(tmp_path / "cut").models_run == 0
@@ -256,8 +256,8 @@ def test_other_processes_chunks_are_left_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(jax, "process_index", lambda: 1)
     monkeypatch.setattr(jax, "process_count", lambda: 2)
     result = small_sweep(tmp_path / "p")
-    assert sorted(jn.sweep.SweepStore(tmp_path / "p").done()) == [1, 3]
-    assert result.models_run == 16 and not result.complete
+    assert sorted(jn.sweep.SweepStore(tmp_path / "p").done()) == [1, 3, 5]
+    assert result.models_run == 18 and not result.complete
 
 
 def test_sweep_input_errors(tmp_path):

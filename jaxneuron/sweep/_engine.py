@@ -195,19 +195,28 @@ def _run(engine: Engine, values, record, mesh=None):
     return out
 
 
-def run_sharded(engine: Engine, values: Mapping[str, np.ndarray], devices=None, record=()):
+def run_sharded(
+    engine: Engine,
+    values: Mapping[str, np.ndarray],
+    devices=None,
+    record=(),
+    size: int | None = None,
+):
     """`Engine.__call__` with the population split evenly across ``devices`` (default:
-    all local devices). The population is padded to a multiple of the device count with
-    copies of its last model; the padding is dropped from the result."""
+    all local devices). The population is padded with copies of its last model to
+    ``size`` (so that a short last chunk reuses the compiled program) and to a multiple of
+    the device count; the padding is dropped from the result."""
     devices = list(jax.local_devices() if devices is None else devices)
     values = {k: np.asarray(v) for k, v in values.items()}
     n = len(next(iter(values.values())))
+    padded = max(n, size or 0)
+    padded += (-padded) % len(devices)
+    if padded > n:
+        values = {k: np.concatenate([v, np.repeat(v[-1:], padded - n)]) for k, v in values.items()}
     if len(devices) == 1:
         with jax.default_device(devices[0]):
-            return _run(engine, values, tuple(record))
-    pad = (-n) % len(devices)
-    if pad:
-        values = {k: np.concatenate([v, np.repeat(v[-1:], pad)]) for k, v in values.items()}
+            out = _run(engine, values, tuple(record))
+        return {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
     mesh = Mesh(np.asarray(devices), ("models",))
     sharding = NamedSharding(mesh, PartitionSpec("models"))
     values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}

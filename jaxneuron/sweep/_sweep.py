@@ -159,7 +159,7 @@ def sweep(
     )
     if record:
         engine.record_stride  # noqa: B018 — validates record_every before running
-    chunk_size = int(chunk_size)
+    chunk_size = min(int(chunk_size), n)  # a short last chunk is padded to this size
     n_chunks = -(-n // chunk_size)
     store = None
     done: set[int] = set()
@@ -203,7 +203,7 @@ def sweep(
             a, b = c * chunk_size, min((c + 1) * chunk_size, n)
             values = space.values(a, b)
             chunk_record = [i - a for i in record if a <= i < b]
-            out = run_sharded(engine, values, devices=devices, record=chunk_record)
+            out = run_sharded(engine, values, devices=devices, record=chunk_record, size=chunk_size)
             table = _table(space, a, b, values, out)
             chunk_traces = None
             if chunk_record:
