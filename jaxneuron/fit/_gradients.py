@@ -14,9 +14,11 @@ For P free parameters and a simulation of cost C (one forward solve):
   no recomputation, and XLA fuses the tangents into the same loop. For the adaptive
   solvers it needs ``diffrax.ForwardMode()`` as the adjoint (set automatically).
 
-``gradient="auto"`` picks forward mode when P ≤ `FORWARD_MAX_PARAMETERS` (measured by
-``scripts/bench_fit.py``: on a 2-core CPU forward mode costs ≈ 1.4 forward solves per
-free parameter and reverse mode ≈ 5 forward solves, so they break even near P ≈ 3–4).
+``gradient="auto"`` picks forward mode when P ≤ `FORWARD_MAX_PARAMETERS` = 4. Measured on a
+2-core CPU (``scripts/bench_fit.py``, Prinz burst-period loss, exponential Euler): a batch
+of 64 models in float32 costs 12.2 forward solves per reverse gradient and 1.56 per
+forward-mode parameter (break-even P ≈ 8); one model in float64, 4.0 and 3.9 (break-even
+P ≈ 1). 4 sits between; reverse mode is the safe choice when memory is not the limit.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 #: `gradient="auto"` uses forward mode for at most this many free parameters.
-FORWARD_MAX_PARAMETERS = 3
+FORWARD_MAX_PARAMETERS = 4
 
 MODES = ("auto", "reverse", "forward")
 
