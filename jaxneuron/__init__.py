@@ -7,6 +7,7 @@ from . import (
     analysis,
     calcium,
     channels,
+    fit,
     network,
     parameters,
     plot,
@@ -98,6 +99,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "fit",
     "sweep",
     "parameters",
     "get_parameter",
