@@ -251,3 +251,55 @@ def test_fit_works_in_float32():
     result = jf.fit(start, loss, "K.g", steps=60, optimizer=optax.adam(0.02))
     assert result.model.channel("K").g.dtype == jnp.float32
     assert result.values["K.g"] == pytest.approx(36.0, rel=0.02)
+
+
+# ---- smooth burst-onset phases --------------------------------------------------------
+
+
+def test_burst_onset_phase_matches_burst_phases_on_synthetic_bursts():
+    # three cells bursting at 10-ms spike intervals, every 1 s, at different phases
+    t = np.arange(0.0, 6000.0, 0.5)
+
+    def cell(on, off):
+        phase = t % 1000.0
+        return np.where((phase >= on) & (phase < off) & (phase % 10.0 < 1.0), 20.0, -60.0)
+
+    V = np.stack([cell(50, 250), cell(430, 610), cell(720, 930)], axis=1)
+    cells = ("A", "B", "C")
+    exact = jn.analysis.burst_phases(t, dict(zip(cells, V.T, strict=True)), "A")
+    for c in ("B", "C"):
+        for edge in ("onset", "offset"):
+            feature = jf.BurstOnsetPhase(cell=c, reference="A", edge=edge)
+            value = float(feature.value(jnp.asarray(t), jnp.asarray(V), cells, 0.5))
+            assert value == pytest.approx(exact[c][edge], abs=2e-3), (c, edge)
+    onsets, _ = jn.analysis._surrogates.soft_burst_edges(jnp.asarray(V[:, 0]), 0.5)
+    assert float(onsets.sum()) == pytest.approx(6.0, abs=0.01)  # one unit per burst
+    period = jn.analysis._surrogates.soft_onset_period(jnp.asarray(t), onsets)
+    assert float(period) == pytest.approx(1000.0, abs=0.5)
+
+
+def test_recover_pyloric_synapse_from_a_burst_onset_phase():
+    # With LP->AB/PD off, AB/PD paces LP and PY strictly periodically and PY's onset
+    # phase falls monotonically with AB->PY (scripts/fit_examples.py phase).
+    name = "AB->PY.g_nS"
+    base = jn.pyloric_circuit(strengths={"LP->AB/PD": 0.0})
+    true = jn.set_parameters(base, {name: 9.5})
+    loss = jf.FeatureLoss(
+        [jf.BurstOnsetPhase(cell="PY", reference="AB/PD")],
+        t1=8000.0,
+        start=2000.0,
+        solver=PRINZ_SOLVER,
+        save_every=0.1,
+    ).with_targets_from(true)
+    start = jn.set_parameters(base, {name: 6.5})
+    assert float(loss(start)) > 5.0  # 0.03 of a cycle away
+    result = jf.fit(
+        start,
+        loss,
+        name,
+        optimizer=optax.adam(optax.exponential_decay(0.1, 15, 0.03)),
+        steps=15,
+        loss_tol=1e-3,
+    )
+    assert result.gradient == "forward"
+    assert result.values[name] == pytest.approx(9.5, rel=0.02), str(result)

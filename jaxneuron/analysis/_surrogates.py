@@ -168,3 +168,107 @@ def smooth_phase_lag(ts, V_reference, V, period, temperature: float = 0.02):
     )
     z = jnp.sum(weights * jnp.exp(1j * angle), axis=-1)
     return jnp.mod(jnp.angle(z) / (2 * jnp.pi), 1.0)
+
+
+def soft_burst_edges(
+    V,
+    dt: float,
+    gap_ms: float = 200.0,
+    threshold: float = 0.0,
+    sharpness: float = 1.0,
+    suppression: float = 10.0,
+    refractory_ms: float = 3.0,
+):
+    r"""Smooth burst onset and offset densities of a trace sampled every ``dt`` ms: the
+    soft spike events uᵢ = max(s(Vᵢ₊₁) − s(Vᵢ), 0), s = σ(k(V − θ)) (as in
+    `soft_spike_count`: each spike contributes ≈ 1 in total, on its rising edge), weighted
+    by how spike-free the ``gap_ms`` before (after) them is:
+
+        onsetᵢ  = uᵢ · exp(−c · Σ_{j ∈ [i−G, i−R)} uⱼ),
+        offsetᵢ = uᵢ · exp(−c · Σ_{j ∈ (i+R, i+G]} uⱼ),
+
+    G = gap_ms/dt, R = ``refractory_ms``/dt (the spike's own rising edge is not counted),
+    c = ``suppression``. The first spike of a burst (no spike in the preceding gap) keeps
+    its weight ≈ 1, later ones get ≈ e^{−c}: the smooth counterpart of the burst onsets of
+    `jaxneuron.analysis.bursts` (spikes at the up-crossings of θ, bursts split at gaps
+    longer than ``gap_ms``), and likewise for the offsets (last spikes). Each density has
+    length n − 1 (sample midpoints); the weights move continuously with the spike times.
+
+    >>> import jax.numpy as jnp
+    >>> V = jnp.full(1000, -60.0).at[jnp.asarray([100, 110, 120, 600, 610])].set(30.0)
+    >>> on, off = soft_burst_edges(V, dt=1.0, gap_ms=100.0)
+    >>> [int(i) for i in jnp.nonzero(on > 0.5)[0]], [int(i) for i in jnp.nonzero(off > 0.5)[0]]
+    ([99, 599], [119, 609])
+    """
+    V = jnp.asarray(V)
+    s = jax.nn.sigmoid(sharpness * (V - threshold))
+    u = jnp.maximum(jnp.diff(s, axis=-1), 0.0)
+    n = u.shape[-1]
+    gap, refractory = max(1, round(gap_ms / dt)), max(1, round(refractory_ms / dt))
+    # C[m] = Σ_{j<m} u_j, so a window sum Σ_{j ∈ [a, b)} u_j = C[b] − C[a] (clipped ends)
+    C = jnp.concatenate([jnp.zeros(u.shape[:-1] + (1,), u.dtype), jnp.cumsum(u, axis=-1)], -1)
+    i = jnp.arange(n)
+
+    def window(a, b):
+        a, b = jnp.clip(a, 0, n), jnp.clip(b, 0, n)
+        return C[..., b] - C[..., a]
+
+    before = window(i - gap, i - refractory)
+    after = window(i + refractory + 1, i + gap + 1)
+    return u * jnp.exp(-suppression * before), u * jnp.exp(-suppression * after)
+
+
+def soft_edge_phase(ts, reference_density, density, period):
+    r"""The phase (in [0, 1)) of the events in ``density`` (e.g. a cell's burst onsets from
+    `soft_burst_edges`) in the cycle that starts at the events of ``reference_density``
+    (e.g. the reference cell's burst onsets), for a rhythm of the given ``period`` (ms):
+
+        zₓ = Σᵢ xᵢ exp(2πi tᵢ/P),   φ = arg(z · z̄_ref) / 2π  mod 1,
+
+    tᵢ the sample midpoints. Each z is the circular mean of the event times modulo the
+    period, so φ is the mean lag of the cell's events behind the reference's, as a
+    fraction of the cycle — the smooth counterpart of `burst_phases`' onset (or offset)
+    phase. The event masses, not the events, are averaged: φ moves continuously with
+    every burst edge. An error ε in P changes φ by only ≈ ε·φ: both circular means turn
+    alike.
+
+    >>> import jax.numpy as jnp
+    >>> t = jnp.arange(0.0, 4000.0, 1.0)
+    >>> ref = jnp.where(t[:-1] % 800.0 == 100.0, 1.0, 0.0)    # reference onsets
+    >>> cell = jnp.where(t[:-1] % 800.0 == 300.0, 1.0, 0.0)   # 200 ms = 1/4 cycle later
+    >>> round(float(soft_edge_phase(t, ref, cell, 800.0)), 3)
+    0.25
+    """
+    ts = jnp.asarray(ts)
+    mid = 0.5 * (ts[..., 1:] + ts[..., :-1])
+    angle = 2 * jnp.pi * (mid - mid[..., :1]) / jnp.asarray(period)[..., None]
+    rotor = jnp.exp(1j * angle)
+    z_ref = jnp.sum(jnp.asarray(reference_density) * rotor, axis=-1)
+    z = jnp.sum(jnp.asarray(density) * rotor, axis=-1)
+    return jnp.mod(jnp.angle(z * jnp.conj(z_ref)) / (2 * jnp.pi), 1.0)
+
+
+def soft_onset_period(ts, onset_density):
+    r"""A smooth period (ms) from burst onset densities (`soft_burst_edges`): the
+    weighted least-squares slope of onset time against onset index,
+
+        P = Σᵢ wᵢ (tᵢ − t̄)(kᵢ − k̄) / Σᵢ wᵢ (kᵢ − k̄)²,   kᵢ = Σ_{j<i} wⱼ + wᵢ/2,
+
+    w the onset density at the sample midpoints tᵢ and t̄, k̄ the w-weighted means. For
+    onsets at t₀ + P·m, m = 0, 1, …, each of mass 1, kᵢ = m + 1/2 at the m-th onset and
+    the slope is exactly P; it needs at least two onsets in the window.
+
+    >>> import jax.numpy as jnp
+    >>> t = jnp.arange(0.0, 4001.0, 1.0)
+    >>> onsets = jnp.where(t[:-1] % 730.0 == 100.0, 1.0, 0.0)
+    >>> round(float(soft_onset_period(t, onsets)), 3)
+    730.0
+    """
+    ts, w = jnp.asarray(ts), jnp.asarray(onset_density)
+    mid = 0.5 * (ts[..., 1:] + ts[..., :-1])
+    k = jnp.cumsum(w, axis=-1) - 0.5 * w
+    total = jnp.sum(w, axis=-1, keepdims=True)
+    t_mean = jnp.sum(w * mid, axis=-1, keepdims=True) / total
+    k_mean = jnp.sum(w * k, axis=-1, keepdims=True) / total
+    dk = k - k_mean
+    return jnp.sum(w * (mid - t_mean) * dk, axis=-1) / jnp.sum(w * dk * dk, axis=-1)

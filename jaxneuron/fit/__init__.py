@@ -15,11 +15,13 @@ and call `fit`:
 """
 
 from ._features import (
+    BurstOnsetPhase,
     BurstPeriod,
     BurstPhase,
     DutyCycle,
     Feature,
     FiringRate,
+    SlowWave,
     SpikeCount,
     SpikesPerBurst,
     VoltageHistogram,
@@ -49,6 +51,8 @@ __all__ = [
     "SpikesPerBurst",
     "VoltageHistogram",
     "BurstPhase",
+    "BurstOnsetPhase",
+    "SlowWave",
     "Transform",
     "Identity",
     "Log",

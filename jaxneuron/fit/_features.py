@@ -12,6 +12,7 @@ the smooth surrogates of `jaxneuron.analysis`. Its error term is
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -246,3 +247,102 @@ class BurstPhase(Feature):
             return super().error(value)
         d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
         return self.weight * jnp.mean((d / self.scale) ** 2)
+
+
+class BurstOnsetPhase(Feature):
+    r"""Smooth phase (0…1) of ``cell``'s burst onsets (or offsets, ``edge="offset"``) in
+    the cycle that starts at the burst onsets of ``reference`` — the differentiable
+    counterpart of `jaxneuron.analysis.burst_phases`' ``onset`` (``offset``) phase.
+
+    The first (last) spikes of the bursts carry the onset (offset) densities of
+    `soft_burst_edges` (spikes at up-crossings of ``threshold`` mV with sharpness k in
+    1/mV, bursts separated by more than ``gap_ms``); the phase is the angle between the
+    circular means of the cell's and the reference's densities over the reference's period
+    P (`soft_onset_period`: the slope of its onset times against onset index),
+
+        φ = arg(Σᵢ eᵢ^cell e^{2πitᵢ/P} · conj(Σᵢ eᵢ^ref e^{2πitᵢ/P})) / 2π  mod 1
+
+    (`soft_edge_phase`). Unlike `BurstPhase` — the lag of the whole waveform, a soft
+    arg-max over cross-correlation lags — φ is a weighted mean of the spike times, so it
+    moves smoothly with them. Scale defaults to 0.01 of a cycle.
+    """
+
+    reference: str = eqx.field(static=True)
+    edge: str = eqx.field(static=True)
+    gap_ms: float = eqx.field(static=True)
+    threshold: float = eqx.field(static=True)
+    sharpness: float = eqx.field(static=True)
+    suppression: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        cell,
+        reference,
+        edge="onset",
+        gap_ms=200.0,
+        threshold=0.0,
+        sharpness=1.0,
+        suppression=10.0,
+        weight=1.0,
+        scale=0.01,
+    ):
+        if edge not in ("onset", "offset"):
+            raise ValueError(f"BurstOnsetPhase: edge must be 'onset' or 'offset', got {edge!r}")
+        _init(self, target, weight, scale, cell)
+        self.reference, self.edge = reference, edge
+        self.gap_ms = float(gap_ms)
+        self.threshold, self.sharpness = float(threshold), float(sharpness)
+        self.suppression = float(suppression)
+
+    @property
+    def label(self) -> str:
+        return f"BurstOnsetPhase[{self.cell} {self.edge} / {self.reference}]"
+
+    def value(self, ts, V, cells, dt):
+        def edges(v):
+            return surrogates.soft_burst_edges(
+                v, dt, self.gap_ms, self.threshold, self.sharpness, self.suppression
+            )
+
+        ref_onsets, _ = edges(self._trace(V, cells, self.reference))
+        period = surrogates.soft_onset_period(ts, ref_onsets)
+        onsets, offsets = edges(self._trace(V, cells))
+        density = onsets if self.edge == "onset" else offsets
+        return surrogates.soft_edge_phase(ts, ref_onsets, density, period)
+
+    def error(self, value):
+        # phases live on a circle: 0.95 and 0.05 are 0.1 apart
+        if self.target is None:
+            return super().error(value)
+        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
+        return self.weight * jnp.mean((d / self.scale) ** 2)
+
+
+class SlowWave(Feature):
+    r"""The trough and peak (mV) of the slow wave, V̄ = running mean of V over
+    ``smoothing_ms`` (spikes averaged out): the soft extremes
+
+        V̄_min = Σᵢ softmax(−V̄/T)ᵢ V̄ᵢ,   V̄_max = Σᵢ softmax(V̄/T)ᵢ V̄ᵢ,
+
+    T = ``temperature`` in mV (→ the exact extremes as T → 0). The value and the target
+    are the pair (V̄_min, V̄_max); the default scale is 1 mV (absolute errors).
+    """
+
+    smoothing_ms: float = eqx.field(static=True)
+    temperature: float = eqx.field(static=True)
+
+    def __init__(
+        self, target=None, *, smoothing_ms=50.0, temperature=1.0, weight=1.0, scale=1.0, cell=None
+    ):
+        _init(self, target, weight, scale, cell)
+        self.smoothing_ms, self.temperature = float(smoothing_ms), float(temperature)
+
+    def value(self, ts, V, cells, dt):
+        V = surrogates.moving_average(self._trace(V, cells), max(1, round(self.smoothing_ms / dt)))
+
+        def soft_max(x):
+            return jnp.sum(jax.nn.softmax(x / self.temperature) * x)
+
+        return jnp.stack([-soft_max(-V), soft_max(V)])
