@@ -117,7 +117,7 @@ def sensitivity(t1: float):
             print(f"   weakest direction {k}: s = {s[k]:.3g}: {direction}")
 
 
-def conductances(starts: int, steps: int, t1: float, seed: int):
+def conductances(starts: int, steps: int, t1: float, seed: int, lr: float = 0.05):
     """The 8 conductances of AB/PD 2 (+ leak) from burst features, multi-start."""
     true, true_values = _prinz_truth()
     loss = _feature_loss(true, t1)
@@ -130,7 +130,7 @@ def conductances(starts: int, steps: int, t1: float, seed: int):
         true,
         loss,
         CONDUCTANCES,
-        optimizer=optax.adam(optax.exponential_decay(0.05, steps, 0.1)),
+        optimizer=optax.adam(optax.exponential_decay(lr, steps, 0.1)),
         steps=steps,
         starts=initial,
         gradient="reverse",
@@ -261,12 +261,13 @@ def main():
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--t1", type=float, default=4000.0, help="simulated ms (features)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=0.05, help="conductances: first Adam step")
     args = parser.parse_args()
     t = time.perf_counter()
     if args.example in ("sensitivity", "all"):
         sensitivity(args.t1)
     if args.example in ("conductances", "all"):
-        conductances(args.starts, args.steps, args.t1, args.seed)
+        conductances(args.starts, args.steps, args.t1, args.seed, args.lr)
     if args.example in ("trace", "all"):
         conductances_from_trace(4, 40, (500.0, 1000.0, 2000.0), args.seed)
     if args.example in ("phase", "all"):
