@@ -146,9 +146,17 @@ def main():
     acc = acc.loc[acc.index.intersection(fast.index)]
     table = ["failed", *jn.analysis.ACTIVITY_CLASSES]
     acc_class = np.asarray(table, dtype=object)[acc["class_code"].to_numpy() + 1]
-    for dtype, table64 in fast_tables.items():
-        other = table64.loc[acc.index, "class"].to_numpy()
-        print(f"fast engine in {dtype}: class agreement {100 * np.mean(acc_class == other):.2f}%")
+    for dtype, table in fast_tables.items():
+        other = table.loc[acc.index, "class"].to_numpy()
+        both = (acc_class == "bursting") & (other == "bursting")
+        period = table.loc[acc.index, "burst_period"].to_numpy()[both]
+        rel = np.abs(period / acc["burst_period"].to_numpy()[both] - 1)
+        print(
+            f"fast engine in {dtype}: class agreement {100 * np.mean(acc_class == other):.2f}%; "
+            f"{both.sum()} bursting in both, period within 1% for {100 * np.mean(rel < 0.01):.2f}%"
+            f" (median difference {np.median(rel):.1e}, 95th percentile "
+            f"{np.quantile(rel, 0.95):.1e})"
+        )
     fast_class = fast.loc[acc.index, "class"].to_numpy()
     agree = np.mean(acc_class == fast_class)
     print(f"\n{len(acc)} models ({args.reference} reference); float32 engine:")
