@@ -36,7 +36,12 @@ def test_demo_writes_figures(tmp_path):
     assert result.exit_code == 0, result.output
     assert "f–I curve" in result.output and "AB/PD 2  bursting" in result.output
     assert "pyloric = True" in result.output
+    # the sweep and the fit of the tour
+    assert re.search(r"Sweep: AB/PD 2 over CaS × Kd \(54 models", result.output)
+    na, k = map(float, re.search(r"45: ([\d.]+) / ([\d.]+) mS/cm²", result.output).groups())
+    assert abs(na / 120.0 - 1) < 0.05 and abs(k / 36.0 - 1) < 0.05
     for name in (
+        "sweep_cas_kd.png",
         "hh_trace.png",
         "hh_fi_curve.png",
         "prinz_2004_cells.png",
