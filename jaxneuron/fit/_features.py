@@ -211,7 +211,18 @@ class VoltageHistogram(Feature):
         return surrogates.voltage_histogram(V, jnp.asarray(self.edges), self.bandwidth)
 
 
-class BurstPhase(Feature):
+class _Phase(Feature):
+    """A feature valued on the circle [0, 1): its error is the shorter way round."""
+
+    def error(self, value):
+        # phases live on a circle: 0.95 and 0.05 are 0.1 apart
+        if self.target is None:
+            return super().error(value)
+        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
+        return self.weight * jnp.mean((d / self.scale) ** 2)
+
+
+class BurstPhase(_Phase):
     """Smooth phase (0…1) by which ``cell`` lags ``reference`` in the reference's burst
     cycle (`smooth_phase_lag`, period from `smooth_burst_period` of the reference).
     The scale defaults to 0.05 (phases are absolute; 0.05 of a cycle counts as 1)."""
@@ -241,15 +252,8 @@ class BurstPhase(Feature):
         period = surrogates.smooth_burst_period(ts, ref, self.period_range, self.temperature)
         return surrogates.smooth_phase_lag(ts, ref, self._trace(V, cells), period, self.temperature)
 
-    def error(self, value):
-        # phases live on a circle: 0.95 and 0.05 are 0.1 apart
-        if self.target is None:
-            return super().error(value)
-        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
-        return self.weight * jnp.mean((d / self.scale) ** 2)
 
-
-class BurstOnsetPhase(Feature):
+class BurstOnsetPhase(_Phase):
     r"""Smooth phase (0…1) of ``cell``'s burst onsets (or offsets, ``edge="offset"``) in
     the cycle that starts at the burst onsets of ``reference`` — the differentiable
     counterpart of `jaxneuron.analysis.burst_phases`' ``onset`` (``offset``) phase.
@@ -311,13 +315,6 @@ class BurstOnsetPhase(Feature):
         onsets, offsets = edges(self._trace(V, cells))
         density = onsets if self.edge == "onset" else offsets
         return surrogates.soft_edge_phase(ts, ref_onsets, density, period)
-
-    def error(self, value):
-        # phases live on a circle: 0.95 and 0.05 are 0.1 apart
-        if self.target is None:
-            return super().error(value)
-        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
-        return self.weight * jnp.mean((d / self.scale) ** 2)
 
 
 class SlowWave(Feature):

@@ -143,7 +143,8 @@ def _run(engine: Engine, values, record, mesh=None):
     features = engine.features
 
     # batch-minor: y[s, i] is state s of model i
-    y = _shard(jax.vmap(lambda m: m.initial_state(), out_axes=1)(models), mesh)
+    y0 = jax.vmap(lambda m: m.initial_state(), out_axes=1)(models)
+    y = _shard(y0, mesh)
     step = jax.vmap(
         lambda m, y, t: m.exponential_euler_step(t, y, dt), in_axes=(0, 1, None), out_axes=1
     )
@@ -190,8 +191,7 @@ def _run(engine: Engine, values, record, mesh=None):
         out[prefix + "class"] = jnp.where(finite, classes[c], -1)
     out["finite"] = finite
     if record:
-        y0 = jax.vmap(lambda m: m.initial_state())(models)[record_idx]
-        out["traces"] = jnp.concatenate([y0[None], traces], axis=0)
+        out["traces"] = jnp.concatenate([y0[:, record_idx].T[None], traces], axis=0)
     return out
 
 
