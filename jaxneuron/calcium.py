@@ -66,8 +66,12 @@ class CalciumPool(eqx.Module):
 
     def exponential_step(self, Ca, I_Ca, dt) -> Scalar:
         """[Ca] after ``dt`` ms with I_Ca frozen: exact, and positive whenever [Ca]∞ > 0."""
-        Ca_inf = self.steady_state(I_Ca)
-        return Ca_inf + (Ca - Ca_inf) * jnp.exp(-dt / self.tau)
+        return Ca + self.exponential_increment(Ca, I_Ca, dt)
+
+    def exponential_increment(self, Ca, I_Ca, dt) -> Scalar:
+        """The change of [Ca] (µM) over ``dt`` ms with I_Ca frozen:
+        ([Ca]∞ − [Ca])(1 − e^{−Δt/τCa})."""
+        return (self.steady_state(I_Ca) - Ca) * -jnp.expm1(-dt / self.tau)
 
 
 def prinz_influx_factor(f_uM_per_nA: float = 14.96, geometry: Geometry | None = None):

@@ -170,6 +170,9 @@ def sweep_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard a sweep found at --out."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     x64: bool = typer.Option(False, "--x64", help="Simulate in float64 (default float32)."),
+    kernel: str = typer.Option(
+        "xla", help="xla (any model) or pallas (single neurons; the time loop on chip)."
+    ),
 ):
     """Sweep a population of models: features, activity class and status of every model,
     written chunk by chunk to --out (an interrupted sweep resumes)."""
@@ -220,6 +223,7 @@ def sweep_command(
             chunk_size=chunk_size,
             progress=progress,
             overwrite=overwrite,
+            kernel=kernel,
         )
     except (ValueError, TypeError, KeyError) as err:
         typer.echo(f"error: {err}", err=True)

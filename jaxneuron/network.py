@@ -163,19 +163,26 @@ class Network(eqx.Module):
 
     def exponential_euler_step(self, t, y, dt):
         """Synapses advance with V(n) (like gates), then each neuron takes its split step
-        with the synaptic input of the new s and the gap-junction partners' V(n)."""
+        with the synaptic input of the new s and the gap-junction partners' V(n).
+        This is ``y + exponential_euler_increment(t, y, dt)``."""
+        return (y + self.exponential_euler_increment(t, y, dt)).astype(y.dtype)
+
+    def exponential_euler_increment(self, t, y, dt):
+        """The change of the state over one `exponential_euler_step` (see
+        `ConductanceNeuron.exponential_euler_increment`)."""
         states, synapse_states = self._unpack(y)
         V = self._voltages(states)
-        new_synapses = [
-            group.exponential_step(V, s, dt) if group.num_states else s
+        d_synapses = [
+            group.exponential_increment(V, s, dt) if group.num_states else s
             for group, s in zip(self.synapses, synapse_states, strict=True)
         ]
+        new_synapses = [s + ds for s, ds in zip(synapse_states, d_synapses, strict=True)]
         G, J = self._inputs(V, new_synapses)
-        new_states = [
-            neuron.exponential_euler_step(t, state, dt, inputs=(G[i], J[i]))
+        d_states = [
+            neuron.exponential_euler_increment(t, state, dt, inputs=(G[i], J[i]))
             for i, (neuron, state) in enumerate(zip(self.neurons, states, strict=True))
         ]
-        return jnp.concatenate(new_states + new_synapses).astype(y.dtype)
+        return jnp.concatenate(d_states + d_synapses).astype(y.dtype)
 
 
 # ---- seed-style builder ---------------------------------------------------------------

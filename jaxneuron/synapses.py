@@ -96,9 +96,13 @@ class GradedSynapses(eqx.Module):
         return (self.steady_state(V_pre) - s) * self.rate(V_pre)
 
     def exponential_step(self, V, s, dt):
+        """s after ``dt`` ms with V_pre frozen: s∞ + (s − s∞) e^{−Δt/τs}."""
+        return s + self.exponential_increment(V, s, dt)
+
+    def exponential_increment(self, V, s, dt):
+        """The change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
         V_pre = V[jnp.asarray(self.pre)]
-        s_inf = self.steady_state(V_pre)
-        return s_inf + (s - s_inf) * jnp.exp(-dt * self.rate(V_pre))
+        return (self.steady_state(V_pre) - s) * -jnp.expm1(-dt * self.rate(V_pre))
 
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""

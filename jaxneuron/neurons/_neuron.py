@@ -129,10 +129,14 @@ class ConductanceNeuron(eqx.Module):
             i += n
         return V, Ca, gates
 
-    def _pack(self, V, Ca, gates) -> State:
+    def _flatten(self, V, Ca, gates) -> list:
+        """The state variables in state order, as a list (the inverse of `_unpack`, which
+        also accepts a list)."""
         parts = [V] + ([Ca] if self.calcium is not None else [])
-        parts += [x for channel_gates in gates for x in channel_gates]
-        return jnp.stack([jnp.asarray(p, dtype=V.dtype) for p in parts])
+        return parts + [x for channel_gates in gates for x in channel_gates]
+
+    def _pack(self, V, Ca, gates) -> State:
+        return jnp.stack([jnp.asarray(p, dtype=V.dtype) for p in self._flatten(V, Ca, gates)])
 
     # ---- currents -------------------------------------------------------------------
 
@@ -220,14 +224,34 @@ class ConductanceNeuron(eqx.Module):
         Every sub-step is exact for frozen coefficients, so the scheme is unconditionally
         stable for the stiff gates; this order of the sub-steps keeps burst periods of
         the STG neurons within 0.1% at Δt = 0.025 ms (updating V with the old gates does not).
+        This is ``y + exponential_euler_increment(t, y, dt, inputs)``.
+        """
+        return (y + self.exponential_euler_increment(t, y, dt, inputs)).astype(y.dtype)
+
+    def exponential_euler_increment(self, t, y: State, dt, inputs=None) -> State:
+        r"""The change Δy of one `exponential_euler_step`, computed without cancellation:
+        Δx = (x∞ − x)(1 − e^{−Δt/τ}) with ``expm1``.
+
+        Returning the increment instead of the new state lets the population engine add it
+        with compensated (Kahan) summation: in float32, a slow gate (τ ≈ 1 s) whose
+        increment is below half a unit in the last place of x would otherwise never move.
         """
         V, Ca, gates = self._unpack(y)
-        new_gates = [
+        d_V, d_Ca, d_gates = self._increments(t, V, Ca, gates, dt, inputs)
+        return self._pack(d_V, d_Ca, d_gates).astype(y.dtype)
+
+    def _increments(self, t, V, Ca, gates, dt, inputs=None):
+        """`exponential_euler_increment` on unpacked state: (ΔV, Δ[Ca], Δgates)."""
+        d_gates = [
             tuple(
-                x_inf + (xi - x_inf) * jnp.exp(-dt / tau)
+                (x_inf - xi) * -jnp.expm1(-dt / tau)
                 for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V, Ca), strict=True)
             )
             for ch, x in zip(self.channels, gates, strict=True)
+        ]
+        new_gates = [
+            tuple(xi + dxi for xi, dxi in zip(x, dx, strict=True))
+            for x, dx in zip(gates, d_gates, strict=True)
         ]
         total_g = self.g_scale * sum(
             ch.conductance(x) for ch, x in zip(self.channels, new_gates, strict=True)
@@ -236,12 +260,12 @@ class ConductanceNeuron(eqx.Module):
             total_g = total_g + inputs[0]
         currents = self._channel_currents(V, Ca, new_gates)
         dV = (self.stimulus(t) - sum(currents) - _input_current(inputs, V)) / self.C
-        V_new = V + dt * dV * exprel(-dt * total_g / self.C)
-        Ca_new = None
+        d_V = dt * dV * exprel(-dt * total_g / self.C)
+        d_Ca = None
         if self.calcium is not None:
-            I_Ca = self._calcium_current(self._channel_currents(V_new, Ca, new_gates))
-            Ca_new = self.calcium.exponential_step(Ca, I_Ca, dt)
-        return self._pack(V_new, Ca_new, new_gates).astype(y.dtype)
+            I_Ca = self._calcium_current(self._channel_currents(V + d_V, Ca, new_gates))
+            d_Ca = self.calcium.exponential_increment(Ca, I_Ca, dt)
+        return d_V, d_Ca, d_gates
 
 
 def _input_current(inputs, V):

@@ -4,7 +4,8 @@
   `PrinzDatabase`, chunk by chunk (sharded across devices), into a `SweepResult` and,
   with ``path``, a Parquet dataset that an interrupted sweep resumes;
 - `Engine` is the population engine underneath: exponential Euler, batch-minor state,
-  streaming features and classes in the loop carry.
+  streaming features and classes in the loop carry; `run_pallas` runs it as one Pallas
+  kernel with the whole time loop on chip (single neurons, for GPUs).
 """
 
 from ._engine import (
@@ -15,6 +16,7 @@ from ._engine import (
     observed_voltages,
     run_sharded,
 )
+from ._pallas import pallas_unsupported_reason, run_pallas
 from ._space import Grid, ParameterSpace, PrinzDatabase, Random, Table
 from ._store import SweepStore, model_fingerprint
 from ._sweep import SweepResult, sweep
@@ -33,6 +35,8 @@ __all__ = [
     "engine_for",
     "observed_voltages",
     "run_sharded",
+    "run_pallas",
+    "pallas_unsupported_reason",
     "SweepStore",
     "model_fingerprint",
 ]
