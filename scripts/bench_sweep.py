@@ -10,8 +10,10 @@ For each population size, in one process on one machine, prints neuron-steps per
   timed on at most ``--tsit5-max`` models (its rate does not improve with more lanes:
   the lanes run in lockstep until the slowest finishes),
 
-and the ratios engine / (b) and engine / (a). Every time is the best of ``--repeats``
-compiled runs.
+and the ratios engine / (b) and engine / (a). With ``--pallas`` (the default on a GPU)
+it also times the engine as one Pallas kernel (`jaxneuron.sweep.run_pallas`: the whole
+time loop on chip); on CPU that kernel runs in Pallas' interpreter and is slow. Every time
+is the best of ``--repeats`` compiled runs.
 
     python scripts/bench_sweep.py --sizes 10000 100000 --t1 500 [--dtype float32]
 """
@@ -32,7 +34,7 @@ import numpy as np  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
 from jaxneuron.analysis import StreamingFeatures  # noqa: E402
-from jaxneuron.sweep import engine_for, run_sharded  # noqa: E402
+from jaxneuron.sweep import engine_for, run_pallas, run_sharded  # noqa: E402
 
 NAMES = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 DT = 0.025
@@ -59,6 +61,17 @@ def engine_run(values, t1, dtype):
         jn.build_Prinz(), NAMES, t1, DT, dtype, features=StreamingFeatures(start=t1 / 2)
     )
     return lambda: run_sharded(engine, values)["class"]
+
+
+def pallas_run(values, t1, dtype):
+    import equinox as eqx
+
+    engine = engine_for(
+        jn.build_Prinz(), NAMES, t1, DT, dtype, features=StreamingFeatures(start=t1 / 2)
+    )
+    values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
+    run = eqx.filter_jit(run_pallas)
+    return lambda: run(engine, values)["class"]
 
 
 def scan_run(values, t1, dtype):
@@ -107,6 +120,9 @@ def main():
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--tsit5-max", type=int, default=1000)
+    parser.add_argument(
+        "--pallas", action=argparse.BooleanOptionalAction, default=jax.default_backend() == "gpu"
+    )
     args = parser.parse_args()
     dtype = jnp.dtype(args.dtype)
     device = jax.devices()[0]
@@ -117,7 +133,9 @@ def main():
     )
     print(
         f"{'models':>9} {'engine':>12} {'(b) scan':>12} {'(a) Tsit5':>12} "
-        f"{'engine/(b)':>11} {'engine/(a)':>11}   (neuron-steps/s)"
+        f"{'engine/(b)':>11} {'engine/(a)':>11}"
+        + (f" {'pallas':>12} {'pallas/(b)':>11}" if args.pallas else "")
+        + "   (neuron-steps/s)"
     )
     for n in args.sizes:
         values = population(n)
@@ -128,11 +146,14 @@ def main():
         sub = {k: v[:m] for k, v in values.items()}
         # Tsit5's rate is counted in exponential-Euler-equivalent steps of the same work
         r_tsit5 = m * args.t1 / DT / best(tsit5_run(sub, args.t1, dtype), 1)
-        print(
+        line = (
             f"{n:>9} {r_engine:>12.3g} {r_scan:>12.3g} {r_tsit5:>12.3g} "
-            f"{r_engine / r_scan:>10.2f}× {r_engine / r_tsit5:>10.1f}×",
-            flush=True,
+            f"{r_engine / r_scan:>10.2f}× {r_engine / r_tsit5:>10.1f}×"
         )
+        if args.pallas:
+            r_pallas = steps / best(pallas_run(values, args.t1, dtype), args.repeats)
+            line += f" {r_pallas:>12.3g} {r_pallas / r_scan:>10.2f}×"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ written chunk by chunk to ``--out`` as Parquet; re-running the same command resu
 
     python scripts/prinz_database.py --sample 10000 --out prinz_db_sample
     python scripts/prinz_database.py --out prinz_db            # all 1,679,616 models
+    python scripts/prinz_database.py --kernel pallas           # the on-chip kernel (GPU)
+
+``--profile DIR`` writes a JAX profiler trace (TensorBoard / Perfetto) of the run.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def main():
     parser.add_argument("--out", default=None, help="dataset directory (resumable)")
     parser.add_argument("--x64", action="store_true", help="float64 (default float32)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--kernel", default="xla", choices=["xla", "pallas"])
+    parser.add_argument("--profile", default=None, help="write a profiler trace here")
     args = parser.parse_args()
     if args.x64:
         jax.config.update("jax_enable_x64", True)  # a script may choose the precision
@@ -47,10 +52,13 @@ def main():
     device = jax.devices()[0]
     print(
         f"Prinz 2003 database: {len(space):,} models × {args.t1:g} ms, dt {args.dt} ms, "
-        f"{'float64' if args.x64 else 'float32'}; {len(jax.devices())} × {device.device_kind} "
+        f"{'float64' if args.x64 else 'float32'}, {args.kernel} kernel; "
+        f"{len(jax.devices())} × {device.device_kind} "
         f"({platform.processor() or platform.machine()}), JAX {jax.__version__}",
         flush=True,
     )
+    if args.profile:
+        jax.profiler.start_trace(args.profile)
     began = time.perf_counter()
     result = sweep(
         jn.build_Prinz(name="prinz_2003"),
@@ -63,8 +71,11 @@ def main():
         path=args.out,
         chunk_size=args.chunk_size,
         progress=not args.no_progress,
+        kernel=args.kernel,
     )
     wall = time.perf_counter() - began
+    if args.profile:
+        jax.profiler.stop_trace()
     steps = result.models_run * args.t1 / args.dt
     print(
         f"\n{result.models_run:,} models simulated in {wall:.1f} s wall "

@@ -237,9 +237,10 @@ def test_interrupted_sweep_resumes_without_loss_or_duplication(tmp_path):
     with pytest.raises(Interrupt):
         small_sweep(tmp_path / "cut", callback=stop_after_two)
     # a part being written when the process died: never renamed into place
-    (tmp_path / "cut" / "parts" / "part-000003.parquet.tmp").write_bytes(b"garbage")
+    (tmp_path / "cut" / "parts" / ".part-000003.parquet.tmp").write_bytes(b"garbage")
     partial = jn.sweep.SweepResult.load(tmp_path / "cut")
     assert len(partial.table) == 16 and not partial.complete
+    assert len(pd.read_parquet(tmp_path / "cut" / "parts")) == 16  # the dataset as Parquet
 
     seen = []
     resumed = small_sweep(tmp_path / "cut", callback=lambda c, t: seen.append(c))
@@ -290,6 +291,52 @@ def test_killed_cli_sweep_resumes(tmp_path):
     b = jn.sweep.SweepResult.load(tmp_path / "fresh").table
     assert len(a) == 60 and a["model_id"].is_unique
     pd.testing.assert_frame_equal(a, b)
+
+
+MULTIHOST = textwrap.dedent(
+    """
+    import sys
+    import jax
+    process, port, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    jax.distributed.initialize(f"localhost:{port}", num_processes=2, process_id=process)
+    import jaxneuron as jn
+    from jaxneuron.sweep import PrinzDatabase, sweep
+    space = PrinzDatabase(sample=42, seed=2)
+    result = sweep(jn.build_Prinz(), space, t1=600.0, chunk_size=8, path=path, progress=False)
+    print("process", jax.process_index(), "of", jax.process_count(), "ran", result.models_run)
+    """
+)
+
+
+def test_two_processes_under_jax_distributed_share_one_dataset(tmp_path):
+    """Two real processes (jax.distributed on CPU, as two hosts would be) split the chunks
+    of one sweep directory; together they write exactly the one-process dataset."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = str(s.getsockname()[1])
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    out = str(tmp_path / "shared")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MULTIHOST, str(p), port, out],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in (0, 1)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for p, (_, stderr) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, stderr[-3000:]
+    assert "process 0 of 2 ran 24" in outputs[0][0]  # chunks 0, 2, 4 (8 + 8 + 8 models)
+    assert "process 1 of 2 ran 18" in outputs[1][0]  # chunks 1, 3, 5 (8 + 8 + 2 models)
+    shared = jn.sweep.SweepResult.load(out)
+    assert shared.complete
+    pd.testing.assert_frame_equal(shared.table, small_sweep().table)
 
 
 def test_other_processes_chunks_are_left_alone(tmp_path, monkeypatch):

@@ -96,7 +96,8 @@ class SweepStore:
         if traces:
             self.traces.mkdir(exist_ok=True)
             _atomic_save_npz(self.trace_path(chunk), traces)
-        tmp = self.part_path(chunk).with_suffix(".parquet.tmp")
+        # a leading dot: Parquet readers skip a part left half-written by a killed run
+        tmp = self.parts / f".{self.part_path(chunk).name}.tmp"
         table.to_parquet(tmp, index=False)
         os.replace(tmp, self.part_path(chunk))
 
@@ -117,14 +118,19 @@ class SweepStore:
         return out
 
 
+def _temporary(path: Path) -> Path:
+    # one name per process: processes of a multi-host sweep write sweep.json concurrently
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _temporary(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
 def _atomic_save_npz(path: Path, arrays: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _temporary(path)
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
     os.replace(tmp, path)
