@@ -131,6 +131,14 @@ class Engine(eqx.Module):
         return _run(self, dict(values), tuple(int(i) for i in record))
 
 
+def compensated_add(y, d, c):
+    """Kahan summation: ``y + d`` with ``c`` the low-order bits that earlier additions
+    rounded away; returns the new sum and the new ``c``."""
+    a = d + c
+    s = y + a
+    return s, a - (s - y)
+
+
 def _population(engine: Engine, values):
     dtype = engine.dtype()
     values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
@@ -165,12 +173,7 @@ def _run(engine: Engine, values, record, mesh=None):
 
     def step(y, c, t):
         d = increment(models, y, t)
-        if not compensated:
-            return y + d, c
-        # Kahan: c carries the low-order bits that y + d rounded away
-        a = d + c
-        s = y + a
-        return s, a - (s - y)
+        return compensated_add(y, d, c) if compensated else (y + d, c)
 
     # feature states: leaves of shape (n_cells, n)
     update = jax.vmap(jax.vmap(features.update, in_axes=(0, None, 0)), in_axes=(0, None, 0))

@@ -61,7 +61,7 @@ def run_pallas(
     from jax.experimental import pallas as pl
     from jax.experimental.pallas import triton as plgpu
 
-    from ._engine import FEATURE_NAMES, _population
+    from ._engine import FEATURE_NAMES, _population, compensated_add
 
     reason = pallas_unsupported_reason(engine.model, engine.names)
     if reason:
@@ -126,10 +126,8 @@ def run_pallas(
             t = i.astype(dtype) * dt
             d = step(base, params, t, *y)
             if compensated:
-                a = tuple(di + ci for di, ci in zip(d, c, strict=True))
-                s = tuple(yi + ai for yi, ai in zip(y, a, strict=True))
-                c = tuple(ai - (si - yi) for ai, si, yi in zip(a, s, y, strict=True))
-                y = s
+                sums = [compensated_add(*args) for args in zip(y, d, c, strict=True)]
+                y, c = (tuple(x) for x in zip(*sums, strict=True))
             else:
                 y = tuple(yi + di for yi, di in zip(y, d, strict=True))
             return y, c, update(fs, t + dt, y[0])
