@@ -108,7 +108,7 @@ def sweep(
       which intervals count as regular (see `StreamingFeatures.classify`).
     - ``dtype``: float32 (default: 2.5× the throughput on CPU, and far more on GPUs) or
       float64. On 1,000 database models float32 agrees with a tight float64 reference on
-      the class of 98.6% (float64: 99.5%; 99.7% at dt 0.01 ms): the others are models whose
+      the class of 98.6% (float64: 99.3%; 99.7% at dt 0.01 ms): the others are models whose
       class changes under perturbations of float32's rounding size, mostly slow passages
       through a bifurcation whose delay noise shortens (``scripts/validate_engine.py``).
       Use float64 where those models matter.
