@@ -3,17 +3,18 @@
 For each population size, in one process on one machine, prints neuron-steps per second of
 
 - the sweep engine (`jaxneuron.sweep.Engine`: exponential Euler, batch-minor state,
-  streaming features and the online class in the loop carry),
+  Kahan summation in float32, streaming features and the online class in the loop carry),
 - (b) a plain ``lax.scan`` exponential-Euler loop written here: the vmapped model step,
   one step per scan iteration, state (n, n_states), no features — the obvious JAX program,
 - (a) a vmapped diffrax Tsit5 solve (rtol 1e-4, atol 1e-5, saving only the end point),
   timed on at most ``--tsit5-max`` models (its rate does not improve with more lanes:
   the lanes run in lockstep until the slowest finishes),
 
-and the ratios engine / (b) and engine / (a). With ``--pallas`` (the default on a GPU)
-it also times the engine as one Pallas kernel (`jaxneuron.sweep.run_pallas`: the whole
+and the ratios engine / (b) and engine / (a). With ``--pallas`` (the default on a GPU) it
+also times the engine as one Pallas kernel (`jaxneuron.sweep.run_pallas`: the whole
 time loop on chip); on CPU that kernel runs in Pallas' interpreter and is slow. Every time
-is the best of ``--repeats`` compiled runs.
+is the best of ``--repeats`` compiled runs, the runs of the engine, (b) and the kernel
+alternating so that a machine whose speed drifts (a shared CPU) slows them alike.
 
     python scripts/bench_sweep.py --sizes 10000 100000 --t1 500 [--dtype float32]
 """
@@ -47,13 +48,21 @@ def population(n, seed=0):
 
 
 def best(fn, repeats):
-    jax.block_until_ready(fn())  # compile
-    times = []
+    return best_of({"": fn}, repeats)[""]
+
+
+def best_of(fns, repeats):
+    """Best time of each function; the runs alternate (A B A B …) so that a machine whose
+    speed drifts (a shared CPU) slows them alike."""
+    for fn in fns.values():
+        jax.block_until_ready(fn())  # compile
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            jax.block_until_ready(fn())
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
 def engine_run(values, t1, dtype):
@@ -140,8 +149,14 @@ def main():
     for n in args.sizes:
         values = population(n)
         steps = n * args.t1 / DT
-        r_engine = steps / best(engine_run(values, args.t1, dtype), args.repeats)
-        r_scan = steps / best(scan_run(values, args.t1, dtype), args.repeats)
+        timed = {
+            "engine": engine_run(values, args.t1, dtype),
+            "scan": scan_run(values, args.t1, dtype),
+        }
+        if args.pallas:
+            timed["pallas"] = pallas_run(values, args.t1, dtype)
+        seconds = best_of(timed, args.repeats)
+        r_engine, r_scan = steps / seconds["engine"], steps / seconds["scan"]
         m = min(n, args.tsit5_max)
         sub = {k: v[:m] for k, v in values.items()}
         # Tsit5's rate is counted in exponential-Euler-equivalent steps of the same work
@@ -151,7 +166,7 @@ def main():
             f"{r_engine / r_scan:>10.2f}× {r_engine / r_tsit5:>10.1f}×"
         )
         if args.pallas:
-            r_pallas = steps / best(pallas_run(values, args.t1, dtype), args.repeats)
+            r_pallas = steps / seconds["pallas"]
             line += f" {r_pallas:>12.3g} {r_pallas / r_scan:>10.2f}×"
         print(line, flush=True)
 
