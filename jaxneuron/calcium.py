@@ -15,6 +15,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ._numerics import relax
 from ._validation import check_finite, check_nonnegative, check_positive
 from .units import Geometry
 
@@ -64,14 +65,10 @@ class CalciumPool(eqx.Module):
         """d[Ca]/dt = ([Ca]∞ − [Ca]) / τCa in µM/ms."""
         return (self.steady_state(I_Ca) - Ca) / self.tau
 
-    def exponential_step(self, Ca, I_Ca, dt) -> Scalar:
-        """[Ca] after ``dt`` ms with I_Ca frozen: exact, and positive whenever [Ca]∞ > 0."""
-        return Ca + self.exponential_increment(Ca, I_Ca, dt)
-
-    def exponential_increment(self, Ca, I_Ca, dt) -> Scalar:
-        """The change of [Ca] (µM) over ``dt`` ms with I_Ca frozen:
-        ([Ca]∞ − [Ca])(1 − e^{−Δt/τCa})."""
-        return (self.steady_state(I_Ca) - Ca) * -jnp.expm1(-dt / self.tau)
+    def increment(self, Ca, I_Ca, dt) -> Scalar:
+        """The exact change of [Ca] (µM) over ``dt`` ms with I_Ca frozen:
+        ([Ca]∞ − [Ca])(1 − e^{−Δt/τCa}); [Ca] stays positive whenever [Ca]∞ > 0."""
+        return relax(Ca, self.steady_state(I_Ca), dt / self.tau)
 
 
 def prinz_influx_factor(f_uM_per_nA: float = 14.96, geometry: Geometry | None = None):

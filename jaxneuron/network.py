@@ -24,13 +24,21 @@ import dataclasses
 import equinox as eqx
 import jax.numpy as jnp
 
+from ._numerics import advance
+from ._protocols import AbstractSplitModel
 from ._validation import check_finite, check_nonnegative, check_positive
 from .neurons import ConductanceNeuron, PrinzConfig, build_Prinz, preset_name
-from .synapses import CHOLINERGIC, GLUTAMATERGIC, GapJunctions, GradedSynapses
+from .synapses import (
+    CHOLINERGIC,
+    GLUTAMATERGIC,
+    AbstractSynapseGroup,
+    GapJunctions,
+    GradedSynapses,
+)
 from .units import PRINZ_AREA_CM2, Geometry
 
 
-class Network(eqx.Module):
+class Network(AbstractSplitModel):
     """Neurons coupled by synapse groups (see `build_network`, `pyloric_circuit`).
 
     **Fields:** ``neurons`` (a tuple of `ConductanceNeuron`), ``synapses`` (a tuple of
@@ -52,9 +60,12 @@ class Network(eqx.Module):
             raise ValueError(f"Network: neuron names must be unique: {self.neuron_names}")
         n = len(self.neurons)
         for group in self.synapses:
-            indices = getattr(group, "pre", ()) + getattr(group, "post", ())
-            indices += getattr(group, "a", ()) + getattr(group, "b", ())
-            if any(i < 0 or i >= n for i in indices):
+            if not isinstance(group, AbstractSynapseGroup):
+                raise TypeError(
+                    f"Network: synapses must be synapse groups (GradedSynapses, GapJunctions), "
+                    f"got {type(group).__name__}"
+                )
+            if any(i < 0 or i >= n for i in group.neuron_indices()):
                 raise ValueError(f"Network: a synapse refers to a neuron index outside 0…{n - 1}")
 
     # ---- structure -----------------------------------------------------------------
@@ -87,6 +98,9 @@ class Network(eqx.Module):
             ):
                 out[f"{name}.g_nS"] = g
         return out
+
+    def stimuli(self) -> tuple:
+        return tuple(neuron.stimulus for neuron in self.neurons)
 
     def _sizes(self):
         return [n.num_states for n in self.neurons], [g.num_states for g in self.synapses]
@@ -161,28 +175,34 @@ class Network(eqx.Module):
         """Implicit part for KenCarp: gates and synaptic gating (stiff as τs → 0)."""
         return self._fields(t, y, "gates")
 
-    def exponential_euler_step(self, t, y, dt):
-        """Synapses advance with V(n) (like gates), then each neuron takes its split step
-        with the synaptic input of the new s and the gap-junction partners' V(n).
-        This is ``y + exponential_euler_increment(t, y, dt)``."""
-        return (y + self.exponential_euler_increment(t, y, dt)).astype(y.dtype)
-
-    def exponential_euler_increment(self, t, y, dt):
-        """The change of the state over one `exponential_euler_step` (see
-        `ConductanceNeuron.exponential_euler_increment`)."""
-        states, synapse_states = self._unpack(y)
+    def fixed_step(self, t, y, dt, compensation=None):
+        """One split exponential-Euler step on the state tuple (see
+        `ConductanceNeuron.fixed_step`): the synapses advance with V(n), like gates, then
+        each neuron takes its step with the synaptic input of the new s and the
+        gap-junction partners' V(n). Returns ``(y_next, compensation_next)``."""
+        states, synapse_states = self._unpack(tuple(y))
+        c_states, c_synapses = self._unpack(
+            (None,) * len(y) if compensation is None else tuple(compensation)
+        )
         V = self._voltages(states)
-        d_synapses = [
-            group.exponential_increment(V, s, dt) if group.num_states else s
-            for group, s in zip(self.synapses, synapse_states, strict=True)
-        ]
-        new_synapses = [s + ds for s, ds in zip(synapse_states, d_synapses, strict=True)]
-        G, J = self._inputs(V, new_synapses)
-        d_states = [
-            neuron.exponential_euler_increment(t, state, dt, inputs=(G[i], J[i]))
-            for i, (neuron, state) in enumerate(zip(self.neurons, states, strict=True))
-        ]
-        return jnp.concatenate(d_states + d_synapses).astype(y.dtype)
+        new_synapses, new_c_synapses = [], []
+        for group, s, c in zip(self.synapses, synapse_states, c_synapses, strict=True):
+            ds = group.increment(V, jnp.stack(s), dt) if s else ()
+            pairs = [advance(si, ds[k], ci) for k, (si, ci) in enumerate(zip(s, c, strict=True))]
+            new_synapses.append(tuple(p[0] for p in pairs))
+            new_c_synapses.append(tuple(p[1] for p in pairs))
+        G, J = self._inputs(V, [jnp.stack(s) if s else V[:0] for s in new_synapses])
+        y_next, c_next = [], []
+        for i, (neuron, state, c) in enumerate(zip(self.neurons, states, c_states, strict=True)):
+            y_i, c_i = neuron.fixed_step(
+                t, state, dt, None if compensation is None else c, inputs=(G[i], J[i])
+            )
+            y_next.extend(y_i)
+            c_next.extend(c_i or ())
+        for s, c in zip(new_synapses, new_c_synapses, strict=True):
+            y_next.extend(s)
+            c_next.extend(c)
+        return tuple(y_next), None if compensation is None else tuple(c_next)
 
 
 # ---- seed-style builder ---------------------------------------------------------------

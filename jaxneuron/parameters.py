@@ -24,6 +24,7 @@ import difflib
 from collections.abc import Callable, Mapping
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 # synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
@@ -32,11 +33,9 @@ _FIELD_ALIASES = {"g_nS": "g"}
 
 
 def parameter_names(model) -> tuple[str, ...]:
-    """The names `set_parameters` accepts for the usual parameters of ``model``."""
-    names = list(model.parameters()) if hasattr(model, "parameters") else []
-    if not names:
-        names = [f for f, v in vars(model).items() if eqx.is_inexact_array(v) and jnp.ndim(v) == 0]
-    return tuple(names)
+    """The names `set_parameters` accepts for the usual parameters of ``model`` (those of
+    ``model.parameters()``)."""
+    return tuple(model.parameters())
 
 
 def _unknown(model, name: str, detail: str) -> KeyError:
@@ -120,3 +119,31 @@ def set_parameters(model, values: Mapping[str, object]):
 
         model = eqx.tree_at(where, model, replace_fn=replace)
     return model
+
+
+def population(model, values: Mapping[str, object]):
+    """One model structure with ``n`` parameter sets: ``values`` maps names to arrays of
+    shape (n,). Returns ``(models, axes)``: ``models`` has the named parameters as arrays
+    with a leading axis of ``n`` and every other parameter shared (unbatched), and
+    ``axes`` is its `jax.vmap` ``in_axes`` (0 for the batched leaves, None elsewhere).
+
+    Sharing what is not swept keeps a population's memory and per-step reads to the
+    swept parameters.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from jaxneuron import build_HH
+    >>> models, axes = population(build_HH(), {"Na.g": jnp.asarray([100.0, 120.0])})
+    >>> models.channel("Na").g.shape, models.channel("K").g.shape
+    ((2,), ())
+    >>> jax.vmap(lambda m: m.channel("Na").g * m.channel("K").g, in_axes=(axes,))(models)
+    Array([3600., 4320.], dtype=float32)
+    """
+    values = dict(values)
+    mask = jax.tree_util.tree_map(lambda _: False, model)
+    for name in values:
+        where, _, _ = _locate(model, name)
+        mask = eqx.tree_at(where, mask, True)
+    batched = jax.vmap(lambda v: set_parameters(model, v))(values)
+    models = jax.tree_util.tree_map(lambda b, m, f: b if f else m, batched, model, mask)
+    axes = jax.tree_util.tree_map(lambda f: 0 if f else None, mask)
+    return models, axes

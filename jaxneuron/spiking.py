@@ -50,8 +50,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from ._protocols import as_state_tuple
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
-from .integrate._events import step_with_reset
+from .integrate import fixed_step_loop, needs_compensation, reset_step, time_grid
 from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
 from .stimuli import Constant, Sum
 
@@ -407,26 +408,23 @@ class NetworkSolution(eqx.Module):
 @eqx.filter_jit
 def _run(net, y0, t0, dt, n_steps, ring, record):
     dtype = y0.dtype
+    dt = jnp.asarray(dt, dtype)
     n = net.n_neurons
     neurons = net.neurons
     axes = _neuron_axes(neurons)
     groups = net.synapses
     rec = np.asarray(record, dtype=int)
+    compensated = needs_compensation(dtype)
     delay_steps = [jnp.clip(jnp.round(g.delay / dt), 0, ring - 1).astype(jnp.int32) for g in groups]
 
-    def neuron_step(model, y, hold, I_syn, t, t_next):
+    def neuron_step(model, y, c, hold, I_syn, t, t_next):
         # The synaptic current rides on the stimulus, so each model's own fixed_step
         # (exponential Euler for LIF/AdEx) integrates it, held over the step.
         driven = eqx.tree_at(lambda m: m.stimulus, model, Sum((model.stimulus, Constant(I_syn))))
-        threshold = jnp.asarray(model.threshold, dtype)
-        ref = model.refractory
-        ref = jnp.zeros((), dtype) if ref is None else jnp.asarray(ref, dtype)
-        y_next, hold_next, crossed, t_spike, _ = step_with_reset(
-            driven, t, t_next, y, hold, threshold, ref
-        )
-        return y_next, hold_next, crossed, t_spike
+        y, c, hold, event = reset_step(driven, t, t_next, y, c, hold)
+        return y, c, hold, event.crossed, event.t_spike
 
-    step_all = jax.vmap(neuron_step, in_axes=(axes, 0, 0, 0, None, None))
+    step_all = jax.vmap(neuron_step, in_axes=(axes, 0, 0, 0, 0, None, None))
 
     def read_out(states, V):
         currents = jnp.zeros((n,), dtype)
@@ -445,13 +443,12 @@ def _run(net, y0, t0, dt, n_steps, ring, record):
         buffers = tuple(b.at[slot].set(0.0) for b in buffers)
         return states, buffers
 
-    def body(carry, _):
-        y, hold, states, buffers, n_step = carry
-        t = t0 + n_step.astype(dtype) * dt
+    def step(t, carry):
+        (y, c, hold, states, buffers, n_step), _ = carry
         t_next = t + dt
         states, buffers = deliver(states, buffers, n_step)
-        I_syn, g_rec = read_out(states, y[:, 0])
-        y, hold, crossed, t_spike = step_all(neurons, y, hold, I_syn, t, t_next)
+        I_syn, g_rec = read_out(states, y[0])
+        y, c, hold, crossed, t_spike = step_all(neurons, y, c, hold, I_syn, t, t_next)
         new_buffers = []
         for group, b, d in zip(groups, buffers, delay_steps, strict=True):
             pre = np.asarray(group.pre, dtype=int)
@@ -462,18 +459,28 @@ def _run(net, y0, t0, dt, n_steps, ring, record):
             b = b.at[slots, jnp.arange(group.n)].add(fired[:, None] * group.kick(lag))
             new_buffers.append(b)
         states = tuple(g.decay(s, dt) for g, s in zip(groups, states, strict=True))
-        out = (y[rec, 0], g_rec, crossed, jnp.where(crossed, t_spike, jnp.inf))
-        return (y, hold, states, tuple(new_buffers), n_step + 1), out
+        latest = (y[0][rec], g_rec, crossed, jnp.where(crossed, t_spike, jnp.inf))
+        return ((y, c, hold, states, tuple(new_buffers), n_step + 1), latest), None
 
+    y0 = as_state_tuple(y0)
     states0 = tuple(jnp.zeros((g.n, g.n_components), dtype) for g in groups)
     buffers0 = tuple(jnp.zeros((ring, g.n, g.n_components), dtype) for g in groups)
     hold0 = jnp.full((n,), t0 - 1.0, dtype)
-    carry0 = (y0, hold0, states0, buffers0, jnp.asarray(0, jnp.int32))
-    carry, (V, g_rec, spikes, spike_time) = jax.lax.scan(body, carry0, None, length=n_steps)
-    y, _, states, buffers, n_last = carry
+    c0 = tuple(jnp.zeros_like(x) for x in y0) if compensated else None
+    latest0 = (
+        y0[0][rec],
+        jnp.zeros((len(groups), len(rec)), dtype),
+        jnp.zeros((n,), bool),
+        jnp.full((n,), jnp.inf, dtype),
+    )
+    carry0 = ((y0, c0, hold0, states0, buffers0, jnp.asarray(0, jnp.int32)), latest0)
+    carry, _, (V, g_rec, spikes, spike_time) = fixed_step_loop(
+        step, carry0, t0=t0, dt=dt, n_steps=n_steps, save=lambda c: c[1], save_stride=1
+    )
+    (y, _, _, states, buffers, n_last), _ = carry
     states, _ = deliver(states, buffers, n_last)
-    _, g_last = read_out(states, y[:, 0])
-    V = jnp.concatenate([y0[rec, 0][None], V], axis=0)
+    _, g_last = read_out(states, y[0])
+    V = jnp.concatenate([y0[0][rec][None], V], axis=0)
     g_all = jnp.concatenate([g_rec, g_last[None]], axis=0)
     ts = t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
     return ts, V, jnp.moveaxis(g_all, 0, 1), spikes, spike_time
@@ -509,13 +516,8 @@ def simulate_network(
     """
     if not isinstance(net, SpikingNetwork):
         raise TypeError(f"net must be a SpikingNetwork, got {type(net).__name__}")
-    t0, t1, dt = float(t0), float(t1), float(dt)
-    check_positive("dt (time step)", dt, "ms")
-    if t1 <= t0:
-        raise ValueError(f"t1 (end time, ms) must be greater than t0 = {t0} ms, got t1 = {t1}")
-    n_steps = int(round((t1 - t0) / dt))
-    if abs(n_steps * dt - (t1 - t0)) > 1e-9 * max(1.0, abs(t1)):
-        raise ValueError(f"t1 − t0 = {t1 - t0} ms must be a whole number of steps dt = {dt} ms")
+    grid = time_grid(t0, t1, save_every=None, dt=dt, whole_steps=True)
+    t0, dt, n_steps = grid.t0, grid.dt, grid.n_steps
     record = tuple(int(i) for i in np.atleast_1d(record))
     if any(i < 0 or i >= net.n_neurons for i in record):
         raise ValueError(f"record indices must lie in [0, {net.n_neurons}), got {record}")

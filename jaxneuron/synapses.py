@@ -13,11 +13,14 @@ integrator treats implicitly in V.
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ._numerics import relax
 from ._validation import check_finite, check_nonnegative, check_positive
 
 Vector = Float[Array, " n"]
@@ -30,7 +33,43 @@ def _index_tuple(values, name, n=None):
     return out
 
 
-class GradedSynapses(eqx.Module):
+class AbstractSynapseGroup(eqx.Module):
+    """A vectorised group of synapses between the neurons of a `jaxneuron.Network`: its
+    gating state (one variable per synapse, or none), its dynamics and the current it
+    injects, in the linear form I = G·V_post − J."""
+
+    @property
+    @abc.abstractmethod
+    def num_states(self) -> int:
+        """Number of state variables (one per synapse, or 0)."""
+
+    @abc.abstractmethod
+    def state_names(self) -> tuple[str, ...]:
+        """Names of the state variables."""
+
+    @abc.abstractmethod
+    def neuron_indices(self) -> tuple[int, ...]:
+        """Every neuron index the group refers to (for checks)."""
+
+    @abc.abstractmethod
+    def initial_state(self, V) -> Vector:
+        """The state for the neurons' potentials ``V`` (mV), shape (num_states,)."""
+
+    @abc.abstractmethod
+    def derivative(self, V, s) -> Vector:
+        """ds/dt for potentials ``V`` (mV) and state ``s``."""
+
+    @abc.abstractmethod
+    def increment(self, V, s, dt) -> Vector:
+        """The exact change of ``s`` over ``dt`` ms with ``V`` frozen."""
+
+    @abc.abstractmethod
+    def inputs(self, V, s, to_density, n_neurons):
+        """(G, J) per neuron (mS/cm², µA/cm²): the current into neuron i is
+        G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to mS/cm²."""
+
+
+class GradedSynapses(AbstractSynapseGroup):
     r"""Graded chemical synapses (Abbott & Marder 1998; Prinz, Bucher & Marder 2004).
 
         I_syn = g · s · (V_post − E)
@@ -77,6 +116,9 @@ class GradedSynapses(eqx.Module):
     def num_states(self) -> int:
         return len(self.pre)
 
+    def neuron_indices(self) -> tuple[int, ...]:
+        return self.pre + self.post
+
     def state_names(self) -> tuple[str, ...]:
         return tuple(f"{name}.s" for name in self.names)
 
@@ -95,14 +137,10 @@ class GradedSynapses(eqx.Module):
         V_pre = V[jnp.asarray(self.pre)]
         return (self.steady_state(V_pre) - s) * self.rate(V_pre)
 
-    def exponential_step(self, V, s, dt):
-        """s after ``dt`` ms with V_pre frozen: s∞ + (s − s∞) e^{−Δt/τs}."""
-        return s + self.exponential_increment(V, s, dt)
-
-    def exponential_increment(self, V, s, dt):
-        """The change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
+    def increment(self, V, s, dt):
+        """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
         V_pre = V[jnp.asarray(self.pre)]
-        return (self.steady_state(V_pre) - s) * -jnp.expm1(-dt * self.rate(V_pre))
+        return relax(s, self.steady_state(V_pre), dt * self.rate(V_pre))
 
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""
@@ -113,7 +151,7 @@ class GradedSynapses(eqx.Module):
         return G, J
 
 
-class GapJunctions(eqx.Module):
+class GapJunctions(AbstractSynapseGroup):
     r"""Electrical synapses: I_a = g (V_a − V_b) into cell a and the opposite into b.
 
     **Fields:** ``g`` (nS, one per junction), ``a``, ``b`` (static neuron indices),
@@ -136,10 +174,24 @@ class GapJunctions(eqx.Module):
             )
         check_nonnegative("gap-junction conductance g", self.g, "nS")
 
-    num_states = 0
+    @property
+    def num_states(self) -> int:
+        return 0
 
     def state_names(self) -> tuple[str, ...]:
         return ()
+
+    def neuron_indices(self) -> tuple[int, ...]:
+        return self.a + self.b
+
+    def initial_state(self, V):
+        return V[:0]
+
+    def derivative(self, V, s):
+        return V[:0]
+
+    def increment(self, V, s, dt):
+        return V[:0]
 
     def currents(self, V, to_density):
         """Current into each ``a`` and each ``b`` cell (µA/cm², outward positive)."""

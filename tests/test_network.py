@@ -30,7 +30,7 @@ def test_graded_synapse_kinetics_and_stiff_limit():
     # s∞ → 1: the rate stays finite, its gradient too, and s never leaves [0, 1]
     V_hot = jnp.asarray([60.0, 0.0])
     for dt in (0.025, 1.0, 100.0):
-        s = syn.exponential_step(V_hot, jnp.asarray([0.3]), dt)
+        s = 0.3 + syn.increment(V_hot, jnp.asarray([0.3]), dt)
         assert 0.0 <= float(s[0]) <= 1.0
     assert np.isfinite(float(jax.grad(lambda v: syn.rate(v))(200.0)))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._numerics import crossing_fraction
+
 
 def spike_times(ts, V, threshold: float = 0.0) -> np.ndarray:
     """Times (ms) at which V crosses ``threshold`` (mV) upwards, linearly interpolated
@@ -21,8 +23,7 @@ def spike_times(ts, V, threshold: float = 0.0) -> np.ndarray:
     below = V[:-1] < threshold
     above = V[1:] >= threshold
     idx = np.nonzero(below & above)[0]
-    frac = (threshold - V[idx]) / (V[idx + 1] - V[idx])
-    return ts[idx] + frac * (ts[idx + 1] - ts[idx])
+    return ts[idx] + crossing_fraction(V[idx], V[idx + 1], threshold) * (ts[idx + 1] - ts[idx])
 
 
 def spike_peaks(ts, V, level: float = 0.0, refractory: float = 1.0):

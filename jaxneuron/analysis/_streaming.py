@@ -21,6 +21,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
+from .._numerics import crossing_fraction
+
 Scalar = Float[Array, ""]
 
 
@@ -65,43 +67,47 @@ class StreamingFeatures(eqx.Module):
     burst_gap: float = eqx.field(static=True, default=100.0)
 
     def init(self, t, V) -> FeatureState:
+        """The state before any sample after (t, V); every field has V's shape, so a
+        population of voltages (any array) needs no vmap."""
         V = jnp.asarray(V)
-        dtype = V.dtype
-        zero_i = jnp.asarray(0, jnp.int32)
-        nan = jnp.asarray(jnp.nan, dtype)
+        dtype, shape = V.dtype, V.shape
+
+        def full(value, kind=None):
+            return jnp.full(shape, value, dtype if kind is None else kind)
+
         inside = jnp.asarray(t) >= self.start
         return FeatureState(
-            t_prev=jnp.asarray(t, dtype),
+            t_prev=full(t),
             V_prev=V,
-            n_samples=inside.astype(jnp.int32),
+            n_samples=full(inside, jnp.int32),
             V_min=jnp.where(inside, V, jnp.inf).astype(dtype),
             V_max=jnp.where(inside, V, -jnp.inf).astype(dtype),
             V_sum=jnp.where(inside, V, 0.0).astype(dtype),
-            n_spikes=zero_i,
-            first_spike=nan,
-            last_spike=nan,
-            isi_sum=jnp.zeros((), dtype),
-            isi_sumsq=jnp.zeros((), dtype),
-            burst_index=jnp.asarray(-1, jnp.int32),
-            burst_onset=nan,
-            burst_spikes=zero_i,
-            n_complete=zero_i,
-            first_complete_onset=nan,
-            last_complete_onset=nan,
-            duration_sum=jnp.zeros((), dtype),
-            period_sumsq=jnp.zeros((), dtype),
-            burst_spike_sum=zero_i,
-            burst_spike_min=jnp.asarray(jnp.iinfo(jnp.int32).max, jnp.int32),
-            burst_spike_max=zero_i,
+            n_spikes=full(0, jnp.int32),
+            first_spike=full(jnp.nan),
+            last_spike=full(jnp.nan),
+            isi_sum=full(0.0),
+            isi_sumsq=full(0.0),
+            burst_index=full(-1, jnp.int32),
+            burst_onset=full(jnp.nan),
+            burst_spikes=full(0, jnp.int32),
+            n_complete=full(0, jnp.int32),
+            first_complete_onset=full(jnp.nan),
+            last_complete_onset=full(jnp.nan),
+            duration_sum=full(0.0),
+            period_sumsq=full(0.0),
+            burst_spike_sum=full(0, jnp.int32),
+            burst_spike_min=full(jnp.iinfo(jnp.int32).max, jnp.int32),
+            burst_spike_max=full(0, jnp.int32),
         )
 
     def update(self, state: FeatureState, t, V) -> FeatureState:
         """The state after one more sample (t in ms, V in mV)."""
-        t = jnp.asarray(t, state.t_prev.dtype)
         V = jnp.asarray(V, state.V_prev.dtype)
+        t = jnp.broadcast_to(jnp.asarray(t, state.t_prev.dtype), V.shape)
         inside = t >= self.start
         crossed = (state.V_prev < self.threshold) & (V >= self.threshold)
-        frac = (self.threshold - state.V_prev) / jnp.where(crossed, V - state.V_prev, 1.0)
+        frac = crossing_fraction(state.V_prev, V, self.threshold)
         spike_t = state.t_prev + frac * (t - state.t_prev)
         spike = crossed & (spike_t >= self.start)
 
@@ -196,6 +202,19 @@ class StreamingFeatures(eqx.Module):
             jnp.where(tonic, 1, jnp.where(bursting, 2, 3)),
         ).astype(jnp.int32)
 
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The keys of `summary`, in order (the feature columns of a sweep)."""
+        features, keys = cls(), []
+
+        def summary(t, V):
+            out = features.summary(features.init(t, V))
+            keys.extend(out)
+            return out
+
+        jax.eval_shape(summary, 0.0, 0.0)  # traced abstractly: nothing runs
+        return tuple(keys)
+
     def summary(self, state: FeatureState) -> dict[str, Array]:
         """Features from a state: ``n_spikes``, ``first_spike``, ``isi_mean``, ``isi_cv``,
         ``V_min``, ``V_max``, ``V_mean``, ``burst_period``, ``burst_duration``,
@@ -245,8 +264,7 @@ def spike_times_padded(ts, V, threshold: float = 0.0, max_spikes: int = 100):
     """
     ts, V = jnp.asarray(ts), jnp.asarray(V)
     crossed = (V[:-1] < threshold) & (V[1:] >= threshold)
-    denom = jnp.where(crossed, V[1:] - V[:-1], 1.0)
-    times = ts[:-1] + (threshold - V[:-1]) / denom * (ts[1:] - ts[:-1])
+    times = ts[:-1] + crossing_fraction(V[:-1], V[1:], threshold) * (ts[1:] - ts[:-1])
     (index,) = jnp.nonzero(crossed, size=max_spikes, fill_value=-1)
     padded = jnp.where(index >= 0, times[index], jnp.inf)
     return padded, jnp.sum(crossed)

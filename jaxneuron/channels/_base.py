@@ -27,19 +27,6 @@ Scalar = Float[Array, ""]
 Kinetics = tuple[Scalar, Scalar]
 
 
-def exprel(z):
-    """(eᶻ − 1)/z, equal to 1 at z = 0, with finite values and gradients everywhere.
-
-    Rate functions of the form a·x/(1 − e^{−x}) are 0/0 at x = 0; written as
-    a / exprel(−x) they are smooth in float32 and float64.
-    """
-    small = jnp.abs(z) < 1e-2
-    z_safe = jnp.where(small, 1.0, z)
-    # Taylor series to z⁴: truncation error < z⁵/720 ≈ 1.4e-13 relative at |z| = 1e-2.
-    series = 1.0 + z * (1 / 2 + z * (1 / 6 + z * (1 / 24 + z / 120)))
-    return jnp.where(small, series, jnp.expm1(z_safe) / z_safe)
-
-
 def from_alpha_beta(alpha, beta) -> Kinetics:
     """Convert opening/closing rates (1/ms) to (x∞, τx in ms).
 

@@ -18,7 +18,8 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 
-from ._base import IonChannel, exprel, from_alpha_beta
+from .._numerics import exprel
+from ._base import IonChannel, from_alpha_beta
 
 
 class HHSodium(IonChannel):

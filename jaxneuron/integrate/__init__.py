@@ -1,7 +1,23 @@
 """Integration: `simulate` over diffrax's adaptive solvers and the exponential integrator."""
 
 from ._events import FastSigmoid, SpikingSolution, simulate_spiking
-from ._exponential import ExponentialEuler
+from ._fixed_step import (
+    AbstractObserver,
+    ExponentialEuler,
+    SpikeEvent,
+    SpikeSlots,
+    VoltageFeatures,
+    fixed_step_loop,
+    initial_carry,
+    initial_spiking_carry,
+    model_step,
+    needs_compensation,
+    reset_step,
+    spiking_step,
+    steps_in,
+    unroll_for,
+)
+from ._grid import TimeGrid, time_grid
 from ._simulate import SOLVERS, default_solver, get_solver, simulate
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
@@ -18,4 +34,20 @@ __all__ = [
     "SOLVERS",
     "default_solver",
     "get_solver",
+    # the fixed-step driver and its pieces (used by sweeps and spiking networks)
+    "fixed_step_loop",
+    "model_step",
+    "spiking_step",
+    "reset_step",
+    "initial_carry",
+    "initial_spiking_carry",
+    "needs_compensation",
+    "unroll_for",
+    "steps_in",
+    "AbstractObserver",
+    "VoltageFeatures",
+    "SpikeSlots",
+    "SpikeEvent",
+    "TimeGrid",
+    "time_grid",
 ]

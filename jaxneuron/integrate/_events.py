@@ -13,8 +13,10 @@ dependence into later spikes. The windows bound the saving work per chunk (diffr
 point by point) and make every chunk the same shape, so the scan has a fixed length:
 max_spikes + 1 event chunks plus ⌈(n_saves − 1)/(window − 1)⌉ + 1 window chunks.
 
-**Fixed-step path** (`jaxneuron.ExponentialEuler(dt)`). A `lax.scan` of the model's
-``fixed_step`` (exponential Euler for the LIF and AdEx, forward Euler for Izhikevich). If
+**Fixed-step path** (`jaxneuron.ExponentialEuler(dt)`). The fixed-step driver
+(`jaxneuron.integrate.fixed_step_loop`) running the model's ``fixed_step`` (exponential
+Euler for the LIF and AdEx, forward Euler for Izhikevich) through
+`jaxneuron.integrate.reset_step`. If
 V crosses the threshold within a step, the crossing time is interpolated linearly between
 the two end points, t* = t + Δt (θ − V_n)/(V_{n+1} − V_n), the other states are
 interpolated to t*, the reset is applied there, and the rest of the step is integrated
@@ -45,8 +47,17 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
-from .._validation import check_finite, check_positive, is_concrete
-from ._exponential import ExponentialEuler, steps_per_save
+from .._protocols import AbstractSpikingModel, as_state_tuple, as_state_vector
+from .._validation import check_positive, is_concrete
+from ._fixed_step import (
+    ExponentialEuler,
+    SpikeSlots,
+    fixed_step_loop,
+    initial_spiking_carry,
+    needs_compensation,
+    spiking_step,
+)
+from ._grid import time_grid
 from ._simulate import _default_tolerances, _jump_times, _model_dtype, get_solver
 from ._solution import SimulationError
 
@@ -242,7 +253,7 @@ def _event_path(
         spikes = spikes.at[slot].set(jnp.where(record, t_stop, spikes[slot]))
         count = count + record.astype(count.dtype)
 
-        y_next = jnp.where(fired, model.reset(y_stop), y_stop)
+        y_next = jnp.where(fired, as_state_vector(model.reset(as_state_tuple(y_stop))), y_stop)
         hold_next = jnp.where(fired, t_stop + refractory, hold_until)
         t_next = jnp.where(active, t_stop, t)
         i_next = jnp.minimum(jnp.searchsorted(grid, t_next, side="left"), n_saves - 1)
@@ -268,102 +279,39 @@ def _event_path(
 # ---- fixed-step path --------------------------------------------------------------------
 
 
-def step_with_reset(model, t, t_next, y, hold_until, threshold, refractory, surrogate=None):
-    """One ``model.fixed_step`` from ``t`` to ``t_next`` with an in-step reset.
-
-    V is held until ``hold_until``; a threshold crossing inside the step is located by
-    linear interpolation, the reset applied there and the rest of the step integrated (see
-    the module docstring). Shared by `simulate_spiking` and `jaxneuron.spiking`.
-
-    Returns ``(y_next, hold_until_next, crossed, t_spike, s)``: ``crossed`` is the spike
-    decision, ``t_spike`` the interpolated crossing time (ms; meaningless where not
-    crossed) and ``s`` the (surrogate) spike indicator as a float.
-    """
-    dtype = y.dtype
-    t_free = jnp.clip(hold_until, t, t_next)
-    y_free = model.fixed_step(t_free, y, t_next - t_free)
-    V_old, V_new = y[0], y_free[0]
-    crossed = (V_new >= threshold) | (V_old >= threshold)
-    rise = V_new - V_old
-    safe_rise = jnp.where(rise > 0, rise, 1.0)
-    fraction = jnp.clip(jnp.where(rise > 0, (threshold - V_old) / safe_rise, 0.0), 0.0, 1.0)
-    t_spike = t_free + fraction * (t_next - t_free)
-    y_spike = y + fraction * (y_free - y)
-    hold_new = t_spike + refractory
-    t_resume = jnp.minimum(hold_new, t_next)
-    y_reset = model.fixed_step(t_resume, model.reset(y_spike), t_next - t_resume)
-    if surrogate is None:
-        y_next = jnp.where(crossed, y_reset, y_free)
-        s = jax.lax.stop_gradient(crossed.astype(dtype))
-    else:
-        s = jnp.maximum(surrogate(V_new - threshold), crossed.astype(dtype))
-        y_next = s * y_reset + (1.0 - s) * y_free
-    hold_until = jnp.where(crossed, hold_new, hold_until)
-    return y_next.astype(dtype), hold_until, crossed, t_spike, s
-
-
-def _fixed_path(model, y0, t0, dt, n_saves, k, max_spikes, surrogate, checkpoint):
-    """``(n_saves − 1)·k`` steps of ``model.fixed_step`` with resets inside the step."""
+def _fixed_path(model, y0, solver, grid, max_spikes, surrogate):
+    """The fixed-step loop of `reset_step`s described in the module docstring."""
     dtype = y0.dtype
-    dt = jnp.asarray(dt, dtype)
-    threshold = model.threshold.astype(dtype)
-    refractory = jnp.zeros((), dtype) if _no_hold(model) else model.refractory.astype(dtype)
-
-    def one_step(n, carry):
-        y, hold_until, count, spikes, soft = carry
-        t = t0 + n.astype(dtype) * dt
-        y_next, hold_new, crossed, t_spike, s = step_with_reset(
-            model, t, t + dt, y, hold_until, threshold, refractory, surrogate
-        )
-        soft = soft + s
-        record = crossed & (count < max_spikes)
-        slot = jnp.minimum(count, max_spikes - 1)
-        spikes = spikes.at[slot].set(jnp.where(record, t_spike, spikes[slot]))
-        count = count + crossed.astype(count.dtype)
-        return y_next, hold_new, count, spikes, soft
-
-    def one_save(carry, _):
-        state, n = carry
-        state = jax.lax.fori_loop(0, k, lambda j, c: one_step(n + j, c), state)
-        return (state, n + k), state[0]
-
-    if checkpoint:
-        one_save = jax.checkpoint(one_save)
-    init = (
-        y0,
-        jnp.asarray(t0, dtype) - 1.0,
-        jnp.asarray(0, jnp.int32),
-        jnp.full((max_spikes,), jnp.inf, dtype),
-        jnp.zeros((), dtype),
+    compensated = needs_compensation(dtype, solver.compensated)
+    dt = jnp.asarray(solver.dt, dtype)
+    carry, (count, spikes, soft), saved = fixed_step_loop(
+        spiking_step(model, dt, compensated=compensated, surrogate=surrogate),
+        initial_spiking_carry(as_state_tuple(y0), jnp.asarray(grid.t0, dtype), compensated),
+        t0=grid.t0,
+        dt=dt,
+        n_steps=grid.n_steps,
+        observer=SpikeSlots(max_spikes),
+        save=lambda carry: as_state_vector(carry[0]),
+        save_stride=grid.steps_per_save,
+        unroll=1,
+        checkpoint=solver.checkpoint,
     )
-    (state, _), ys = jax.lax.scan(one_save, (init, jnp.asarray(0, jnp.int32)), None, n_saves - 1)
-    _, _, count, spikes, soft = state
-    ys = jnp.concatenate([y0[None], ys], axis=0)
+    ys = jnp.concatenate([y0[None], saved], axis=0)
     success = jnp.all(jnp.isfinite(ys)) & (count <= max_spikes)
     return ys, spikes, jnp.minimum(count, max_spikes), soft, success
 
 
 @eqx.filter_jit
 def _solve_spiking(
-    model, y0, solver, t0, t1, save_every, n_saves, max_spikes, window, tols, max_steps,
-    adjoint, surrogate, root_finder,
+    model, y0, solver, grid, max_spikes, window, tols, max_steps, adjoint, surrogate,
+    root_finder,
 ):  # fmt: skip
-    dtype = y0.dtype
-    if save_every is None:
-        ts = jnp.asarray([t0, t1], dtype)
-    else:
-        ts = jnp.asarray(t0, dtype) + jnp.asarray(save_every, dtype) * jnp.arange(
-            n_saves, dtype=dtype
-        )
-        ts = jnp.minimum(ts, jnp.asarray(t1, dtype))
+    ts = grid.save_times(y0.dtype)
     if isinstance(solver, ExponentialEuler):
-        n_steps = int(round((t1 - t0) / solver.dt))
-        k = n_steps if save_every is None else steps_per_save(solver.dt, save_every)
-        out = _fixed_path(model, y0, t0, solver.dt, n_saves, k, max_spikes, surrogate,
-                          solver.checkpoint)  # fmt: skip
+        out = _fixed_path(model, y0, solver, grid, max_spikes, surrogate)
     else:
-        n_chunks = max_spikes + 2 + math.ceil((n_saves - 1) / (window - 1))
-        t_scale = max(1.0, abs(t0), abs(t1))
+        n_chunks = max_spikes + 2 + math.ceil((grid.n_saves - 1) / (window - 1))
+        t_scale = max(1.0, abs(grid.t0), abs(grid.t1))
         out = _event_path(model, y0, solver, ts, t_scale, window, n_chunks, max_spikes, tols,
                           max_steps, adjoint, root_finder)  # fmt: skip
     return (ts, *out)
@@ -425,17 +373,11 @@ def simulate_spiking(
     >>> bool(abs(fixed.spike_times[0] - exact.spike_times[0]) < 1e-3)
     True
     """
-    for attr in ("vector_field", "reset", "fixed_step", "event_threshold", "initial_state"):
-        if not hasattr(model, attr):
-            raise TypeError(
-                f"simulate_spiking needs an integrate-and-fire model such as build_LIF(...); "
-                f"{type(model).__name__} has no {attr!r}"
-            )
-    t0, t1 = float(t0), float(t1)
-    check_finite("t0 (start time)", t0, "ms")
-    check_finite("t1 (end time)", t1, "ms")
-    if t1 <= t0:
-        raise ValueError(f"t1 (end time, ms) must be greater than t0 = {t0} ms, got t1 = {t1}")
+    if not isinstance(model, AbstractSpikingModel):
+        raise TypeError(
+            f"simulate_spiking needs an integrate-and-fire model such as build_LIF(...); "
+            f"got {type(model).__name__}"
+        )
     if int(max_spikes) < 1:
         raise ValueError(f"max_spikes must be >= 1, got {max_spikes}")
     if int(window) < 2:
@@ -453,22 +395,15 @@ def simulate_spiking(
         raise ValueError(
             "surrogate gradients need the fixed-step path: solver=ExponentialEuler(dt)"
         )
-    if save_every is not None:
-        save_every = float(save_every)
-        check_positive("save_every (save interval)", save_every, "ms")
-        if fixed:
-            steps_per_save(solver.dt, save_every)
-        n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
-    else:
-        n_saves = 2
-    if fixed:
-        steps_per_save(solver.dt, t1 - t0)  # t1 − t0 must be a whole number of steps
+    grid = time_grid(
+        t0, t1, save_every=save_every, dt=solver.dt if fixed else None, whole_steps=fixed
+    )
 
     dtype = _model_dtype(model)
     y0 = jnp.asarray(model.initial_state()).astype(dtype)
     if y0.shape != (len(model.state_names),):
         raise ValueError(
-            f"{getattr(model, 'name', 'model')}: initial state has shape {y0.shape}, expected "
+            f"{model.name}: initial state has shape {y0.shape}, expected "
             f"({len(model.state_names)},); parameters with a batch axis need jax.vmap"
         )
     default_rtol, default_atol = _default_tolerances(dtype)
@@ -481,8 +416,8 @@ def simulate_spiking(
         adjoint = diffrax.RecursiveCheckpointAdjoint()
 
     ts, ys, spikes, count, soft, ok = _solve_spiking(
-        model, y0, solver, t0, t1, save_every, n_saves, int(max_spikes), int(window), tols,
-        int(max_steps), adjoint, surrogate, root_finder,
+        model, y0, solver, grid, int(max_spikes), int(window), tols, int(max_steps), adjoint,
+        surrogate, root_finder,
     )  # fmt: skip
     solution = SpikingSolution(
         ts=ts,
@@ -492,7 +427,7 @@ def simulate_spiking(
         soft_count=soft,
         success=ok,
         state_names=tuple(model.state_names),
-        model_name=getattr(model, "name", type(model).__name__),
+        model_name=model.name,
         solver_name=type(solver).__name__,
     )
     if throw and is_concrete(ok) and not bool(np.all(np.asarray(ok))):

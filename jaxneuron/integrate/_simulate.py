@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import diffrax
 import equinox as eqx
 import jax
@@ -11,8 +9,25 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
-from .._validation import check_finite, check_positive, is_concrete
-from ._exponential import ExponentialEuler, integrate_exponential, steps_per_save
+from .._protocols import (
+    AbstractFixedStepModel,
+    AbstractModel,
+    AbstractSpikingModel,
+    AbstractSplitModel,
+    as_state_tuple,
+    as_state_vector,
+)
+from .._validation import is_concrete
+from ._fixed_step import (
+    ExponentialEuler,
+    VoltageFeatures,
+    fixed_step_loop,
+    initial_carry,
+    model_step,
+    needs_compensation,
+    unroll_for,
+)
+from ._grid import time_grid
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
 
@@ -69,7 +84,7 @@ def default_solver(model):
     (hundreds of ms) coexist with sub-millisecond gates, an L-stable implicit method
     takes steps set by accuracy rather than by stability.
     """
-    return get_solver("kvaerno5") if getattr(model, "stiff", True) else diffrax.Tsit5()
+    return get_solver("kvaerno5") if model.stiff else diffrax.Tsit5()
 
 
 def _default_tolerances(dtype) -> tuple[float, float]:
@@ -86,14 +101,12 @@ def _model_dtype(model):
 
 
 def _check_model(model, t0, y0):
-    for attr in ("vector_field", "initial_state", "state_names"):
-        if not hasattr(model, attr):
-            raise TypeError(
-                f"simulate needs a model such as build_HH(...); {type(model).__name__} has "
-                f"no {attr!r}"
-            )
-    stimulus = getattr(model, "stimulus", None)
-    if stimulus is not None:
+    if isinstance(model, AbstractSpikingModel):
+        raise TypeError(
+            f"{model.name} is an integrate-and-fire model: simulate it with "
+            "simulate_spiking, which applies its resets"
+        )
+    for stimulus in model.stimuli():
         shape = jax.eval_shape(stimulus, jnp.asarray(t0)).shape
         if shape != ():
             raise ValueError(
@@ -104,9 +117,9 @@ def _check_model(model, t0, y0):
     n = len(model.state_names)
     if y0.shape != (n,):
         raise ValueError(
-            f"{getattr(model, 'name', 'model')}: initial state y0 has shape {y0.shape}, "
-            f"expected ({n},) for states {model.state_names}; parameters with a batch axis "
-            "need jax.vmap / eqx.filter_vmap"
+            f"{model.name}: initial state y0 has shape {y0.shape}, expected ({n},) for "
+            f"states {model.state_names}; parameters with a batch axis need jax.vmap / "
+            "eqx.filter_vmap"
         )
     try:
         shape = jax.eval_shape(model.vector_field, jnp.asarray(t0, y0.dtype), y0).shape
@@ -114,15 +127,24 @@ def _check_model(model, t0, y0):
         shape = f"an error: {err}"
     if shape != (n,):
         raise ValueError(
-            f"{getattr(model, 'name', 'model')}: the vector field gives {shape} instead of "
-            f"shape ({n},); a parameter probably has a batch axis — use jax.vmap / "
-            "eqx.filter_vmap to simulate a population"
+            f"{model.name}: the vector field gives {shape} instead of shape ({n},); a "
+            "parameter probably has a batch axis — use jax.vmap / eqx.filter_vmap to "
+            "simulate a population"
+        )
+
+
+def _check_solver(model, solver):
+    if isinstance(solver, ExponentialEuler) and not isinstance(model, AbstractFixedStepModel):
+        raise TypeError(f"{model.name} has no fixed step: use a diffrax solver")
+    if isinstance(solver, _IMEX) and not isinstance(model, AbstractSplitModel):
+        raise TypeError(
+            f"{type(solver).__name__} needs a conductance-based model (membrane and gate "
+            f"parts of the vector field); {model.name} is a {type(model).__name__}"
         )
 
 
 def _jump_times(model, t1):
-    stimulus = getattr(model, "stimulus", None)
-    jumps = [] if stimulus is None else list(stimulus.discontinuities())
+    jumps = [j for stimulus in model.stimuli() for j in stimulus.discontinuities()]
     if not jumps:
         return None
     times = jnp.concatenate([jnp.ravel(jnp.asarray(j)) for j in jumps])
@@ -143,32 +165,30 @@ def _gate_field(t, y, model):
 
 
 @eqx.filter_jit
-def _solve(
-    model,
-    y0,
-    solver,
-    adjoint,
-    t0,
-    t1,
-    save_every,
-    n_saves,
-    rtol,
-    atol,
-    max_steps,
-    progress,
-    features,
-):
+def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, features):
     dtype = y0.dtype
-    ts = jnp.asarray(t0, dtype) + jnp.asarray(save_every, dtype) * jnp.arange(n_saves, dtype=dtype)
-    ts = jnp.minimum(ts, jnp.asarray(t1, dtype))
+    ts = grid.save_times(dtype)
+    t0, t1 = grid.t0, grid.t1
     if isinstance(solver, ExponentialEuler):
-        k = steps_per_save(solver.dt, save_every)
-        ys, ok, state = integrate_exponential(
-            model, y0, jnp.asarray(t0, dtype), n_saves, k, solver, features
+        k = grid.steps_per_save
+        compensated = needs_compensation(dtype, solver.compensated)
+        observer = None if features is None else VoltageFeatures(features, (0,))
+        _, observed, saved = fixed_step_loop(
+            model_step(model, jnp.asarray(solver.dt, dtype), compensated=compensated),
+            initial_carry(as_state_tuple(y0), compensated),
+            t0=t0,
+            dt=jnp.asarray(solver.dt, dtype),
+            n_steps=grid.n_steps,
+            observer=observer,
+            save=lambda carry: as_state_vector(carry[0]),
+            save_stride=k,
+            unroll=unroll_for(y0.shape[0]),
+            checkpoint=solver.checkpoint,
         )
-        num_steps = jnp.asarray((n_saves - 1) * k)
-        summary = None if features is None else features.summary(state)
-        return ts, ys, ok, num_steps, summary
+        ys = jnp.concatenate([y0[None], saved], axis=0)
+        num_steps = jnp.asarray(grid.n_steps)
+        summary = None if features is None else features.summary(observed[0])
+        return ts, ys, jnp.all(jnp.isfinite(ys)), num_steps, summary
     if isinstance(solver, _IMEX):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))
     else:
@@ -248,11 +268,11 @@ def simulate(
     >>> bool((sol.V > 0).any())
     True
     """
-    t0, t1 = float(t0), float(t1)
-    check_finite("t0 (start time)", t0, "ms")
-    check_finite("t1 (end time)", t1, "ms")
-    if t1 <= t0:
-        raise ValueError(f"t1 (end time, ms) must be greater than t0 = {t0} ms, got t1 = {t1}")
+    if not isinstance(model, AbstractModel):
+        raise TypeError(
+            f"simulate needs a model such as build_HH(...) or a Network; got "
+            f"{type(model).__name__}"
+        )
     if isinstance(solver, str):
         solver = get_solver(solver)
     if solver is None:
@@ -261,19 +281,16 @@ def simulate(
         raise TypeError(
             f"solver must be a diffrax solver, ExponentialEuler or a name; got {solver!r}"
         )
+    fixed = isinstance(solver, ExponentialEuler)
     if save_every is None:
         save_every = 0.1
-        if isinstance(solver, ExponentialEuler):
+        if fixed:
             ratio = 0.1 / solver.dt
-            if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
+            if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-6:
                 save_every = solver.dt
-    save_every = float(save_every)
-    check_positive("save_every (save interval)", save_every, "ms")
-    if isinstance(solver, ExponentialEuler):
-        steps_per_save(solver.dt, save_every)
+    grid = time_grid(t0, t1, save_every=save_every, dt=solver.dt if fixed else None)
     if int(max_steps) < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-    n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
 
     dtype = _model_dtype(model)
     if y0 is None:
@@ -288,7 +305,8 @@ def simulate(
         y0 = model.initial_state()
     y0 = jnp.asarray(y0)
     y0 = y0.astype(dtype)
-    _check_model(model, t0, y0)
+    _check_model(model, grid.t0, y0)
+    _check_solver(model, solver)
     default_rtol, default_atol = _default_tolerances(dtype)
     rtol = default_rtol if rtol is None else float(rtol)
     atol = default_atol if atol is None else float(atol)
@@ -300,10 +318,7 @@ def simulate(
         y0,
         solver,
         adjoint,
-        t0,
-        t1,
-        save_every,
-        n_saves,
+        grid,
         rtol,
         atol,
         int(max_steps),
@@ -316,7 +331,7 @@ def simulate(
         success=ok,
         num_steps=num_steps,
         state_names=tuple(model.state_names),
-        model_name=getattr(model, "name", type(model).__name__),
+        model_name=model.name,
         solver_name=type(solver).__name__,
         features=summary,
     )
@@ -330,9 +345,7 @@ def _failure_message(model, solution: Solution) -> str:
     ts = np.asarray(solution.ts)
     finite = np.all(np.isfinite(ys), axis=-1)
     reached = ts[finite][-1] if finite.any() else ts[0]
-    params = {}
-    if hasattr(model, "parameters"):
-        params = {k: np.asarray(v).round(6).tolist() for k, v in model.parameters().items()}
+    params = {k: np.asarray(v).round(6).tolist() for k, v in model.parameters().items()}
     return (
         f"simulation of {solution.model_name!r} with {solution.solver_name} failed after "
         f"t = {reached:g} ms ({int(np.max(solution.num_steps))} steps; a stiff or blown-up "

@@ -18,16 +18,18 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._numerics import advance, membrane_increment, relax
+from .._protocols import AbstractSplitModel
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..calcium import CalciumPool
-from ..channels import IonChannel, exprel
+from ..channels import IonChannel
 from ..stimuli import AbstractStimulus, as_stimulus
 
 Scalar = Float[Array, ""]
 State = Float[Array, " n_states"]
 
 
-class ConductanceNeuron(eqx.Module):
+class ConductanceNeuron(AbstractSplitModel):
     """A point neuron made of named ion channels, a capacitance, an injected current and
     optionally a calcium pool.
 
@@ -115,6 +117,9 @@ class ConductanceNeuron(eqx.Module):
         if self.calcium is not None:
             out["Ca0"] = self.Ca0
         return out
+
+    def stimuli(self) -> tuple[AbstractStimulus, ...]:
+        return (self.stimulus,)
 
     def _unpack(self, y: State):
         V = y[0]
@@ -212,47 +217,36 @@ class ConductanceNeuron(eqx.Module):
         dCa = None if Ca is None else zero
         return self._pack(zero, dCa, self._gate_derivatives(V, Ca, gates)).astype(y.dtype)
 
-    def exponential_euler_step(self, t, y: State, dt, inputs=None) -> State:
-        r"""One split exponential-Euler (Rush–Larsen) step of length ``dt`` ms.
+    def fixed_step(self, t, y, dt, compensation=None, inputs=None):
+        r"""One split exponential-Euler (Rush–Larsen) step of ``dt`` ms on the state tuple
+        ``y`` (see `jaxneuron.AbstractFixedStepModel`):
 
-        1. gates with V(n), [Ca](n):  x ← x∞ + (x − x∞) e^{−Δt/τ}
+        1. gates with V(n), [Ca](n):  x ← x + (x∞ − x)(1 − e^{−Δt/τ})
         2. V with the new gates (and ``inputs``, see `vector_field`), exactly for the
-           linear equation C dV/dt = −G V + J:
-           V ← V + Δt · (dV/dt) · exprel(−Δt G / C)
-        3. [Ca] with the new V and gates: [Ca] ← [Ca]∞ + ([Ca] − [Ca]∞) e^{−Δt/τCa}
+           linear equation C dV/dt = −G V + J:  V ← V + Δt·(dV/dt)·(1 − e^{−z})/z,
+           z = Δt G/C
+        3. [Ca] with the new V and gates: [Ca] ← [Ca] + ([Ca]∞ − [Ca])(1 − e^{−Δt/τCa})
 
         Every sub-step is exact for frozen coefficients, so the scheme is unconditionally
         stable for the stiff gates; this order of the sub-steps keeps burst periods of
-        the STG neurons within 0.1% at Δt = 0.025 ms (updating V with the old gates does not).
-        This is ``y + exponential_euler_increment(t, y, dt, inputs)``.
-        """
-        return (y + self.exponential_euler_increment(t, y, dt, inputs)).astype(y.dtype)
+        the STG neurons within 0.1% at Δt = 0.025 ms (updating V with the old gates does
+        not). Each increment is added (with ``compensation``: by Kahan summation, see
+        `jaxneuron._numerics.advance`) before the next sub-step reads the variable.
 
-    def exponential_euler_increment(self, t, y: State, dt, inputs=None) -> State:
-        r"""The change Δy of one `exponential_euler_step`, computed without cancellation:
-        Δx = (x∞ − x)(1 − e^{−Δt/τ}) with ``expm1``.
-
-        Returning the increment instead of the new state lets the population engine add it
-        with compensated (Kahan) summation: in float32, a slow gate (τ ≈ 1 s) whose
-        increment is below half a unit in the last place of x would otherwise never move.
+        Returns ``(y_next, compensation_next)``.
         """
         V, Ca, gates = self._unpack(y)
-        d_V, d_Ca, d_gates = self._increments(t, V, Ca, gates, dt, inputs)
-        return self._pack(d_V, d_Ca, d_gates).astype(y.dtype)
-
-    def _increments(self, t, V, Ca, gates, dt, inputs=None):
-        """`exponential_euler_increment` on unpacked state: (ΔV, Δ[Ca], Δgates)."""
-        d_gates = [
-            tuple(
-                (x_inf - xi) * -jnp.expm1(-dt / tau)
-                for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V, Ca), strict=True)
-            )
-            for ch, x in zip(self.channels, gates, strict=True)
-        ]
-        new_gates = [
-            tuple(xi + dxi for xi, dxi in zip(x, dx, strict=True))
-            for x, dx in zip(gates, d_gates, strict=True)
-        ]
+        c_V, c_Ca, c_gates = self._unpack(
+            [None] * self.num_states if compensation is None else compensation
+        )
+        new_gates, new_c_gates = [], []
+        for ch, x, c_x in zip(self.channels, gates, c_gates, strict=True):
+            pairs = [
+                advance(xi, relax(xi, x_inf, dt / tau), ci)
+                for xi, ci, (x_inf, tau) in zip(x, c_x, ch.gate_kinetics(V, Ca), strict=True)
+            ]
+            new_gates.append(tuple(p[0] for p in pairs))
+            new_c_gates.append(tuple(p[1] for p in pairs))
         total_g = self.g_scale * sum(
             ch.conductance(x) for ch, x in zip(self.channels, new_gates, strict=True)
         )
@@ -260,12 +254,15 @@ class ConductanceNeuron(eqx.Module):
             total_g = total_g + inputs[0]
         currents = self._channel_currents(V, Ca, new_gates)
         dV = (self.stimulus(t) - sum(currents) - _input_current(inputs, V)) / self.C
-        d_V = dt * dV * exprel(-dt * total_g / self.C)
-        d_Ca = None
+        V_new, c_V = advance(V, membrane_increment(dV, total_g / self.C, dt), c_V)
+        Ca_new = None
         if self.calcium is not None:
-            I_Ca = self._calcium_current(self._channel_currents(V + d_V, Ca, new_gates))
-            d_Ca = self.calcium.exponential_increment(Ca, I_Ca, dt)
-        return d_V, d_Ca, d_gates
+            I_Ca = self._calcium_current(self._channel_currents(V_new, Ca, new_gates))
+            Ca_new, c_Ca = advance(Ca, self.calcium.increment(Ca, I_Ca, dt), c_Ca)
+        y_next = tuple(self._flatten(V_new, Ca_new, new_gates))
+        if compensation is None:
+            return y_next, None
+        return y_next, tuple(self._flatten(c_V, c_Ca, new_c_gates))
 
 
 def _input_current(inputs, V):

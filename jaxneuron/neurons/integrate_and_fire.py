@@ -26,6 +26,7 @@ IEEE Trans Neural Netw 14:1569.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import equinox as eqx
@@ -33,8 +34,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._numerics import advance, membrane_increment, relax
+from .._protocols import AbstractSpikingModel, as_state_vector
 from .._validation import check_finite, check_nonnegative, check_positive, is_concrete
-from ..channels import exprel
 from ..stimuli import AbstractStimulus, as_stimulus
 from ._config import config
 
@@ -58,41 +60,27 @@ def _check_below(lower_name: str, lower, upper_name: str, upper, unit: str) -> N
         )
 
 
-class IntegrateAndFire(eqx.Module):
-    """The interface `simulate_spiking` uses: a vector field between spikes, a threshold
-    on the first state (V, mV), a reset map, a refractory period and a fixed step.
+class IntegrateAndFire(AbstractSpikingModel):
+    """The integrate-and-fire family (`LIF`, `AdEx`, `Izhikevich`): a spiking model
+    (`jaxneuron.AbstractSpikingModel`) whose parameters are the scalar array fields.
 
-    Subclasses set ``state_names`` (V first), and implement ``vector_field``, ``reset``,
-    ``fixed_step``, ``initial_state`` and the ``threshold`` property.
+    A concrete model sets ``state_names`` (V first) and implements ``vector_field``,
+    ``fixed_step``, ``reset``, ``initial_state``, ``threshold``, ``refractory`` and
+    ``event_threshold``.
     """
 
-    state_names: ClassVar[tuple[str, ...]] = ("V",)
+    stiff: ClassVar[bool] = False
 
-    @property
-    def threshold(self) -> Scalar:
-        raise NotImplementedError
+    def parameters(self) -> dict[str, Array]:
+        """Every array field by its name (mV, ms, … as documented by the model)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if eqx.is_inexact_array(getattr(self, f.name))
+        }
 
-    @property
-    def refractory(self) -> Scalar | None:
-        """Time (ms) V is held after a reset, or None when the model has none."""
-        return None
-
-    def event_threshold(self, dtype) -> Scalar:
-        """The level the event path locates in ``dtype``: ``threshold`` unless the model
-        says it cannot be resolved in that precision."""
-        return self.threshold
-
-    def initial_state(self) -> State:
-        raise NotImplementedError
-
-    def vector_field(self, t, y: State, args=None) -> State:
-        raise NotImplementedError
-
-    def reset(self, y: State) -> State:
-        raise NotImplementedError
-
-    def fixed_step(self, t, y: State, dt) -> State:
-        raise NotImplementedError
+    def stimuli(self) -> tuple[AbstractStimulus, ...]:
+        return (self.stimulus,)
 
     @property
     def num_states(self) -> int:
@@ -153,6 +141,9 @@ class LIF(IntegrateAndFire):
     def refractory(self):
         return self.t_ref
 
+    def event_threshold(self, dtype):
+        return self.V_th
+
     def initial_state(self):
         return jnp.stack([self.V0])
 
@@ -161,13 +152,15 @@ class LIF(IntegrateAndFire):
         return jnp.stack([(self.E_L - V + self.R * self.stimulus(t)) / self.tau]).astype(y.dtype)
 
     def reset(self, y):
-        return jnp.stack([jnp.broadcast_to(self.V_reset, y[0].shape)]).astype(y.dtype)
+        return (jnp.broadcast_to(self.V_reset, y[0].shape).astype(y[0].dtype),)
 
-    def fixed_step(self, t, y, dt):
+    def fixed_step(self, t, y, dt, compensation=None):
         """Exact for a current held at I(t) over the step (exponential Euler):
-        V ← V∞ + (V − V∞) e^{−Δt/τ} with V∞ = E_L + R·I(t)."""
+        V ← V + (V∞ − V)(1 − e^{−Δt/τ}) with V∞ = E_L + R·I(t)."""
         V_inf = self.E_L + self.R * self.stimulus(t)
-        return jnp.stack([V_inf + (y[0] - V_inf) * jnp.exp(-dt / self.tau)]).astype(y.dtype)
+        (c,) = (None,) if compensation is None else compensation
+        V, c = advance(y[0], relax(y[0], V_inf, dt / self.tau), c)
+        return (V,), None if compensation is None else (c,)
 
 
 @config
@@ -295,6 +288,10 @@ class AdEx(IntegrateAndFire):
     def threshold(self):
         return self.V_peak
 
+    @property
+    def refractory(self):
+        return None
+
     def event_threshold(self, dtype):
         if jnp.finfo(dtype).bits >= 64:
             return self.V_peak
@@ -314,17 +311,18 @@ class AdEx(IntegrateAndFire):
         return jnp.stack([self._dV(t, V, w), dw]).astype(y.dtype)
 
     def reset(self, y):
-        V_r = jnp.broadcast_to(self.V_r, y[0].shape)
-        return jnp.stack([V_r, y[1] + self.b]).astype(y.dtype)
+        V_r = jnp.broadcast_to(self.V_r, y[0].shape).astype(y[0].dtype)
+        return V_r, (y[1] + self.b).astype(y[1].dtype)
 
-    def fixed_step(self, t, y, dt):
+    def fixed_step(self, t, y, dt, compensation=None):
         """Exponential Euler: w exactly for frozen V, then V with the leak exact and the
-        exponential, w and I frozen: V ← V + Δt·(dV/dt)·exprel(−Δt g_L/C)."""
-        V, w = y[0], y[1]
-        w_inf = self.a * (V - self.E_L)
-        w_new = w_inf + (w - w_inf) * jnp.exp(-dt / self.tau_w)
-        V_new = V + dt * self._dV(t, V, w_new) * exprel(-dt * self.g_L / self.C)
-        return jnp.stack([V_new, w_new]).astype(y.dtype)
+        exponential, w and I frozen: V ← V + Δt·(dV/dt)·(1 − e^{−z})/z, z = Δt g_L/C."""
+        V, w = y
+        c_V, c_w = (None, None) if compensation is None else compensation
+        w_new, c_w = advance(w, relax(w, self.a * (V - self.E_L), dt / self.tau_w), c_w)
+        dV = membrane_increment(self._dV(t, V, w_new), self.g_L / self.C, dt)
+        V_new, c_V = advance(V, dV, c_V)
+        return (V_new, w_new), None if compensation is None else (c_V, c_w)
 
 
 # Naud, Marcille, Clopath & Gerstner (2008), Biol Cybern 99:335, Table 1: C (pF), g_L (nS),
@@ -487,6 +485,13 @@ class Izhikevich(IntegrateAndFire):
     def threshold(self):
         return self.v_peak
 
+    @property
+    def refractory(self):
+        return None
+
+    def event_threshold(self, dtype):
+        return self.v_peak
+
     def initial_state(self):
         return jnp.stack([self.V0, jnp.broadcast_to(self.u0, self.V0.shape)])
 
@@ -496,11 +501,16 @@ class Izhikevich(IntegrateAndFire):
         return jnp.stack([dv, self.a * (self.b * v - u)]).astype(y.dtype)
 
     def reset(self, y):
-        return jnp.stack([jnp.broadcast_to(self.c, y[0].shape), y[1] + self.d]).astype(y.dtype)
+        c = jnp.broadcast_to(self.c, y[0].shape).astype(y[0].dtype)
+        return c, (y[1] + self.d).astype(y[1].dtype)
 
-    def fixed_step(self, t, y, dt):
+    def fixed_step(self, t, y, dt, compensation=None):
         """Forward Euler, as in Izhikevich (2003) (there with Δt = 0.5–1 ms; use ≤ 0.1)."""
-        return (y + dt * self.vector_field(t, y)).astype(y.dtype)
+        field = self.vector_field(t, as_state_vector(y))
+        c = (None, None) if compensation is None else compensation
+        pairs = [advance(x, dt * field[i], c[i]) for i, x in enumerate(y)]
+        y_next = tuple(p[0] for p in pairs)
+        return y_next, None if compensation is None else tuple(p[1] for p in pairs)
 
 
 # Izhikevich (2003), Fig. 2: regular spiking, intrinsically bursting, chattering, fast

@@ -8,17 +8,9 @@
   kernel with the whole time loop on chip (single neurons, for GPUs).
 """
 
-from ._engine import (
-    FEATURE_NAMES,
-    Engine,
-    class_names,
-    engine_for,
-    observed_voltages,
-    run_sharded,
-)
-from ._pallas import pallas_unsupported_reason, run_pallas
+from ._engine import FEATURE_NAMES, Engine
+from ._pallas import run_pallas
 from ._space import Grid, ParameterSpace, PrinzDatabase, Random, Table
-from ._store import SweepStore, model_fingerprint
 from ._sweep import SweepResult, sweep
 
 __all__ = [
@@ -31,12 +23,5 @@ __all__ = [
     "ParameterSpace",
     "Engine",
     "FEATURE_NAMES",
-    "class_names",
-    "engine_for",
-    "observed_voltages",
-    "run_sharded",
     "run_pallas",
-    "pallas_unsupported_reason",
-    "SweepStore",
-    "model_fingerprint",
 ]

@@ -1,14 +1,19 @@
-r"""The population engine: fixed-step exponential Euler over many parameter sets at once.
+r"""The population engine: one model structure over many parameter sets, reduced online.
 
-One compiled call integrates ``n`` copies of a model that differ in the named parameters,
-with the state stored batch-minor — an array of shape (n_states, n), so each state
-variable of all models is contiguous (structure of arrays) — and the streaming features
-of every observed voltage updated in the loop carry after every step. Nothing of size
-n × n_steps is ever stored: traces are kept only for a requested subset of models.
+One compiled call runs ``n`` copies of a model that differ in the named parameters
+through the fixed-step driver (`jaxneuron.integrate.fixed_step_loop`), with
 
-The time loop is a `lax.scan` over blocks of ``block`` steps, each an unrolled
-`lax.fori_loop`; the models are sharded across the given devices along the batch axis
-(the computation is elementwise across models, so no communication is needed).
+- the state batch-minor: each state variable of all models in one array of shape (n,);
+- only the swept parameters batched (`jaxneuron.parameters.population`): the rest are
+  shared scalars;
+- the streaming features of every observed voltage updated after every step
+  (`jaxneuron.integrate.VoltageFeatures`), and the activity class from them at the end;
+- traces kept only for a requested subset of models.
+
+The models are sharded across the given devices along the batch axis (the computation is
+elementwise across models, so no communication is needed). The step, the compensation and
+the observer are those of `simulate` with `ExponentialEuler`: a model gives the same
+numbers here and there.
 """
 
 from __future__ import annotations
@@ -22,25 +27,21 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._protocols import AbstractFixedStepModel, AbstractSpikingModel, as_state_tuple
 from ..analysis import ACTIVITY_CLASSES, StreamingFeatures
-from ..integrate._exponential import UNROLL
-from ..neurons import as_dtype
-from ..parameters import set_parameters
-
-FEATURE_NAMES = (
-    "n_spikes",
-    "first_spike",
-    "isi_mean",
-    "isi_cv",
-    "V_min",
-    "V_max",
-    "V_mean",
-    "burst_period",
-    "burst_duration",
-    "duty_cycle",
-    "spikes_per_burst",
-    "n_bursts",
+from ..integrate import (
+    VoltageFeatures,
+    fixed_step_loop,
+    initial_carry,
+    model_step,
+    needs_compensation,
+    steps_in,
+    unroll_for,
 )
+from ..parameters import population
+
+#: The feature columns a sweep reports per observed voltage (`StreamingFeatures.names`).
+FEATURE_NAMES = StreamingFeatures.names()
 
 
 def observed_voltages(model) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -61,24 +62,20 @@ class Engine(eqx.Module):
 
     **Fields:** ``model`` (the base model: every parameter not swept keeps its value),
     ``names`` (the swept parameters, see `jaxneuron.parameters`), ``t1`` (ms, simulated
-    time from t = 0), ``dt`` (ms, the exponential-Euler step), ``features`` (a
-    `StreamingFeatures`: threshold, analysis start and burst gap), ``regularity`` (the
-    coefficient of variation below which intervals count as regular, for the class),
-    ``record_every`` (ms between stored samples of the recorded traces), ``block`` (steps
-    per scan iteration), ``compensated`` (add each step's increment with Kahan summation;
-    default: in float32 only).
+    time from t = 0), ``dt`` (ms, the fixed step), ``features`` (a `StreamingFeatures`:
+    threshold, analysis start and burst gap), ``regularity`` (the coefficient of variation
+    below which intervals count as regular, for the class), ``record_every`` (ms between
+    stored samples of the recorded traces), ``block`` (steps per scan iteration when
+    nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
+    float32 and lower, as `jaxneuron.ExponentialEuler`).
 
-    **Compensated summation.** In float32, adding a small increment to a state rounds
-    away its low-order bits, so a slow gate (τ ≈ 1 s, increments near 10⁻⁸) drifts or
-    stalls. The engine therefore asks the model for the increment
-    (``exponential_euler_increment``) and carries the rounded-away part to the next step.
-    This makes the float32 trace of AB/PD-like models about 6× closer to the float64
-    one, for about 7% more time on CPU. It cannot make float32 agree with float64 on
-    models whose fate is decided by perturbations at the rounding level (see
+    In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
+    fall below float32's resolution; it cannot make float32 agree with float64 on models
+    whose fate is decided by perturbations at the rounding level (see
     ``scripts/validate_engine.py --noise``).
     """
 
-    model: eqx.Module
+    model: AbstractFixedStepModel
     names: tuple[str, ...] = eqx.field(static=True)
     t1: float = eqx.field(static=True)
     dt: float = eqx.field(static=True, default=0.025)
@@ -90,150 +87,132 @@ class Engine(eqx.Module):
 
     def __check_init__(self):
         if not (self.dt > 0 and math.isfinite(self.dt)):
-            raise ValueError(f"dt (exponential-Euler step) must be > 0 ms, got {self.dt}")
+            raise ValueError(f"dt (fixed step) must be > 0 ms, got {self.dt}")
         if not self.t1 > 0:
             raise ValueError(f"t1 (simulated time) must be > 0 ms, got {self.t1}")
-        if not hasattr(self.model, "exponential_euler_increment"):
+        if not isinstance(self.model, AbstractFixedStepModel) or isinstance(
+            self.model, AbstractSpikingModel
+        ):
             raise TypeError(
-                f"{type(self.model).__name__} has no exponential_euler_increment: the population "
-                "engine runs conductance-based neurons and circuits"
+                f"the population engine runs conductance-based neurons and circuits, not "
+                f"{type(self.model).__name__}"
             )
 
     @property
     def n_steps(self) -> int:
-        return int(round(self.t1 / self.dt))
+        return steps_in(self.t1, self.dt, "t1 (simulated time)")
 
     @property
     def record_stride(self) -> int:
-        k = round(self.record_every / self.dt)
-        if k < 1 or abs(k * self.dt - self.record_every) > 1e-9 * self.record_every:
-            raise ValueError(
-                f"record_every ({self.record_every} ms) must be a whole number of steps of "
-                f"dt = {self.dt} ms"
-            )
-        return k
+        return steps_in(self.record_every, self.dt, "record_every (trace sampling interval)")
 
     def dtype(self):
         leaves = [x for x in jax.tree_util.tree_leaves(self.model) if eqx.is_inexact_array(x)]
         return jnp.result_type(*leaves)
 
     def __call__(
-        self, values: Mapping[str, jax.Array], record: Sequence[int] = ()
+        self,
+        values: Mapping[str, jax.Array],
+        record: Sequence[int] = (),
+        *,
+        devices=None,
+        pad_to: int | None = None,
     ) -> dict[str, jax.Array]:
         """Run the population whose swept parameters are ``values`` (name → array (n,)).
 
-        Returns arrays of shape (n,) — every feature of `StreamingFeatures.summary` per
-        observed voltage (keys prefixed by the cell name in circuits), ``class`` (an index
-        into `ACTIVITY_CLASSES`), ``finite`` (False where the integration produced NaN or
-        inf) — and, with ``record`` (indices into the population), ``traces`` of shape
-        (n_samples, len(record), n_states) sampled every ``record_every`` ms.
+        Returns arrays of shape (n,) — every feature of `FEATURE_NAMES` per observed
+        voltage (keys prefixed by the cell name in circuits), ``class`` (an index into
+        `jaxneuron.analysis.ACTIVITY_CLASSES`; −1 where the integration failed),
+        ``finite`` (False where it produced NaN or inf) — and, with ``record`` (indices
+        into the population), ``traces`` of shape (n_samples, len(record), n_states)
+        sampled every ``record_every`` ms from t = 0.
+
+        ``devices``: split the population evenly across these devices (default: the
+        default device). ``pad_to``: pad the population with copies of its last model to
+        this size, so that populations of different sizes share one compiled program.
         """
-        return _run(self, dict(values), tuple(int(i) for i in record))
+        return _run_on(self, values, tuple(int(i) for i in record), devices, pad_to)
 
 
-def compensated_add(y, d, c):
-    """Kahan summation: ``y + d`` with ``c`` the low-order bits that earlier additions
-    rounded away; returns the new sum and the new ``c``."""
-    a = d + c
-    s = y + a
-    return s, a - (s - y)
-
-
-def _population(engine: Engine, values):
+def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), unroll=None):
+    """The engine's time loop for a population (``models``, ``axes`` from
+    `jaxneuron.parameters.population`; ``y0`` the state tuple of (n,) arrays): returns
+    ``(y, feature_states, traces)``. Shared by the XLA engine and the Pallas kernel
+    (which cannot unroll: ``unroll=1``)."""
     dtype = engine.dtype()
-    values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
-    return jax.vmap(lambda v: set_parameters(engine.model, v))(values)
+    dt = jnp.asarray(engine.dt, dtype)
+    compensated = needs_compensation(dtype, engine.compensated)
+    _, v_index = observed_voltages(engine.model)
+    carry = initial_carry(y0, compensated)
+    if shard is not None:
+        carry = jax.tree_util.tree_map(shard, carry)
+    save, stride = None, engine.block
+    if record:
+        record_idx = jnp.asarray(record, jnp.int32)
+        stride = engine.record_stride
+
+        def save(carry):
+            return jnp.stack([x[record_idx] for x in carry[0]], axis=-1)
+
+    carry, feature_states, traces = fixed_step_loop(
+        model_step(models, dt, compensated=compensated, axes=axes),
+        carry,
+        t0=jnp.zeros((), dtype),
+        dt=dt,
+        n_steps=engine.n_steps,
+        observer=VoltageFeatures(engine.features, v_index),
+        save=save,
+        save_stride=stride,
+        unroll=unroll_for(len(y0)) if unroll is None else unroll,
+    )
+    return carry[0], feature_states, traces
 
 
-def _shard(x, mesh):
+def summarize(engine: Engine, y, feature_states) -> dict[str, jax.Array]:
+    """The engine's outputs from the final state and the feature states: every feature
+    per observed voltage, the class (−1 where the integration failed) and ``finite``."""
+    prefixes, _ = observed_voltages(engine.model)
+    finite = jnp.ones(jnp.shape(y[0]), bool)
+    for x in y:
+        finite = finite & jnp.isfinite(x)
+    out = {}
+    for prefix, state in zip(prefixes, feature_states, strict=True):
+        summary = engine.features.summary(state)
+        for key in FEATURE_NAMES:
+            out[prefix + key] = summary[key]
+        out[prefix + "class"] = jnp.where(
+            finite, engine.features.classify(state, engine.regularity), -1
+        )
+    out["finite"] = finite
+    return out
+
+
+def _shard_fn(mesh):
     if mesh is None:
-        return x
-    spec = PartitionSpec(*([None] * (x.ndim - 1) + ["models"]))
-    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, spec))
+        return None
+    sharding = NamedSharding(mesh, PartitionSpec("models"))
+    return lambda x: jax.lax.with_sharding_constraint(x, sharding)
 
 
 @eqx.filter_jit
 def _run(engine: Engine, values, record, mesh=None):
-    models = _population(engine, values)
     dtype = engine.dtype()
-    dt = jnp.asarray(engine.dt, dtype)
-    prefixes, v_index = observed_voltages(engine.model)
-    v_index = jnp.asarray(v_index)
-    features = engine.features
-
-    # batch-minor: y[s, i] is state s of model i
-    y0 = jax.vmap(lambda m: m.initial_state(), out_axes=1)(models)
-    y = _shard(y0, mesh)
-    increment = jax.vmap(
-        lambda m, y, t: m.exponential_euler_increment(t, y, dt), in_axes=(0, 1, None), out_axes=1
+    models, axes = population(engine.model, {k: jnp.asarray(v, dtype) for k, v in values.items()})
+    y0 = as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models))
+    y, feature_states, traces = population_loop(
+        engine, models, axes, y0, shard=_shard_fn(mesh), record=record
     )
-    compensated = engine.compensated
-    if compensated is None:
-        compensated = jnp.finfo(dtype).bits < 64
-
-    def step(y, c, t):
-        d = increment(models, y, t)
-        return compensated_add(y, d, c) if compensated else (y + d, c)
-
-    # feature states: leaves of shape (n_cells, n)
-    update = jax.vmap(jax.vmap(features.update, in_axes=(0, None, 0)), in_axes=(0, None, 0))
-    fs = jax.vmap(jax.vmap(features.init, in_axes=(None, 0)), in_axes=(None, 0))(
-        jnp.zeros((), dtype), y[v_index]
-    )
-
-    n_steps = engine.n_steps
-    stride = engine.record_stride if record else engine.block
-    n_blocks, rest = divmod(n_steps, stride)
-    record_idx = jnp.asarray(record, jnp.int32)
-
-    def advance(carry, k):
-        def one(i, carry):
-            y, c, fs, n = carry
-            t = n.astype(dtype) * dt
-            y, c = step(y, c, t)
-            fs = update(fs, t + dt, y[v_index])
-            return y, c, fs, n + 1
-
-        return jax.lax.fori_loop(0, k, one, carry, unroll=min(k, UNROLL))
-
-    def block(carry, _):
-        carry = advance(carry, stride)
-        out = carry[0][:, record_idx].T if record else None
-        return carry, out
-
-    carry = (y, jnp.zeros_like(y), fs, jnp.asarray(0, jnp.int32))
-    carry, traces = jax.lax.scan(block, carry, None, length=n_blocks)
-    if rest:
-        carry = advance(carry, rest)
-    y, _, fs, _ = carry
-
-    summarize = jax.vmap(jax.vmap(features.summary))
-    summary = summarize(fs)
-    classes = jax.vmap(jax.vmap(lambda s: features.classify(s, engine.regularity)))(fs)
-    finite = jnp.all(jnp.isfinite(y), axis=0)
-    out = {}
-    for c, prefix in enumerate(prefixes):
-        for key in FEATURE_NAMES:
-            out[prefix + key] = summary[key][c]
-        out[prefix + "class"] = jnp.where(finite, classes[c], -1)
-    out["finite"] = finite
+    out = summarize(engine, y, feature_states)
     if record:
-        out["traces"] = jnp.concatenate([y0[:, record_idx].T[None], traces], axis=0)
+        first = jnp.stack([x[jnp.asarray(record)] for x in y0], axis=-1)
+        out["traces"] = jnp.concatenate([first[None], traces], axis=0)
     return out
 
 
-def run_sharded(
-    engine: Engine,
-    values: Mapping[str, np.ndarray],
-    devices=None,
-    record=(),
-    size: int | None = None,
-):
-    """`Engine.__call__` with the population split evenly across ``devices`` (default:
-    all local devices). The population is padded with copies of its last model to
-    ``size`` (so that a short last chunk reuses the compiled program) and to a multiple of
-    the device count; the padding is dropped from the result."""
-    devices = list(jax.local_devices() if devices is None else devices)
+def _run_on(engine: Engine, values, record, devices, size):
+    """`Engine.__call__`: pad the population to ``size`` and to a multiple of the device
+    count, shard it, run, and drop the padding."""
+    devices = list(jax.devices()[:1] if devices is None else devices)
     values = {k: np.asarray(v) for k, v in values.items()}
     n = len(next(iter(values.values())))
     padded = max(n, size or 0)
@@ -256,7 +235,3 @@ def class_names(codes) -> np.ndarray:
     table = np.asarray(("failed",) + ACTIVITY_CLASSES, dtype=object)
     return table[np.asarray(codes) + 1]
 
-
-def engine_for(model, names, t1, dt, dtype, **kwargs) -> Engine:
-    """An `Engine` for ``model`` cast to ``dtype`` (float32 by default in sweeps)."""
-    return Engine(as_dtype(model, dtype), tuple(names), float(t1), float(dt), **kwargs)

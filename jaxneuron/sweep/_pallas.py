@@ -1,18 +1,17 @@
 r"""The population engine as one Pallas kernel: the whole time loop on chip.
 
-The XLA engine (`_engine._run`) keeps the state of every model in device memory and
-reads and writes it at every step (or every few unrolled steps). Here each kernel
-program takes ``block`` models, loads their parameters and initial states once, runs all
-``n_steps`` exponential-Euler steps with the state, its Kahan compensation and the
-streaming-feature state in registers, and writes only the summary features and the class.
-Memory traffic is then independent of the simulated time.
+The XLA engine keeps the state of every model in device memory and reads and writes it at
+every step (or every few unrolled steps). Here each kernel program takes ``block`` models,
+loads their parameters and initial states once, runs all steps with the state, its Kahan
+compensation and the streaming-feature state in registers, and writes only the summary
+features and the class. Memory traffic is then independent of the simulated time.
 
-The kernel body is the same model code as everywhere else (`ConductanceNeuron`'s
-increments and `StreamingFeatures`), vmapped over the models of a block: every operation
-is elementwise, so it lowers to one thread per model. Only single conductance-based
-neurons with scalar parameters are supported (circuits use the XLA engine), and no traces
-are recorded. On CPU the kernel runs in Pallas' interpreter, which is how it is tested;
-it is meant for GPUs (Triton backend).
+The kernel body is the XLA engine's own loop (`_engine.population_loop` and
+`_engine.summarize`: the same fixed-step driver, model step and observer) on the block's
+models: every operation is elementwise, so it lowers to one thread per model. Only single
+conductance-based neurons with scalar parameters are supported (circuits use the XLA
+engine), and no traces are recorded. On CPU the kernel runs in Pallas' interpreter, which
+is how it is tested; it is meant for GPUs (Triton backend).
 """
 
 from __future__ import annotations
@@ -24,30 +23,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._protocols import as_state_tuple
 from ..neurons import ConductanceNeuron
-from ..parameters import _locate
+from ..parameters import population
+from ._engine import FEATURE_NAMES, population_loop, summarize
 
 #: models per kernel program (a power of two for Triton)
 BLOCK = 128
 
 
-def pallas_unsupported_reason(model, names) -> str | None:
+def pallas_unsupported_reason(model) -> str | None:
     """Why ``model`` cannot run in the Pallas kernel (None if it can)."""
     if not isinstance(model, ConductanceNeuron):
         return f"the Pallas kernel runs single neurons, not {type(model).__name__}"
     for leaf in jax.tree_util.tree_leaves(model):
         if eqx.is_array(leaf) and (leaf.ndim > 0 or not eqx.is_inexact_array(leaf)):
             return "the Pallas kernel needs every parameter of the model to be a real scalar"
-    for name in names:
-        if _locate(model, name)[1] is not None:
-            return f"the Pallas kernel cannot sweep an element of a vector ({name!r})"
     return None
-
-
-def _with_values(model, wheres, values):
-    for where, value in zip(wheres, values, strict=True):
-        model = eqx.tree_at(where, model, value)
-    return model
 
 
 def run_pallas(
@@ -61,9 +53,7 @@ def run_pallas(
     from jax.experimental import pallas as pl
     from jax.experimental.pallas import triton as plgpu
 
-    from ._engine import FEATURE_NAMES, _population, compensated_add
-
-    reason = pallas_unsupported_reason(engine.model, engine.names)
+    reason = pallas_unsupported_reason(engine.model)
     if reason:
         raise NotImplementedError(reason + "; use the XLA engine (kernel='xla')")
     if block < 1 or block & (block - 1):
@@ -80,10 +70,11 @@ def run_pallas(
         values = {
             k: jnp.concatenate([v, jnp.repeat(v[-1:], padded - n)]) for k, v in values.items()
         }
-    y0 = jax.vmap(lambda m: m.initial_state())(_population(engine, values))  # (n, n_states)
-    n_states = y0.shape[1]
+    models, axes = population(engine.model, values)
+    y0 = as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models))
+    n_states = len(y0)
     # The model's scalars enter as one small input (a kernel may not capture arrays) and
-    # are read as scalars; the swept ones are then replaced by the block's values.
+    # are read as scalars; the swept ones then come from the block's values.
     leaves, treedef = jax.tree_util.tree_flatten(engine.model)
     arrays = [i for i, leaf in enumerate(leaves) if eqx.is_array(leaf)]
     n_consts = 1 << max(len(arrays) - 1, 0).bit_length()  # a power of two, for Triton
@@ -92,20 +83,7 @@ def run_pallas(
         .at[: len(arrays)]
         .set(jnp.stack([leaves[i].astype(dtype) for i in arrays]))
     )
-    wheres = tuple(_locate(engine.model, name)[0] for name in names)
-    features = engine.features
-    dt = engine.dt
-    n_steps = engine.n_steps
-    compensated = engine.compensated
-    if compensated is None:
-        compensated = jnp.finfo(dtype).bits < 64
     outputs = (*FEATURE_NAMES, "class", "finite")
-
-    def increments(base, params, *y):
-        model = _with_values(base, wheres, params)
-        t, y = y[0], list(y[1:])
-        V, Ca, gates = model._unpack(y)
-        return tuple(model._flatten(*model._increments(t, V, Ca, gates, dt)))
 
     def kernel(consts_ref, *refs):
         param_refs = refs[: len(names)]
@@ -115,44 +93,25 @@ def run_pallas(
         for k, i in enumerate(arrays):
             model_leaves[i] = consts_ref[k]
         base = jax.tree_util.tree_unflatten(treedef, model_leaves)
-        params = tuple(r[...] for r in param_refs)
-        y = tuple(r[...] for r in state_refs)
-        fs = jax.vmap(features.init, in_axes=(None, 0))(jnp.zeros((), dtype), y[0])
-        step = jax.vmap(increments, in_axes=(None, 0, None) + (0,) * n_states)
-        update = jax.vmap(features.update, in_axes=(0, None, 0))
-
-        def body(i, carry):
-            y, c, fs = carry
-            t = i.astype(dtype) * dt
-            d = step(base, params, t, *y)
-            if compensated:
-                sums = [compensated_add(*args) for args in zip(y, d, c, strict=True)]
-                y, c = (tuple(x) for x in zip(*sums, strict=True))
-            else:
-                y = tuple(yi + di for yi, di in zip(y, d, strict=True))
-            return y, c, update(fs, t + dt, y[0])
-
-        zeros = tuple(jnp.zeros_like(x) for x in y)
-        y, _, fs = jax.lax.fori_loop(0, n_steps, body, (y, zeros, fs))
-        summary = jax.vmap(features.summary)(fs)
-        finite = jnp.isfinite(y[0])
-        for x in y[1:]:
-            finite = finite & jnp.isfinite(x)
-        classes = jax.vmap(lambda s: features.classify(s, engine.regularity))(fs)
-        for key in FEATURE_NAMES:
-            out_refs[key][...] = summary[key].astype(out_refs[key].dtype)
-        out_refs["class"][...] = jnp.where(finite, classes, -1).astype(jnp.int32)
-        out_refs["finite"][...] = finite.astype(jnp.int32)
+        block_models, block_axes = population(
+            base, {name: r[...] for name, r in zip(names, param_refs, strict=True)}
+        )
+        y, feature_states, _ = population_loop(
+            engine, block_models, block_axes, tuple(r[...] for r in state_refs), unroll=1
+        )
+        out = summarize(engine, y, feature_states)
+        for key in outputs:
+            out_refs[key][...] = out[key].astype(out_refs[key].dtype)
 
     spec = pl.BlockSpec((block,), lambda i: (i,))
-    summary_dtypes = jax.eval_shape(
-        lambda: jax.vmap(features.summary)(
-            jax.vmap(features.init, in_axes=(None, 0))(jnp.zeros((), dtype), y0[:, 0])
-        )
+    out_dtypes = jax.eval_shape(
+        lambda: summarize(engine, y0, population_loop(engine, models, axes, y0)[1])
     )
-    out_shape = (
-        tuple(jax.ShapeDtypeStruct((padded,), summary_dtypes[k].dtype) for k in FEATURE_NAMES)
-        + (jax.ShapeDtypeStruct((padded,), jnp.int32),) * 2
+    out_shape = tuple(
+        jax.ShapeDtypeStruct(
+            (padded,), jnp.int32 if k == "finite" else out_dtypes[k].dtype
+        )
+        for k in outputs
     )
     call = pl.pallas_call(
         kernel,
@@ -165,7 +124,7 @@ def run_pallas(
         # no expm1 and wants warpgroup-shaped arrays
         compiler_params=plgpu.CompilerParams(num_warps=num_warps, num_stages=1),
     )
-    results = call(consts, *(values[k] for k in names), *(y0[:, s] for s in range(n_states)))
+    results = call(consts, *(values[k] for k in names), *y0)
     out = {k: v[:n] for k, v in zip(outputs, results, strict=True)}
     out["finite"] = out["finite"].astype(bool)
     return out

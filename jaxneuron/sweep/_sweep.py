@@ -14,8 +14,9 @@ from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..analysis import ACTIVITY_CLASSES, StreamingFeatures
+from ..neurons import as_dtype
 from ..parameters import get_parameter
-from ._engine import class_names, engine_for, run_sharded
+from ._engine import Engine, class_names
 from ._pallas import pallas_unsupported_reason, run_pallas_on
 from ._space import ParameterSpace
 from ._store import SweepStore, model_fingerprint
@@ -160,17 +161,16 @@ def sweep(
     if kernel not in ("xla", "pallas"):
         raise ValueError(f"kernel must be 'xla' or 'pallas', got {kernel!r}")
     if kernel == "pallas":
-        reason = pallas_unsupported_reason(model, space.names)
+        reason = pallas_unsupported_reason(model)
         if reason:
             raise ValueError(reason + "; use kernel='xla'")
 
     features = StreamingFeatures(threshold=float(threshold), start=start, burst_gap=burst_gap)
-    engine = engine_for(
-        model,
-        space.names,
+    engine = Engine(
+        as_dtype(model, dtype),
+        tuple(space.names),
         t1,
         dt,
-        dtype,
         features=features,
         regularity=float(regularity),
         record_every=float(record_every),
@@ -225,8 +225,11 @@ def sweep(
                 local = list(jax.local_devices() if devices is None else devices)
                 out = run_pallas_on(engine, values, local, size=chunk_size)
             else:
-                out = run_sharded(
-                    engine, values, devices=devices, record=chunk_record, size=chunk_size
+                out = engine(
+                    values,
+                    chunk_record,
+                    devices=jax.local_devices() if devices is None else devices,
+                    pad_to=chunk_size,
                 )
             table = _table(space, a, b, values, out)
             chunk_traces = None

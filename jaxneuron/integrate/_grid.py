@@ -1,0 +1,85 @@
+"""The time grid of a simulation: start, end, save points and fixed steps, checked once.
+
+`simulate`, `simulate_spiking` and `jaxneuron.spiking.simulate_network` prepare their
+times here, so that every entry point accepts and rejects the same things with the same
+messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax.numpy as jnp
+
+from .._validation import check_finite, check_positive
+from ._fixed_step import steps_in
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeGrid:
+    """Times of a simulation (ms): from ``t0`` to ``t1``; ``n_saves`` save points every
+    ``save_every`` ms from ``t0`` (``save_every`` None: only t0 and t1); with a fixed step
+    ``dt``, ``steps_per_save`` steps between saves and ``n_steps`` in all."""
+
+    t0: float
+    t1: float
+    save_every: float | None
+    n_saves: int
+    dt: float | None = None
+    steps_per_save: int | None = None
+    n_steps: int | None = None
+
+    def save_times(self, dtype):
+        """The save times as an array of ``dtype`` (the last clipped to ``t1``)."""
+        if self.save_every is None:
+            return jnp.asarray([self.t0, self.t1], dtype)
+        ts = jnp.asarray(self.t0, dtype) + jnp.asarray(self.save_every, dtype) * jnp.arange(
+            self.n_saves, dtype=dtype
+        )
+        return jnp.minimum(ts, jnp.asarray(self.t1, dtype))
+
+
+def time_grid(
+    t0, t1, *, save_every: float | None, dt: float | None = None, whole_steps: bool = False
+) -> TimeGrid:
+    """Check and build the `TimeGrid` from ``t0`` to ``t1`` (ms).
+
+    - ``save_every``: save interval (ms), or None to save only t0 and t1;
+    - ``dt``: the fixed step (ms), if any: ``save_every`` must then be a whole number of
+      steps, and t1 − t0 at least one step;
+    - ``whole_steps``: t1 − t0 must itself be a whole number of steps (the spiking paths,
+      whose loops end exactly at t1).
+
+    >>> time_grid(0.0, 10.0, save_every=1.0, dt=0.025).n_steps
+    400
+    """
+    t0, t1 = float(t0), float(t1)
+    check_finite("t0 (start time)", t0, "ms")
+    check_finite("t1 (end time)", t1, "ms")
+    if t1 <= t0:
+        raise ValueError(f"t1 (end time, ms) must be greater than t0 = {t0} ms, got t1 = {t1}")
+    if save_every is not None:
+        save_every = float(save_every)
+        check_positive("save_every (save interval)", save_every, "ms")
+        n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
+    else:
+        n_saves = 2
+    if dt is None:
+        return TimeGrid(t0, t1, save_every, n_saves)
+    dt = float(dt)
+    check_positive("dt (time step)", dt, "ms")
+    if t1 - t0 < dt * (1 - 1e-9):
+        raise ValueError(
+            f"t1 − t0 ({t1 - t0} ms) is shorter than one step dt = {dt} ms: nothing would be "
+            "simulated"
+        )
+    if whole_steps:
+        n_steps = steps_in(t1 - t0, dt, "t1 − t0 (simulated time)")
+    if save_every is None:
+        k = n_steps if whole_steps else steps_in(t1 - t0, dt, "t1 − t0 (simulated time)")
+        return TimeGrid(t0, t1, None, 2, dt, k, k)
+    k = steps_in(save_every, dt, "save_every (save interval)")
+    if not whole_steps:
+        n_steps = (n_saves - 1) * k
+    return TimeGrid(t0, t1, save_every, n_saves, dt, k, n_steps)
