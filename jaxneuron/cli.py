@@ -38,7 +38,9 @@ def simulate(
     ),
     t1: float = typer.Option(200.0, help="Duration, ms."),
     solver: str = typer.Option(
-        "tsit5", help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, kencarp5, exponential_euler."
+        None,
+        help="tsit5, kvaerno3, kvaerno5, trbdf2, kencarp4, kencarp5, exponential_euler "
+        "(default: the model's, tsit5 for hh and kvaerno5 for liu/prinz).",
     ),
     dt: float = typer.Option(0.01, help="Step of exponential_euler, ms."),
     save_every: float = typer.Option(0.05, help="Save interval, ms."),
@@ -61,9 +63,12 @@ def simulate(
             name = jn.preset_name(preset)
             neuron = build(current, name=name, config=config_cls.preset(name))
             label = f"{name}, I = {current} µA/cm²"
-        solver = solver or ("tsit5" if model is Model.hh else "kvaerno5")
-        kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
-        sol = jn.simulate(neuron, t1, solver=jn.get_solver(solver, **kwargs), save_every=save_every)
+        if solver is None:
+            chosen = jn.default_solver(neuron)
+        else:
+            kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
+            chosen = jn.get_solver(solver, **kwargs)
+        sol = jn.simulate(neuron, t1, solver=chosen, save_every=save_every)
     except (ValueError, TypeError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err

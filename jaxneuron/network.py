@@ -11,10 +11,10 @@ solver exactly as a single neuron. Each neuron receives the synaptic and gap-jun
 current in the linear form I = G·V − J, which the exponential integrator treats
 implicitly in V.
 
-Neurons are held one by one, so compile time grows with the number of neurons: a ring of
-100 HH cells with 200 synapses compiles in ~19 s and simulates 100 ms in 1.5 s (2-core CPU,
-exponential Euler). Circuits of tens of cells are the target; for large populations use
-`jaxneuron.spiking` (vectorised neurons) or vmap many small circuits.
+Neurons are held one by one, so compile time grows with the number of neurons
+(``scripts/bench_circuit.py`` measures it). Circuits of tens of cells are the target; for
+large populations use `jaxneuron.spiking` (vectorised neurons) or vmap many small
+circuits.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ For each population size, in one process on one machine, prints neuron-steps per
 
 - the sweep engine (`jaxneuron.sweep.Engine`: exponential Euler, batch-minor state,
   Kahan summation in float32, streaming features and the online class in the loop carry),
-- (b) a plain ``lax.scan`` exponential-Euler loop written here: the vmapped model step,
-  one step per scan iteration, state (n, n_states), no features — the obvious JAX program,
+- (b) a plain ``lax.scan`` loop written here: the vmapped model step (``fixed_step``), one
+  step per scan iteration, no features, no compensation — the obvious JAX program,
 - (a) a vmapped diffrax Tsit5 solve (rtol 1e-4, atol 1e-5, saving only the end point),
   timed on at most ``--tsit5-max`` models (its rate does not improve with more lanes:
   the lanes run in lockstep until the slowest finishes),
@@ -35,7 +35,8 @@ import numpy as np  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
 from jaxneuron.analysis import StreamingFeatures  # noqa: E402
-from jaxneuron.sweep import engine_for, run_pallas, run_sharded  # noqa: E402
+from jaxneuron.parameters import population as batched  # noqa: E402
+from jaxneuron.sweep import Engine, run_pallas  # noqa: E402
 
 NAMES = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 DT = 0.025
@@ -65,19 +66,20 @@ def best_of(fns, repeats):
     return {name: min(t) for name, t in times.items()}
 
 
+def _engine(t1, dtype):
+    model = jn.as_dtype(jn.build_Prinz(), dtype)
+    return Engine(model, NAMES, t1, DT, features=StreamingFeatures(start=t1 / 2))
+
+
 def engine_run(values, t1, dtype):
-    engine = engine_for(
-        jn.build_Prinz(), NAMES, t1, DT, dtype, features=StreamingFeatures(start=t1 / 2)
-    )
-    return lambda: run_sharded(engine, values)["class"]
+    engine = _engine(t1, dtype)
+    return lambda: engine(values, devices=jax.local_devices())["class"]
 
 
 def pallas_run(values, t1, dtype):
     import equinox as eqx
 
-    engine = engine_for(
-        jn.build_Prinz(), NAMES, t1, DT, dtype, features=StreamingFeatures(start=t1 / 2)
-    )
+    engine = _engine(t1, dtype)
     values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
     run = eqx.filter_jit(run_pallas)
     return lambda: run(engine, values)["class"]
@@ -89,16 +91,16 @@ def scan_run(values, t1, dtype):
 
     @jax.jit
     def run(values):
-        models = jax.vmap(lambda v: jn.set_parameters(base, v))(values)
-        y0 = jax.vmap(lambda m: m.initial_state())(models)
-        step = jax.vmap(lambda m, y, t: m.exponential_euler_step(t, y, DT), in_axes=(0, 0, None))
+        models, axes = batched(base, values)
+        y0 = jax.vmap(lambda m: tuple(m.initial_state()), in_axes=(axes,))(models)
+        step = jax.vmap(lambda m, y, t: m.fixed_step(t, y, DT)[0], in_axes=(axes, 0, None))
 
         def body(carry, _):
             y, n = carry
             return (step(models, y, n * DT), n + 1), None
 
         (y, _), _ = jax.lax.scan(body, (y0, jnp.asarray(0, dtype)), None, length=n_steps)
-        return y[:, 0]
+        return y[0]
 
     values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
     return lambda: run(values)

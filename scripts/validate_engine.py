@@ -104,39 +104,38 @@ def noisy_classes(numbers, dt, eps, seed):
 
     import jaxneuron as jn
     from jaxneuron.analysis import StreamingFeatures
+    from jaxneuron.parameters import population
 
     features = StreamingFeatures(threshold=0.0, start=START, burst_gap=GAP)
     base = jn.as_dtype(jn.build_Prinz(), jnp.float64)
     names = [f"{c}.g" for c in jn.CHANNEL_ORDER]
     g = jn.prinz_2003_conductances(np.asarray(numbers))
-    models = jax.vmap(lambda v: jn.set_parameters(base, v))(
-        {k: jnp.asarray(g[:, i], jnp.float64) for i, k in enumerate(names)}
+    models, axes = population(
+        base, {k: jnp.asarray(g[:, i], jnp.float64) for i, k in enumerate(names)}
     )
-    increment = jax.vmap(
-        lambda m, y, t: m.exponential_euler_increment(t, y, dt), in_axes=(0, 0, None)
-    )
-    update = jax.vmap(features.update, in_axes=(0, None, 0))
+    step = jax.vmap(lambda m, y, t: m.fixed_step(t, y, dt)[0], in_axes=(axes, 0, None))
 
     @jax.jit
     def run(key):
-        y = jax.vmap(lambda m: m.initial_state())(models)
-        fs = jax.vmap(features.init, in_axes=(None, 0))(jnp.zeros(()), y[:, 0])
+        y = jax.vmap(lambda m: tuple(m.initial_state()), in_axes=(axes,))(models)
+        fs = features.init(jnp.zeros(()), y[0])
 
-        def step(carry, n):
+        def one(carry, n):
             y, fs, key = carry
             key, k = jax.random.split(key)
             t = n * dt
-            y = y + increment(models, y, t)
-            y = y * (1 + eps * jax.random.uniform(k, y.shape, y.dtype, -1.0, 1.0))
-            return (y, update(fs, t + dt, y[:, 0]), key), None
+            y = step(models, y, t)
+            noise = jax.random.uniform(k, (len(y), *y[0].shape), y[0].dtype, -1.0, 1.0)
+            y = tuple(x * (1 + eps * noise[i]) for i, x in enumerate(y))
+            return (y, features.update(fs, t + dt, y[0]), key), None
 
         steps = jnp.arange(int(round(T1 / dt)), dtype=jnp.float64)
-        (_, fs, _), _ = jax.lax.scan(step, (y, fs, key), steps)
-        summary = jax.vmap(features.summary)(fs)
-        return jax.vmap(features.classify)(fs), summary["burst_period"]
+        (_, fs, _), _ = jax.lax.scan(one, (y, fs, key), steps)
+        return features.classify(fs), features.summary(fs)["burst_period"]
 
     codes, periods = run(jax.random.PRNGKey(seed))
-    return jn.sweep.class_names(np.asarray(codes)), np.asarray(periods)
+    classes = np.asarray(("failed",) + jn.analysis.ACTIVITY_CLASSES, dtype=object)
+    return classes[np.asarray(codes) + 1], np.asarray(periods)
 
 
 def main():

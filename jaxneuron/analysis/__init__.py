@@ -7,7 +7,8 @@ surrogates, and circuit rhythms.
   each step, equal to the exact features on the same samples; `StreamingFeatures.run`
   is also the jit-able form of the exact features over a stored trace);
 - differentiable: `soft_spike_count`, `soft_firing_rate`, `smooth_frequency`,
-  `smooth_period`, `soft_duty_cycle`, `voltage_histogram`;
+  `smooth_period`, `smooth_burst_period`, `soft_duty_cycle`, `voltage_histogram`, and for
+  phases `smooth_phase_lag`, `soft_burst_edges`, `soft_edge_phase`, `soft_onset_period`;
 - circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
 """
 
@@ -15,6 +16,7 @@ from ._fi import fi_curve
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
     ACTIVITY_CLASSES,
+    BURST_GAP_MS,
     burst_metrics,
     bursts,
     classify,
@@ -27,16 +29,22 @@ from ._sampled import (
 from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
 from ._surrogates import (
     moving_average,
+    smooth_burst_period,
     smooth_frequency,
     smooth_period,
+    smooth_phase_lag,
+    soft_burst_edges,
     soft_duty_cycle,
+    soft_edge_phase,
     soft_firing_rate,
+    soft_onset_period,
     soft_spike_count,
     voltage_histogram,
 )
 
 __all__ = [
     "ACTIVITY_CLASSES",
+    "BURST_GAP_MS",
     "spike_times",
     "spike_peaks",
     "firing_rate",
@@ -56,6 +64,11 @@ __all__ = [
     "soft_duty_cycle",
     "voltage_histogram",
     "moving_average",
+    "smooth_burst_period",
+    "smooth_phase_lag",
+    "soft_burst_edges",
+    "soft_edge_phase",
+    "soft_onset_period",
     "burst_phases",
     "cycle_order",
     "is_pyloric",

@@ -186,6 +186,10 @@ def isi_statistics(ts, V, threshold: float = 0.0, start: float = 0.0) -> dict[st
 
 ACTIVITY_CLASSES = ("silent", "tonic", "bursting", "irregular")
 
+#: The inter-spike interval (ms) that splits bursts by default, in `classify`, the
+#: streaming features and sweeps alike (so that one trace gets one class everywhere).
+BURST_GAP_MS = 100.0
+
 
 def classify(
     ts,
@@ -193,7 +197,7 @@ def classify(
     threshold: float = 0.0,
     start: float = 0.0,
     regularity: float = 0.1,
-    gap: float | None = None,
+    gap: float | None = BURST_GAP_MS,
 ) -> str:
     """Activity class of a trace after ``start`` ms, in the spirit of Prinz et al. (2003).
 
@@ -204,9 +208,9 @@ def classify(
       most one spike;
     - ``irregular``: anything else.
 
-    Bursts are split as in `bursts` (at ``gap`` ms, or adaptively when ``gap`` is None);
-    with a fixed ``gap`` this is the class that `StreamingFeatures.classify` computes
-    online (``burst_gap = gap``).
+    Bursts are split as in `bursts`, at ISIs longer than ``gap`` ms (default
+    `BURST_GAP_MS`, as sweeps and `StreamingFeatures`: with the same gap this is the class
+    they compute online), or adaptively when ``gap`` is None.
 
     >>> import numpy as np
     >>> t = np.arange(0.0, 1000.0, 0.1)

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from .._numerics import crossing_fraction
+from ._sampled import BURST_GAP_MS
 
 Scalar = Float[Array, ""]
 
@@ -64,11 +65,12 @@ class StreamingFeatures(eqx.Module):
 
     threshold: float = eqx.field(static=True, default=0.0)
     start: float = eqx.field(static=True, default=0.0)
-    burst_gap: float = eqx.field(static=True, default=100.0)
+    burst_gap: float = eqx.field(static=True, default=BURST_GAP_MS)
 
     def init(self, t, V) -> FeatureState:
-        """The state before any sample after (t, V); every field has V's shape, so a
-        population of voltages (any array) needs no vmap."""
+        """The state before any sample after (t, V). The per-trace fields have V's shape
+        and the time fields t's, so a population of voltages sampled at common times
+        (any array V, scalar t) needs no vmap."""
         V = jnp.asarray(V)
         dtype, shape = V.dtype, V.shape
 
@@ -77,9 +79,9 @@ class StreamingFeatures(eqx.Module):
 
         inside = jnp.asarray(t) >= self.start
         return FeatureState(
-            t_prev=full(t),
+            t_prev=jnp.asarray(t, dtype),
             V_prev=V,
-            n_samples=full(inside, jnp.int32),
+            n_samples=inside.astype(jnp.int32),
             V_min=jnp.where(inside, V, jnp.inf).astype(dtype),
             V_max=jnp.where(inside, V, -jnp.inf).astype(dtype),
             V_sum=jnp.where(inside, V, 0.0).astype(dtype),
@@ -104,7 +106,7 @@ class StreamingFeatures(eqx.Module):
     def update(self, state: FeatureState, t, V) -> FeatureState:
         """The state after one more sample (t in ms, V in mV)."""
         V = jnp.asarray(V, state.V_prev.dtype)
-        t = jnp.broadcast_to(jnp.asarray(t, state.t_prev.dtype), V.shape)
+        t = jnp.asarray(t, state.t_prev.dtype)
         inside = t >= self.start
         crossed = (state.V_prev < self.threshold) & (V >= self.threshold)
         frac = crossing_fraction(state.V_prev, V, self.threshold)

@@ -27,8 +27,8 @@ from ._features import (
     VoltageHistogram,
 )
 from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
-from ._gradients import FORWARD_MAX_PARAMETERS, choose_mode, value_and_gradient
-from ._losses import FeatureLoss, FunctionLoss, Loss, SumLoss, TraceLoss, as_loss
+from ._gradients import FORWARD_MAX_PARAMETERS
+from ._losses import FeatureLoss, FunctionLoss, Loss, SumLoss, TraceLoss
 from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "FeatureLoss",
     "SumLoss",
     "FunctionLoss",
-    "as_loss",
     "Feature",
     "SpikeCount",
     "FiringRate",
@@ -60,6 +59,4 @@ __all__ = [
     "Bounded",
     "default_transform",
     "FORWARD_MAX_PARAMETERS",
-    "choose_mode",
-    "value_and_gradient",
 ]

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..analysis import _surrogates as surrogates
+from .. import analysis
 
 
 class Feature(eqx.Module):
@@ -82,7 +82,7 @@ class SpikeCount(Feature):
         self.threshold, self.sharpness = float(threshold), float(sharpness)
 
     def value(self, ts, V, cells, dt):
-        return surrogates.soft_spike_count(self._trace(V, cells), self.threshold, self.sharpness)
+        return analysis.soft_spike_count(self._trace(V, cells), self.threshold, self.sharpness)
 
 
 class FiringRate(SpikeCount):
@@ -90,7 +90,7 @@ class FiringRate(SpikeCount):
 
     def value(self, ts, V, cells, dt):
         V = self._trace(V, cells)
-        return surrogates.soft_firing_rate(ts, V, self.threshold, self.sharpness)
+        return analysis.soft_firing_rate(ts, V, self.threshold, self.sharpness)
 
 
 class BurstPeriod(Feature):
@@ -116,7 +116,7 @@ class BurstPeriod(Feature):
 
     def value(self, ts, V, cells, dt):
         V = self._trace(V, cells)
-        return surrogates.smooth_burst_period(ts, V, self.period_range, self.temperature)
+        return analysis.smooth_burst_period(ts, V, self.period_range, self.temperature)
 
 
 class DutyCycle(Feature):
@@ -145,7 +145,7 @@ class DutyCycle(Feature):
     def value(self, ts, V, cells, dt):
         V = self._trace(V, cells)
         width = max(1, round(self.smoothing_ms / dt))
-        return surrogates.soft_duty_cycle(V, self.threshold, self.sharpness, width)
+        return analysis.soft_duty_cycle(V, self.threshold, self.sharpness, width)
 
 
 class SpikesPerBurst(Feature):
@@ -175,8 +175,8 @@ class SpikesPerBurst(Feature):
 
     def value(self, ts, V, cells, dt):
         V = self._trace(V, cells)
-        count = surrogates.soft_spike_count(V, self.threshold, self.sharpness)
-        period = surrogates.smooth_burst_period(ts, V, self.period_range, self.temperature)
+        count = analysis.soft_spike_count(V, self.threshold, self.sharpness)
+        period = analysis.smooth_burst_period(ts, V, self.period_range, self.temperature)
         return count * period / (ts[-1] - ts[0])
 
 
@@ -208,7 +208,7 @@ class VoltageHistogram(Feature):
 
     def value(self, ts, V, cells, dt):
         V = self._trace(V, cells)
-        return surrogates.voltage_histogram(V, jnp.asarray(self.edges), self.bandwidth)
+        return analysis.voltage_histogram(V, jnp.asarray(self.edges), self.bandwidth)
 
 
 class _Phase(Feature):
@@ -249,8 +249,8 @@ class BurstPhase(_Phase):
 
     def value(self, ts, V, cells, dt):
         ref = self._trace(V, cells, self.reference)
-        period = surrogates.smooth_burst_period(ts, ref, self.period_range, self.temperature)
-        return surrogates.smooth_phase_lag(ts, ref, self._trace(V, cells), period, self.temperature)
+        period = analysis.smooth_burst_period(ts, ref, self.period_range, self.temperature)
+        return analysis.smooth_phase_lag(ts, ref, self._trace(V, cells), period, self.temperature)
 
 
 class BurstOnsetPhase(_Phase):
@@ -306,15 +306,15 @@ class BurstOnsetPhase(_Phase):
 
     def value(self, ts, V, cells, dt):
         def edges(v):
-            return surrogates.soft_burst_edges(
+            return analysis.soft_burst_edges(
                 v, dt, self.gap_ms, self.threshold, self.sharpness, self.suppression
             )
 
         ref_onsets, _ = edges(self._trace(V, cells, self.reference))
-        period = surrogates.soft_onset_period(ts, ref_onsets)
+        period = analysis.soft_onset_period(ts, ref_onsets)
         onsets, offsets = edges(self._trace(V, cells))
         density = onsets if self.edge == "onset" else offsets
-        return surrogates.soft_edge_phase(ts, ref_onsets, density, period)
+        return analysis.soft_edge_phase(ts, ref_onsets, density, period)
 
 
 class SlowWave(Feature):
@@ -337,7 +337,7 @@ class SlowWave(Feature):
         self.smoothing_ms, self.temperature = float(smoothing_ms), float(temperature)
 
     def value(self, ts, V, cells, dt):
-        V = surrogates.moving_average(self._trace(V, cells), max(1, round(self.smoothing_ms / dt)))
+        V = analysis.moving_average(self._trace(V, cells), max(1, round(self.smoothing_ms / dt)))
 
         def soft_max(x):
             return jnp.sum(jax.nn.softmax(x / self.temperature) * x)

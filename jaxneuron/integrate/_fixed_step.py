@@ -40,9 +40,8 @@ import jax.numpy as jnp
 from .._numerics import crossing_fraction
 from .._validation import check_positive
 
-# Unrolling 8 steps lets XLA fuse across steps (1.5× for one Prinz neuron on CPU). Large
-# states (circuits of many cells) are not unrolled: compile time grows with the unrolled
-# graph (a 100-cell HH network took 88 s to compile unrolled).
+# Unrolling 8 steps lets XLA fuse across steps; large states (circuits of many cells) are
+# not unrolled, because compile time grows with the unrolled graph.
 UNROLL = 8
 UNROLL_MAX_STATES = 64
 

@@ -13,7 +13,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_nonnegative, check_positive
-from ..analysis import ACTIVITY_CLASSES, StreamingFeatures
+from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures
+from ..integrate import steps_in
 from ..neurons import as_dtype
 from ..parameters import get_parameter
 from ._engine import Engine, class_names
@@ -78,7 +79,7 @@ def sweep(
     dt: float = 0.025,
     start: float | None = None,
     threshold: float = 0.0,
-    burst_gap: float = 100.0,
+    burst_gap: float = BURST_GAP_MS,
     regularity: float = 0.1,
     dtype=jnp.float32,
     path=None,
@@ -107,17 +108,16 @@ def sweep(
     - ``threshold`` (mV), ``burst_gap`` (ms), ``regularity``: spike threshold, the
       inter-spike interval that splits bursts, and the coefficient of variation below
       which intervals count as regular (see `StreamingFeatures.classify`).
-    - ``dtype``: float32 (default: 2.5× the throughput of float64 on CPU; GPUs are built for it) or
-      float64. On 1,000 database models float32 agrees with a tight float64 reference on
-      the class of 98.6% (float64: 99.3%; 99.7% at dt 0.01 ms): the others are models whose
-      class changes under perturbations of float32's rounding size, mostly slow passages
-      through a bifurcation whose delay noise shortens (``scripts/validate_engine.py``).
-      Use float64 where those models matter.
-    - ``path``: a directory for the dataset (see `jaxneuron.sweep.SweepStore`). If it
-      holds this same sweep, finished chunks are kept and only the missing ones run.
+    - ``dtype``: float32 (the default: what GPUs are fast at) or float64. A few percent of
+      the Prinz database models have a class that float32 cannot settle: their fate hangs
+      on perturbations of float32's rounding size, mostly slow passages through a
+      bifurcation (``scripts/validate_engine.py --noise`` measures it; the README gives
+      the numbers). Use float64 where those models matter.
+    - ``path``: a directory for the dataset (Parquet parts, one per chunk; see the README).
+      If it holds this same sweep, finished chunks are kept and only the missing ones run.
     - ``chunk_size``: models per compiled call, the unit of resume. Default: 2²⁰ on a
       GPU/TPU (a few hundred bytes of state per model; enough threads to fill the card),
-      2¹⁴ on CPU (a chunk of 10-s Prinz models then takes minutes, not hours).
+      2¹⁴ on CPU.
     - ``record``: indices into ``space`` of models whose full state is kept every
       ``record_every`` ms.
     - ``devices``: devices to shard each chunk over (default: all local devices). With
@@ -125,112 +125,193 @@ def sweep(
       p, p + P, p + 2P … into the same ``path``.
     - ``kernel``: ``"xla"`` (the jitted JAX loop; every model and circuit) or
       ``"pallas"`` (one Pallas kernel per device with the whole time loop on chip; single
-      neurons with scalar parameters; chunks with recorded models use ``"xla"``). The
-      Pallas kernel is tested on CPU through Pallas' interpreter (slow there) and not yet
-      measured on a GPU.
+      neurons with scalar parameters; chunks with recorded models use ``"xla"``; on CPU it
+      runs in Pallas' interpreter, slowly).
     - ``progress``: a tqdm bar counting models (its rate is models per second).
     - ``overwrite``: discard a different (or this same) sweep found at ``path``.
     - ``callback``: called as ``callback(chunk_index, table_part)`` after each chunk.
     """
-    t1, dt = float(t1), float(dt)
-    check_positive("t1 (simulated time)", t1, "ms")
-    check_positive("dt (exponential-Euler step)", dt, "ms")
-    start = t1 / 2 if start is None else float(start)
-    check_nonnegative("start (analysis start)", start, "ms")
-    if start >= t1:
-        raise ValueError(f"start ({start} ms) must be before t1 ({t1} ms)")
-    check_finite("threshold (spike threshold)", threshold, "mV")
-    check_positive("burst_gap (inter-burst interval)", burst_gap, "ms")
-    check_positive("regularity (coefficient of variation)", regularity, "")
-    if chunk_size is None:
-        chunk_size = 2**14 if jax.default_backend() == "cpu" else 2**20
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be >= 1 model, got {chunk_size}")
-    for name in space.names:
-        get_parameter(model, name)  # unknown names fail here, before any compilation
-    n = len(space)
-    record = tuple(sorted({int(i) for i in record}))
-    if record and not (0 <= record[0] and record[-1] < n):
-        raise ValueError(f"record indices must lie in 0 … {n - 1}, got {record}")
-    dtype = jnp.dtype(dtype)
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError(
-            "dtype float64 needs jax.config.update('jax_enable_x64', True) before any computation"
-        )
-
-    if kernel not in ("xla", "pallas"):
-        raise ValueError(f"kernel must be 'xla' or 'pallas', got {kernel!r}")
-    if kernel == "pallas":
-        reason = pallas_unsupported_reason(model)
-        if reason:
-            raise ValueError(reason + "; use kernel='xla'")
-
-    features = StreamingFeatures(threshold=float(threshold), start=start, burst_gap=burst_gap)
-    engine = Engine(
-        as_dtype(model, dtype),
-        tuple(space.names),
-        t1,
-        dt,
-        features=features,
-        regularity=float(regularity),
-        record_every=float(record_every),
-    )
-    if record:
-        engine.record_stride  # noqa: B018 — validates record_every before running
-    chunk_size = min(int(chunk_size), n)  # a short last chunk is padded to this size
-    n_chunks = -(-n // chunk_size)
-    store = None
-    done: set[int] = set()
-    if path is not None:
-        store = SweepStore(path)
-        store.open(
-            {
-                "model": model_fingerprint(model),
-                "model_name": getattr(model, "name", type(model).__name__),
-                "space": space.describe(),
-                "names": list(space.names),
-                "state_names": list(model.state_names),
-                "t1": t1,
-                "dt": dt,
-                "start": start,
-                "threshold": float(threshold),
-                "burst_gap": float(burst_gap),
-                "regularity": float(regularity),
-                "dtype": dtype.name,
-                "chunk_size": chunk_size,
-                "n_models": n,
-                "n_chunks": n_chunks,
-                "record": list(record),
-                "record_every": float(record_every),
-            },
-            overwrite=overwrite,
-        )
-        done = store.done()
-
-    process, n_processes = jax.process_index(), jax.process_count()
-    todo = [c for c in range(n_chunks) if c % n_processes == process and c not in done]
-    parts, traces = [], {}
-    n_done = sum(min(chunk_size, n - c * chunk_size) for c in done)
+    settings = _Settings.checked(
+        model, space, t1=t1, dt=dt, start=start, threshold=threshold, burst_gap=burst_gap,
+        regularity=regularity, dtype=dtype, chunk_size=chunk_size, record=record,
+        record_every=record_every, kernel=kernel,
+    )  # fmt: skip
+    engine = settings.engine(model, space.names)
+    store = _open_store(path, model, space, settings, overwrite)
+    run_chunk = _chunk_runner(engine, settings, devices)
+    done = set() if store is None else store.done()
     began = time.perf_counter()
-    models_run = 0
-    bar = tqdm(
-        total=n, initial=n_done, unit="model", disable=not progress, desc="sweep", smoothing=0.1
+    parts, traces = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
+    seconds = time.perf_counter() - began
+    models_run = sum(len(part) for part in parts)
+    if store is not None:
+        result = SweepResult.load(store.path)
+        return dataclasses.replace(result, seconds=seconds, models_run=models_run)
+    import pandas as pd
+
+    return SweepResult(
+        table=pd.concat(parts, ignore_index=True) if parts else None,
+        traces=traces,
+        state_names=tuple(model.state_names),
+        record_every=settings.record_every,
+        path=None,
+        complete=jax.process_count() == 1,
+        seconds=seconds,
+        models_run=models_run,
     )
+
+
+# ---- the steps of a sweep ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    """A sweep's checked arguments (see `sweep`)."""
+
+    t1: float
+    dt: float
+    start: float
+    threshold: float
+    burst_gap: float
+    regularity: float
+    dtype: jnp.dtype
+    chunk_size: int
+    n_models: int
+    record: tuple[int, ...]
+    record_every: float
+    kernel: str
+
+    @classmethod
+    def checked(cls, model, space, *, t1, dt, start, threshold, burst_gap, regularity, dtype,
+                chunk_size, record, record_every, kernel) -> _Settings:  # fmt: skip
+        t1, dt = float(t1), float(dt)
+        check_positive("t1 (simulated time)", t1, "ms")
+        check_positive("dt (fixed step)", dt, "ms")
+        start = t1 / 2 if start is None else float(start)
+        check_nonnegative("start (analysis start)", start, "ms")
+        if start >= t1:
+            raise ValueError(f"start ({start} ms) must be before t1 ({t1} ms)")
+        check_finite("threshold (spike threshold)", threshold, "mV")
+        check_positive("burst_gap (inter-burst interval)", burst_gap, "ms")
+        check_positive("regularity (coefficient of variation)", regularity, "")
+        if chunk_size is None:
+            chunk_size = 2**14 if jax.default_backend() == "cpu" else 2**20
+        if int(chunk_size) < 1:
+            raise ValueError(f"chunk_size must be >= 1 model, got {chunk_size}")
+        for name in space.names:
+            get_parameter(model, name)  # unknown names fail here, before any compilation
+        n = len(space)
+        record = tuple(sorted({int(i) for i in record}))
+        if record and not (0 <= record[0] and record[-1] < n):
+            raise ValueError(f"record indices must lie in 0 … {n - 1}, got {record}")
+        dtype = jnp.dtype(dtype)
+        if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+            raise ValueError(
+                "dtype float64 needs jax.config.update('jax_enable_x64', True) before any "
+                "computation"
+            )
+        if kernel not in ("xla", "pallas"):
+            raise ValueError(f"kernel must be 'xla' or 'pallas', got {kernel!r}")
+        if kernel == "pallas":
+            reason = pallas_unsupported_reason(model)
+            if reason:
+                raise ValueError(reason + "; use kernel='xla'")
+        settings = cls(
+            t1, dt, start, float(threshold), float(burst_gap), float(regularity), dtype,
+            min(int(chunk_size), n),  # a short last chunk is padded to this size
+            n, record, float(record_every), kernel,
+        )  # fmt: skip
+        steps_in(t1, dt, "t1 (simulated time)")
+        if record:
+            steps_in(settings.record_every, dt, "record_every (trace sampling interval)")
+        return settings
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_models // self.chunk_size)
+
+    def chunk(self, c: int) -> tuple[int, int]:
+        """Indices a … b−1 of chunk ``c``."""
+        return c * self.chunk_size, min((c + 1) * self.chunk_size, self.n_models)
+
+    def engine(self, model, names) -> Engine:
+        features = StreamingFeatures(
+            threshold=self.threshold, start=self.start, burst_gap=self.burst_gap
+        )
+        return Engine(
+            as_dtype(model, self.dtype),
+            tuple(names),
+            self.t1,
+            self.dt,
+            features=features,
+            regularity=self.regularity,
+            record_every=self.record_every,
+        )
+
+    def metadata(self, model, space) -> dict:
+        """What `sweep.json` records: equal metadata mean the same sweep."""
+        return {
+            "model": model_fingerprint(model),
+            "model_name": model.name,
+            "space": space.describe(),
+            "names": list(space.names),
+            "state_names": list(model.state_names),
+            "t1": self.t1,
+            "dt": self.dt,
+            "start": self.start,
+            "threshold": self.threshold,
+            "burst_gap": self.burst_gap,
+            "regularity": self.regularity,
+            "dtype": self.dtype.name,
+            "chunk_size": self.chunk_size,
+            "n_models": self.n_models,
+            "n_chunks": self.n_chunks,
+            "record": list(self.record),
+            "record_every": self.record_every,
+        }
+
+
+def _open_store(path, model, space, settings: _Settings, overwrite: bool):
+    """The dataset directory (None without ``path``), opened for this sweep."""
+    if path is None:
+        return None
+    store = SweepStore(path)
+    store.open(settings.metadata(model, space), overwrite=overwrite)
+    return store
+
+
+def _chunk_runner(engine: Engine, settings: _Settings, devices):
+    """``run(values, record) → outputs`` on the chosen kernel and devices; every chunk is
+    padded to the chunk size, so that one program serves them all."""
+    local = list(jax.local_devices() if devices is None else devices)
+
+    def run(values, record):
+        if settings.kernel == "pallas" and not record:
+            return run_pallas_on(engine, values, local, size=settings.chunk_size)
+        return engine(values, record, devices=local, pad_to=settings.chunk_size)
+
+    return run
+
+
+def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, callback):
+    """Run this process's missing chunks (process p of P runs chunks p, p + P, …) with a
+    progress bar; each chunk's table goes to the store (and is also returned without one)."""
+    process, n_processes = jax.process_index(), jax.process_count()
+    todo = [
+        c for c in range(settings.n_chunks) if c % n_processes == process and c not in done
+    ]
+    n_done = sum(len(range(*settings.chunk(c))) for c in done)
+    parts, traces = [], {}
+    bar = tqdm(
+        total=settings.n_models, initial=n_done, unit="model", disable=not progress,
+        desc="sweep", smoothing=0.1,
+    )  # fmt: skip
     try:
         for c in todo:
-            a, b = c * chunk_size, min((c + 1) * chunk_size, n)
+            a, b = settings.chunk(c)
             values = space.values(a, b)
-            chunk_record = [i - a for i in record if a <= i < b]
-            if kernel == "pallas" and not chunk_record:
-                local = list(jax.local_devices() if devices is None else devices)
-                out = run_pallas_on(engine, values, local, size=chunk_size)
-            else:
-                out = engine(
-                    values,
-                    chunk_record,
-                    devices=jax.local_devices() if devices is None else devices,
-                    pad_to=chunk_size,
-                )
+            chunk_record = [i - a for i in settings.record if a <= i < b]
+            out = run_chunk(values, chunk_record)
             table = _table(space, a, b, values, out)
             chunk_traces = None
             if chunk_record:
@@ -240,35 +321,16 @@ def sweep(
                 }
             if store is not None:
                 store.write(c, table, chunk_traces)
-            else:
-                parts.append(table)
-                if chunk_traces:
-                    traces.update(
-                        zip(chunk_traces["model_id"], chunk_traces["traces"], strict=True)
-                    )
-            models_run += b - a
+            parts.append(table if store is None else table[["model_id"]])
+            if chunk_traces and store is None:
+                ids, arrays = chunk_traces["model_id"], chunk_traces["traces"]
+                traces.update({int(i): t for i, t in zip(ids, arrays, strict=True)})
             bar.update(b - a)
             if callback is not None:
                 callback(c, table)
     finally:
         bar.close()
-    seconds = time.perf_counter() - began
-
-    if store is not None:
-        result = SweepResult.load(store.path)
-        return dataclasses.replace(result, seconds=seconds, models_run=models_run)
-    import pandas as pd
-
-    return SweepResult(
-        table=pd.concat(parts, ignore_index=True) if parts else None,
-        traces={int(k): v for k, v in traces.items()},
-        state_names=tuple(model.state_names),
-        record_every=float(record_every),
-        path=None,
-        complete=n_processes == 1,
-        seconds=seconds,
-        models_run=models_run,
-    )
+    return parts, traces
 
 
 def _table(space, a, b, values, out):
