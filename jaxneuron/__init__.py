@@ -17,6 +17,12 @@ from . import (
     synapses,
     units,
 )
+from ._protocols import (
+    AbstractFixedStepModel,
+    AbstractModel,
+    AbstractSpikingModel,
+    AbstractSplitModel,
+)
 from .calcium import CalciumPool
 from .channels import IonChannel, Leak
 from .integrate import (
@@ -98,6 +104,10 @@ from .units import Geometry
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbstractModel",
+    "AbstractFixedStepModel",
+    "AbstractSplitModel",
+    "AbstractSpikingModel",
     "analysis",
     "fit",
     "sweep",

@@ -12,6 +12,9 @@ Sweeps and fits address parameters by the readable names of ``model.parameters()
 it turns one model into a population, under `jax.grad` it carries gradients.
 
 >>> import jax.numpy as jnp
+
+from .network import Network
+from .neurons import ConductanceNeuron
 >>> from jaxneuron import build_Prinz
 >>> model = set_parameters(build_Prinz(), {"CaS.g": 4.0, "g_scale": 1.5})
 >>> float(get_parameter(model, "CaS.g")), float(get_parameter(model, "g_scale"))
@@ -20,12 +23,16 @@ it turns one model into a population, under `jax.grad` it carries gradients.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+
+from .network import Network
+from .neurons import ConductanceNeuron
 
 # synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
 # it "g_nS" to carry the unit in the name
@@ -43,9 +50,13 @@ def _unknown(model, name: str, detail: str) -> KeyError:
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     return KeyError(
-        f"{getattr(model, 'name', type(model).__name__)} has no parameter {name!r} "
+        f"{model.name} has no parameter {name!r} "
         f"({detail}){hint} Known parameters: {', '.join(known)}"
     )
+
+
+def _fields(module) -> set[str]:
+    return {f.name for f in dataclasses.fields(module)}
 
 
 def _item(where: Callable, field: str, k: int | None = None) -> Callable:
@@ -64,8 +75,8 @@ def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
     i = 0
     while i < len(parts):
         part = parts[i]
-        neuron_names = getattr(obj, "neuron_names", None)
-        channel_names = getattr(obj, "channel_names", None)
+        neuron_names = obj.neuron_names if isinstance(obj, Network) else None
+        channel_names = obj.channel_names if isinstance(obj, ConductanceNeuron) else None
         if neuron_names is not None and part in neuron_names:
             k = neuron_names.index(part)
             where = _item(where, "neurons", k)
@@ -81,7 +92,7 @@ def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
             obj = obj.synapses[k]
         else:
             field = _FIELD_ALIASES.get(part, part)
-            if not isinstance(obj, eqx.Module) or not hasattr(obj, field):
+            if not isinstance(obj, eqx.Module) or field not in _fields(obj):
                 raise _unknown(model, name, f"no field {part!r} in {type(obj).__name__}")
             where = _item(where, field)
             obj = getattr(obj, field)
@@ -135,8 +146,8 @@ def population(model, values: Mapping[str, object]):
     >>> models, axes = population(build_HH(), {"Na.g": jnp.asarray([100.0, 120.0])})
     >>> models.channel("Na").g.shape, models.channel("K").g.shape
     ((2,), ())
-    >>> jax.vmap(lambda m: m.channel("Na").g * m.channel("K").g, in_axes=(axes,))(models)
-    Array([3600., 4320.], dtype=float32)
+    >>> jax.vmap(lambda m: m.channel("Na").g * m.channel("K").g, in_axes=(axes,))(models).tolist()
+    [3600.0, 4320.0]
     """
     values = dict(values)
     mask = jax.tree_util.tree_map(lambda _: False, model)

@@ -195,7 +195,7 @@ def plot_currentscape(model, solution, axes=None, *, t_range=None):
     ts = np.asarray(solution.ts)
     keep = slice(None) if t_range is None else (ts >= t_range[0]) & (ts <= t_range[1])
     currents = jax.vmap(model.ionic_currents)(solution.ys)
-    names = [n for n in getattr(model, "channel_names", currents) if n in currents]
+    names = [n for n in model.channel_names if n in currents]
     I = np.stack([np.asarray(currents[n]) for n in names])[:, keep]
     ts = ts[keep]
     outward = np.clip(I, 0, None)

@@ -16,6 +16,8 @@ burst after ``start`` and the unfinished last one are not counted).
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -104,7 +106,15 @@ class StreamingFeatures(eqx.Module):
         )
 
     def update(self, state: FeatureState, t, V) -> FeatureState:
-        """The state after one more sample (t in ms, V in mV)."""
+        """The state after one more sample (t in ms, V in mV): `sample` then `spike`."""
+        state, spike, spike_t = self.sample(state, t, V)
+        return self.spike(state, spike, spike_t)
+
+    def sample(self, state: FeatureState, t, V):
+        """The per-sample part of `update`: the voltage statistics and the previous
+        sample. Returns ``(state, spike, spike_t)``: whether the sample completes a spike
+        (an up-crossing of the threshold at or after ``start``) and its interpolated time
+        (ms), to be passed to `spike` before the next spike is."""
         V = jnp.asarray(V, state.V_prev.dtype)
         t = jnp.asarray(t, state.t_prev.dtype)
         inside = t >= self.start
@@ -112,7 +122,20 @@ class StreamingFeatures(eqx.Module):
         frac = crossing_fraction(state.V_prev, V, self.threshold)
         spike_t = state.t_prev + frac * (t - state.t_prev)
         spike = crossed & (spike_t >= self.start)
+        state = dataclasses.replace(
+            state,
+            t_prev=t,
+            V_prev=V,
+            n_samples=state.n_samples + inside,
+            V_min=jnp.where(inside, jnp.minimum(state.V_min, V), state.V_min),
+            V_max=jnp.where(inside, jnp.maximum(state.V_max, V), state.V_max),
+            V_sum=state.V_sum + jnp.where(inside, V, 0.0),
+        )
+        return state, spike, spike_t
 
+    def spike(self, state: FeatureState, spike, spike_t) -> FeatureState:
+        """The spike and burst part of `update`: the state after a spike at ``spike_t``
+        (ms) where ``spike`` is True, unchanged elsewhere."""
         has_prev = state.n_spikes > 0
         isi = jnp.where(has_prev, spike_t - state.last_spike, 0.0)
         new_burst = spike & (~has_prev | (isi > self.burst_gap))
@@ -126,19 +149,11 @@ class StreamingFeatures(eqx.Module):
         period = state.burst_onset - state.last_complete_onset
         adds_period = closes & (state.n_complete > 0)
 
-        def pick(on_spike, otherwise):
-            return jnp.where(spike, on_spike, otherwise)
-
-        return FeatureState(
-            t_prev=t,
-            V_prev=V,
-            n_samples=state.n_samples + inside,
-            V_min=jnp.where(inside, jnp.minimum(state.V_min, V), state.V_min),
-            V_max=jnp.where(inside, jnp.maximum(state.V_max, V), state.V_max),
-            V_sum=state.V_sum + jnp.where(inside, V, 0.0),
+        return dataclasses.replace(
+            state,
             n_spikes=state.n_spikes + spike,
             first_spike=jnp.where(spike & ~has_prev, spike_t, state.first_spike),
-            last_spike=pick(spike_t, state.last_spike),
+            last_spike=jnp.where(spike, spike_t, state.last_spike),
             isi_sum=state.isi_sum + jnp.where(spike & has_prev, isi, 0.0),
             isi_sumsq=state.isi_sumsq + jnp.where(spike & has_prev, isi * isi, 0.0),
             burst_index=state.burst_index + new_burst,

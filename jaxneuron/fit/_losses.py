@@ -21,8 +21,10 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..integrate import ExponentialEuler, simulate
+from ..network import Network
+from ..neurons import ConductanceNeuron, IntegrateAndFire
 from ..stimuli import as_stimulus
-from ._features import Feature
+from ._features import BurstOnsetPhase, BurstPhase, Feature
 
 
 class Loss(eqx.Module):
@@ -127,7 +129,7 @@ class _Simulated(Loss):
     def _model(self, model):
         if self.stimulus is None:
             return model
-        if not hasattr(model, "stimulus"):
+        if not isinstance(model, ConductanceNeuron | IntegrateAndFire):
             raise ValueError(
                 f"{type(self).__name__}: a stimulus was given but {type(model).__name__} "
                 "has no stimulus field (for a circuit, give each cell its stimulus)"
@@ -157,7 +159,7 @@ class _Simulated(Loss):
 
 
 def _cell_names(model) -> tuple[str, ...]:
-    return tuple(getattr(model, "neuron_names", ()))
+    return model.neuron_names if isinstance(model, Network) else ()
 
 
 def _check_window(owner, start, stop, t1):
@@ -367,7 +369,8 @@ class FeatureLoss(_Simulated):
     def check(self, model):
         cells = _cell_names(model)
         for f in self.features:
-            for cell in (f.cell, getattr(f, "reference", None)):
+            reference = f.reference if isinstance(f, BurstPhase | BurstOnsetPhase) else None
+            for cell in (f.cell, reference):
                 if cell is not None and cell not in cells:
                     raise KeyError(f"FeatureLoss: {f.label}: no cell {cell!r}; cells: {cells}")
             if cells and f.cell is None:

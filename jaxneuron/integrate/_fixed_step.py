@@ -86,7 +86,7 @@ def steps_in(duration: float, dt: float, what: str) -> int:
     k = round(ratio)
     if k < 1 or abs(ratio - k) > 1e-6 * max(1.0, ratio):
         raise ValueError(
-            f"{what} ({duration} ms) must be a whole number (≥ 1) of steps dt = {dt} ms"
+            f"{what} ({duration} ms) must be a whole multiple (≥ 1) of the step dt = {dt} ms"
         )
     return k
 
@@ -223,7 +223,9 @@ def initial_spiking_carry(y0, t0, compensated: bool) -> tuple:
 
 
 class AbstractObserver(eqx.Module):
-    """Reduces a trajectory while `fixed_step_loop` computes it."""
+    """Reduces a trajectory while `fixed_step_loop` computes it: `update` after every
+    step, `flush` after every group of at most `steps_per_flush` steps (and at the end),
+    so that an observer can buffer per-step events and process them once per group."""
 
     @abc.abstractmethod
     def init(self, t0, carry):
@@ -233,24 +235,65 @@ class AbstractObserver(eqx.Module):
     def update(self, state, t, carry, event):
         """The state after a step that ended at time ``t`` in ``carry`` with ``event``."""
 
+    @abc.abstractmethod
+    def flush(self, state):
+        """The state with everything buffered since the last flush processed."""
+
+    @abc.abstractmethod
+    def steps_per_flush(self) -> int:
+        """The most steps between two flushes for which the results stay exact."""
+
 
 class VoltageFeatures(AbstractObserver):
     """The streaming features (`jaxneuron.analysis.StreamingFeatures`) of the state
-    entries ``indices`` (the membrane potentials), updated after every step; its state
-    is a tuple of `FeatureState`, one per index."""
+    entries ``indices`` (the membrane potentials).
+
+    Every step updates the voltage statistics and detects a spike (`StreamingFeatures.
+    sample`); up to ``pending`` spike times are buffered and fed to the spike and burst
+    bookkeeping (`StreamingFeatures.spike`) at each flush, in order. Two consecutive
+    samples cannot both complete an up-crossing, so ``pending`` buffered spikes cover
+    2·``pending`` steps exactly: the result equals `StreamingFeatures.update` after every
+    step, while the bookkeeping runs once per group.
+    """
 
     features: eqx.Module = eqx.field(static=True)
     indices: tuple[int, ...] = eqx.field(static=True)
+    pending: int = eqx.field(static=True, default=1)
 
     def init(self, t0, carry):
         y = carry[0]
-        return tuple(self.features.init(t0, y[i]) for i in self.indices)
+        out = []
+        for i in self.indices:
+            fs = self.features.init(t0, y[i])
+            times = tuple(jnp.zeros_like(fs.V_prev) for _ in range(self.pending))
+            out.append((fs, times, jnp.zeros(jnp.shape(fs.V_prev), jnp.int32)))
+        return tuple(out)
 
     def update(self, state, t, carry, event):
         y = carry[0]
-        return tuple(
-            self.features.update(s, t, y[i]) for s, i in zip(state, self.indices, strict=True)
-        )
+        out = []
+        for (fs, times, count), i in zip(state, self.indices, strict=True):
+            fs, spike, spike_t = self.features.sample(fs, t, y[i])
+            times = tuple(
+                jnp.where(spike & (count == j), spike_t, tj) for j, tj in enumerate(times)
+            )
+            out.append((fs, times, count + spike))
+        return tuple(out)
+
+    def flush(self, state):
+        out = []
+        for fs, times, count in state:
+            for j, tj in enumerate(times):
+                fs = self.features.spike(fs, count > j, tj)
+            out.append((fs, times, jnp.zeros_like(count)))
+        return tuple(out)
+
+    def steps_per_flush(self) -> int:
+        return 2 * self.pending
+
+    def feature_states(self, state) -> tuple:
+        """The `FeatureState` of every index from a flushed observer state."""
+        return tuple(fs for fs, _, _ in state)
 
 
 class SpikeSlots(AbstractObserver):
@@ -274,6 +317,12 @@ class SpikeSlots(AbstractObserver):
         slot = jnp.minimum(count, self.max_spikes - 1)
         times = times.at[slot].set(jnp.where(record, event.t_spike, times[slot]))
         return count + event.crossed.astype(count.dtype), times, soft + event.s
+
+    def flush(self, state):
+        return state
+
+    def steps_per_flush(self) -> int:
+        return 1 << 30
 
 
 # ---- the loop -------------------------------------------------------------------------
@@ -304,7 +353,9 @@ def fixed_step_loop(
       stacked along a new leading axis (``n_steps // save_stride`` entries; the initial
       carry is not saved).
     - ``save_stride``: steps per block (default: ``n_steps`` without ``save``); the loop
-      is a scan over blocks, each a `lax.fori_loop` unrolled ``unroll`` times.
+      is a scan over blocks, each a `lax.fori_loop` over groups of ``unroll`` steps
+      (unrolled; at most the observer's `AbstractObserver.steps_per_flush`), each group
+      followed by the observer's flush.
     - ``checkpoint``: rematerialise each block in reverse mode, so that gradients store
       one carry per block instead of one per step.
 
@@ -316,6 +367,8 @@ def fixed_step_loop(
     stride = int(save_stride) if save_stride else max(n_steps, 1)
     n_blocks, rest = divmod(n_steps, stride)
     obs = None if observer is None else observer.init(t0, carry)
+    # steps per group: unrolled, followed by the observer's flush
+    group = max(1, min(unroll, observer.steps_per_flush() if observer is not None else unroll))
 
     def one(n, state):
         carry, obs = state
@@ -325,10 +378,21 @@ def fixed_step_loop(
             obs = observer.update(obs, t + dt, carry, event)
         return carry, obs
 
+    def run_group(state, n, size):
+        for j in range(size):
+            state = one(n + j, state)
+        carry, obs = state
+        return carry, None if observer is None else observer.flush(obs)
+
     def steps(state, n0, k):
-        return jax.lax.fori_loop(
-            0, k, lambda i, s: one(n0 + i, s), state, unroll=max(1, min(k, unroll))
-        )
+        n_groups, rest = divmod(k, group)
+        if n_groups:
+            state = jax.lax.fori_loop(
+                0, n_groups, lambda g, s: run_group(s, n0 + g * group, group), state
+            )
+        if rest:
+            state = run_group(state, n0 + n_groups * group, rest)
+        return state
 
     def block(state, _):
         carry, obs, n = state

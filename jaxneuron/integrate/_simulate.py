@@ -172,7 +172,10 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
     if isinstance(solver, ExponentialEuler):
         k = grid.steps_per_save
         compensated = needs_compensation(dtype, solver.compensated)
-        observer = None if features is None else VoltageFeatures(features, (0,))
+        unroll = unroll_for(y0.shape[0])
+        observer = None
+        if features is not None:
+            observer = VoltageFeatures(features, (0,), pending=(unroll + 1) // 2)
         _, observed, saved = fixed_step_loop(
             model_step(model, jnp.asarray(solver.dt, dtype), compensated=compensated),
             initial_carry(as_state_tuple(y0), compensated),
@@ -182,12 +185,14 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
             observer=observer,
             save=lambda carry: as_state_vector(carry[0]),
             save_stride=k,
-            unroll=unroll_for(y0.shape[0]),
+            unroll=unroll,
             checkpoint=solver.checkpoint,
         )
         ys = jnp.concatenate([y0[None], saved], axis=0)
         num_steps = jnp.asarray(grid.n_steps)
-        summary = None if features is None else features.summary(observed[0])
+        summary = None
+        if features is not None:
+            summary = features.summary(observer.feature_states(observed)[0])
         return ts, ys, jnp.all(jnp.isfinite(ys)), num_steps, summary
     if isinstance(solver, _IMEX):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))
@@ -298,7 +303,7 @@ def simulate(
             jax.eval_shape(model.initial_state)
         except (TypeError, ValueError) as err:
             raise ValueError(
-                f"{getattr(model, 'name', 'model')}: cannot build the initial state ({err}); "
+                f"{model.name}: cannot build the initial state ({err}); "
                 "a parameter probably has a batch axis — use jax.vmap / eqx.filter_vmap to "
                 "simulate a population"
             ) from err

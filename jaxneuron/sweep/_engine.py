@@ -154,18 +154,20 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
         def save(carry):
             return jnp.stack([x[record_idx] for x in carry[0]], axis=-1)
 
-    carry, feature_states, traces = fixed_step_loop(
+    unroll = unroll_for(len(y0)) if unroll is None else unroll
+    observer = VoltageFeatures(engine.features, v_index, pending=(unroll + 1) // 2)
+    carry, observed, traces = fixed_step_loop(
         model_step(models, dt, compensated=compensated, axes=axes),
         carry,
         t0=jnp.zeros((), dtype),
         dt=dt,
         n_steps=engine.n_steps,
-        observer=VoltageFeatures(engine.features, v_index),
+        observer=observer,
         save=save,
         save_stride=stride,
-        unroll=unroll_for(len(y0)) if unroll is None else unroll,
+        unroll=unroll,
     )
-    return carry[0], feature_states, traces
+    return carry[0], observer.feature_states(observed), traces
 
 
 def summarize(engine: Engine, y, feature_states) -> dict[str, jax.Array]:
