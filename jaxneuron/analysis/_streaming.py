@@ -17,6 +17,7 @@ burst after ``start`` and the unfinished last one are not counted).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import equinox as eqx
 import jax
@@ -106,32 +107,50 @@ class StreamingFeatures(eqx.Module):
         )
 
     def update(self, state: FeatureState, t, V) -> FeatureState:
-        """The state after one more sample (t in ms, V in mV): `sample` then `spike`."""
-        state, spike, spike_t = self.sample(state, t, V)
-        return self.spike(state, spike, spike_t)
+        """The state after one more sample (t in ms, V in mV)."""
+        return self.update_many(state, (t,), (V,))
 
-    def sample(self, state: FeatureState, t, V):
-        """The per-sample part of `update`: the voltage statistics and the previous
-        sample. Returns ``(state, spike, spike_t)``: whether the sample completes a spike
-        (an up-crossing of the threshold at or after ``start``) and its interpolated time
-        (ms), to be passed to `spike` before the next spike is."""
-        V = jnp.asarray(V, state.V_prev.dtype)
-        t = jnp.asarray(t, state.t_prev.dtype)
-        inside = t >= self.start
-        crossed = (state.V_prev < self.threshold) & (V >= self.threshold)
-        frac = crossing_fraction(state.V_prev, V, self.threshold)
-        spike_t = state.t_prev + frac * (t - state.t_prev)
-        spike = crossed & (spike_t >= self.start)
+    def update_many(self, state: FeatureState, ts, Vs) -> FeatureState:
+        """The state after several consecutive samples (sequences ``ts``, ``Vs``): the
+        same as `update` on each in turn, with the spike and burst bookkeeping (`spike`)
+        done once for the whole group when it holds at most one spike in every trace —
+        the common case — and spike by spike otherwise (`lax.cond`)."""
+        dtype = state.V_prev.dtype
+        t_prev, V_prev = state.t_prev, state.V_prev
+        n_samples, V_min, V_max, V_sum = state.n_samples, state.V_min, state.V_max, state.V_sum
+        spikes, times = [], []
+        for t, V in zip(ts, Vs, strict=True):
+            t, V = jnp.asarray(t, t_prev.dtype), jnp.asarray(V, dtype)
+            inside = t >= self.start
+            crossed = (V_prev < self.threshold) & (V >= self.threshold)
+            spike_t = t_prev + crossing_fraction(V_prev, V, self.threshold) * (t - t_prev)
+            spikes.append(crossed & (spike_t >= self.start))
+            times.append(spike_t)
+            n_samples = n_samples + inside
+            V_min = jnp.where(inside, jnp.minimum(V_min, V), V_min)
+            V_max = jnp.where(inside, jnp.maximum(V_max, V), V_max)
+            V_sum = V_sum + jnp.where(inside, V, 0.0)
+            t_prev, V_prev = t, V
         state = dataclasses.replace(
-            state,
-            t_prev=t,
-            V_prev=V,
-            n_samples=state.n_samples + inside,
-            V_min=jnp.where(inside, jnp.minimum(state.V_min, V), state.V_min),
-            V_max=jnp.where(inside, jnp.maximum(state.V_max, V), state.V_max),
-            V_sum=state.V_sum + jnp.where(inside, V, 0.0),
-        )
-        return state, spike, spike_t
+            state, t_prev=t_prev, V_prev=V_prev, n_samples=n_samples, V_min=V_min,
+            V_max=V_max, V_sum=V_sum,
+        )  # fmt: skip
+        if len(spikes) == 1:
+            return self.spike(state, spikes[0], times[0])
+
+        def in_order(state):
+            for spike, spike_t in zip(spikes, times, strict=True):
+                state = self.spike(state, spike, spike_t)
+            return state
+
+        def at_most_one(state):
+            first = times[-1]
+            for spike, spike_t in zip(spikes[-2::-1], times[-2::-1], strict=True):
+                first = jnp.where(spike, spike_t, first)
+            return self.spike(state, functools.reduce(jnp.logical_or, spikes), first)
+
+        count = sum(spike.astype(jnp.int32) for spike in spikes)
+        return jax.lax.cond(jnp.any(count > 1), in_order, at_most_one, state)
 
     def spike(self, state: FeatureState, spike, spike_t) -> FeatureState:
         """The spike and burst part of `update`: the state after a spike at ``spike_t``

@@ -223,77 +223,38 @@ def initial_spiking_carry(y0, t0, compensated: bool) -> tuple:
 
 
 class AbstractObserver(eqx.Module):
-    """Reduces a trajectory while `fixed_step_loop` computes it: `update` after every
-    step, `flush` after every group of at most `steps_per_flush` steps (and at the end),
-    so that an observer can buffer per-step events and process them once per group."""
+    """Reduces a trajectory while `fixed_step_loop` computes it. The loop runs its steps
+    in groups (unrolled) and hands the observer each group's results at once, so that an
+    observer can reduce a group in registers and touch its own state once per group."""
 
     @abc.abstractmethod
     def init(self, t0, carry):
         """The observer's state before the first step."""
 
     @abc.abstractmethod
-    def update(self, state, t, carry, event):
-        """The state after a step that ended at time ``t`` in ``carry`` with ``event``."""
-
-    @abc.abstractmethod
-    def flush(self, state):
-        """The state with everything buffered since the last flush processed."""
-
-    @abc.abstractmethod
-    def steps_per_flush(self) -> int:
-        """The most steps between two flushes for which the results stay exact."""
+    def update(self, state, ts, carries, events):
+        """The state after a group of consecutive steps: ``ts[k]`` is the time at the end
+        of step k, ``carries[k]`` its carry and ``events[k]`` its event."""
 
 
 class VoltageFeatures(AbstractObserver):
     """The streaming features (`jaxneuron.analysis.StreamingFeatures`) of the state
-    entries ``indices`` (the membrane potentials).
-
-    Every step updates the voltage statistics and detects a spike (`StreamingFeatures.
-    sample`); up to ``pending`` spike times are buffered and fed to the spike and burst
-    bookkeeping (`StreamingFeatures.spike`) at each flush, in order. Two consecutive
-    samples cannot both complete an up-crossing, so ``pending`` buffered spikes cover
-    2·``pending`` steps exactly: the result equals `StreamingFeatures.update` after every
-    step, while the bookkeeping runs once per group.
-    """
+    entries ``indices`` (the membrane potentials), fed each group of steps with
+    `StreamingFeatures.update_many`; its state is a tuple of `FeatureState`, one per
+    index."""
 
     features: eqx.Module = eqx.field(static=True)
     indices: tuple[int, ...] = eqx.field(static=True)
-    pending: int = eqx.field(static=True, default=1)
 
     def init(self, t0, carry):
         y = carry[0]
-        out = []
-        for i in self.indices:
-            fs = self.features.init(t0, y[i])
-            times = tuple(jnp.zeros_like(fs.V_prev) for _ in range(self.pending))
-            out.append((fs, times, jnp.zeros(jnp.shape(fs.V_prev), jnp.int32)))
-        return tuple(out)
+        return tuple(self.features.init(t0, y[i]) for i in self.indices)
 
-    def update(self, state, t, carry, event):
-        y = carry[0]
-        out = []
-        for (fs, times, count), i in zip(state, self.indices, strict=True):
-            fs, spike, spike_t = self.features.sample(fs, t, y[i])
-            times = tuple(
-                jnp.where(spike & (count == j), spike_t, tj) for j, tj in enumerate(times)
-            )
-            out.append((fs, times, count + spike))
-        return tuple(out)
-
-    def flush(self, state):
-        out = []
-        for fs, times, count in state:
-            for j, tj in enumerate(times):
-                fs = self.features.spike(fs, count > j, tj)
-            out.append((fs, times, jnp.zeros_like(count)))
-        return tuple(out)
-
-    def steps_per_flush(self) -> int:
-        return 2 * self.pending
-
-    def feature_states(self, state) -> tuple:
-        """The `FeatureState` of every index from a flushed observer state."""
-        return tuple(fs for fs, _, _ in state)
+    def update(self, state, ts, carries, events):
+        return tuple(
+            self.features.update_many(s, ts, [carry[0][i] for carry in carries])
+            for s, i in zip(state, self.indices, strict=True)
+        )
 
 
 class SpikeSlots(AbstractObserver):
@@ -311,18 +272,14 @@ class SpikeSlots(AbstractObserver):
             jnp.zeros((), dtype),
         )
 
-    def update(self, state, t, carry, event):
+    def update(self, state, ts, carries, events):
         count, times, soft = state
-        record = event.crossed & (count < self.max_spikes)
-        slot = jnp.minimum(count, self.max_spikes - 1)
-        times = times.at[slot].set(jnp.where(record, event.t_spike, times[slot]))
-        return count + event.crossed.astype(count.dtype), times, soft + event.s
-
-    def flush(self, state):
-        return state
-
-    def steps_per_flush(self) -> int:
-        return 1 << 30
+        for event in events:
+            record = event.crossed & (count < self.max_spikes)
+            slot = jnp.minimum(count, self.max_spikes - 1)
+            times = times.at[slot].set(jnp.where(record, event.t_spike, times[slot]))
+            count, soft = count + event.crossed.astype(count.dtype), soft + event.s
+        return count, times, soft
 
 
 # ---- the loop -------------------------------------------------------------------------
@@ -354,8 +311,7 @@ def fixed_step_loop(
       carry is not saved).
     - ``save_stride``: steps per block (default: ``n_steps`` without ``save``); the loop
       is a scan over blocks, each a `lax.fori_loop` over groups of ``unroll`` steps
-      (unrolled; at most the observer's `AbstractObserver.steps_per_flush`), each group
-      followed by the observer's flush.
+      (unrolled), the observer updated once per group with all of its steps.
     - ``checkpoint``: rematerialise each block in reverse mode, so that gradients store
       one carry per block instead of one per step.
 
@@ -367,24 +323,23 @@ def fixed_step_loop(
     stride = int(save_stride) if save_stride else max(n_steps, 1)
     n_blocks, rest = divmod(n_steps, stride)
     obs = None if observer is None else observer.init(t0, carry)
-    # steps per group: unrolled, followed by the observer's flush
-    group = max(1, min(unroll, observer.steps_per_flush() if observer is not None else unroll))
-
-    def one(n, state):
-        carry, obs = state
-        t = t0 + n.astype(dt.dtype) * dt
-        carry, event = step(t, carry)
-        if observer is not None:
-            obs = observer.update(obs, t + dt, carry, event)
-        return carry, obs
 
     def run_group(state, n, size):
-        for j in range(size):
-            state = one(n + j, state)
+        """``size`` steps from step ``n`` (unrolled), then the observer on all of them."""
         carry, obs = state
-        return carry, None if observer is None else observer.flush(obs)
+        ts, carries, events = [], [], []
+        for j in range(size):
+            t = t0 + (n + j).astype(dt.dtype) * dt
+            carry, event = step(t, carry)
+            ts.append(t + dt)
+            carries.append(carry)
+            events.append(event)
+        if observer is not None:
+            obs = observer.update(obs, ts, carries, events)
+        return carry, obs
 
     def steps(state, n0, k):
+        group = max(1, min(unroll, k))
         n_groups, rest = divmod(k, group)
         if n_groups:
             state = jax.lax.fori_loop(

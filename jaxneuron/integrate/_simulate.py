@@ -173,9 +173,7 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         k = grid.steps_per_save
         compensated = needs_compensation(dtype, solver.compensated)
         unroll = unroll_for(y0.shape[0])
-        observer = None
-        if features is not None:
-            observer = VoltageFeatures(features, (0,), pending=(unroll + 1) // 2)
+        observer = None if features is None else VoltageFeatures(features, (0,))
         _, observed, saved = fixed_step_loop(
             model_step(model, jnp.asarray(solver.dt, dtype), compensated=compensated),
             initial_carry(as_state_tuple(y0), compensated),
@@ -192,7 +190,7 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         num_steps = jnp.asarray(grid.n_steps)
         summary = None
         if features is not None:
-            summary = features.summary(observer.feature_states(observed)[0])
+            summary = features.summary(observed[0])
         return ts, ys, jnp.all(jnp.isfinite(ys)), num_steps, summary
     if isinstance(solver, _IMEX):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))

@@ -155,7 +155,7 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
             return jnp.stack([x[record_idx] for x in carry[0]], axis=-1)
 
     unroll = unroll_for(len(y0)) if unroll is None else unroll
-    observer = VoltageFeatures(engine.features, v_index, pending=(unroll + 1) // 2)
+    observer = VoltageFeatures(engine.features, v_index)
     carry, observed, traces = fixed_step_loop(
         model_step(models, dt, compensated=compensated, axes=axes),
         carry,
@@ -167,7 +167,7 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
         save_stride=stride,
         unroll=unroll,
     )
-    return carry[0], observer.feature_states(observed), traces
+    return carry[0], observed, traces
 
 
 def summarize(engine: Engine, y, feature_states) -> dict[str, jax.Array]:
