@@ -30,7 +30,6 @@ differ (`jaxneuron.parameters.population`).
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -40,9 +39,12 @@ import jax.numpy as jnp
 from .._numerics import crossing_fraction
 from .._validation import check_positive
 
-# Unrolling 8 steps lets XLA fuse across steps; large states (circuits of many cells) are
-# not unrolled, because compile time grows with the unrolled graph.
+# Steps are unrolled in groups: 16 for small models (whose step is cheap, so loop overhead
+# and the observer's per-group work matter most), 8 for larger ones; circuits of many cells
+# are not unrolled, because compile time grows with the unrolled graph.
 UNROLL = 8
+UNROLL_SMALL = 16
+SMALL_STATES = 8
 UNROLL_MAX_STATES = 64
 
 
@@ -364,10 +366,7 @@ def fixed_step_loop(
 
 
 def unroll_for(n_states: int) -> int:
-    """The unroll factor for a model with ``n_states`` states (1 for large circuits)."""
+    """Steps per unrolled group for a model with ``n_states`` states."""
+    if n_states <= SMALL_STATES:
+        return UNROLL_SMALL
     return UNROLL if n_states <= UNROLL_MAX_STATES else 1
-
-
-def saves(duration: float, save_every: float) -> int:
-    """Number of save points from t0 to t0 + duration inclusive, every ``save_every`` ms."""
-    return int(math.floor(duration / save_every + 1e-9)) + 1
