@@ -29,7 +29,6 @@ adds each variable's increment *before* later parts of the step read that variab
 stored values are the ones every later computation sees.
 """
 
-
 import abc
 
 import equinox as eqx

@@ -16,7 +16,8 @@ leaf to vmap over or differentiate.
    neuron's current unit (see `SpikingNetwork`); it is held over the step;
 3. every neuron takes its ``fixed_step`` with that extra current (vectorised over the
    population), with the in-step interpolated threshold crossing and reset of the
-   fixed-step path of `simulate_spiking` (`jaxneuron.integrate._events.step_with_reset`);
+   fixed-step path of `simulate_spiking` (`jaxneuron.integrate.reset_step`), on the
+   fixed-step driver (`jaxneuron.integrate.fixed_step_loop`);
 4. a spike of neuron j at t_s ∈ (t_n, t_{n+1}] is scheduled on every outgoing synapse
    for the grid time t_{n+1+D}, D = round(delay/Δt): **delays are rounded to whole
    steps**, so the effective delay is D·Δt. The increment written there is the synapse
@@ -42,6 +43,7 @@ decision itself (a comparison) have zero derivative; a subthreshold network is s
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar
 
 import equinox as eqx
@@ -108,26 +110,28 @@ class _EventSynapses(eqx.Module):
         check_finite(f"{kind}: E (reversal potential)", self.E, "mV")
         check_nonnegative(f"{kind}: delay (transmission delay)", self.delay, "ms")
 
+    @abc.abstractmethod
     def _leaf_units(self):
-        raise NotImplementedError
+        """(field, unit) of every parameter leaf."""
 
     def _vec(self, value):
         return jnp.broadcast_to(value, (self.n,))
 
+    @abc.abstractmethod
     def decay(self, state: Float[Array, "n c"], dt) -> Float[Array, "n c"]:
-        raise NotImplementedError
+        """The state ``dt`` ms later without spikes (exact: the state is linear)."""
 
+    @abc.abstractmethod
     def kick(self, lag: Vector) -> Float[Array, "n c"]:
         """The state a single spike has reached ``lag`` ms after its arrival."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def conductance(self, state: Float[Array, "n c"]) -> Vector:
         """g_syn per synapse, nS (without any voltage-dependent block)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def block(self, V_post: Vector) -> Vector:
         """The voltage-dependent fraction of open channels (1 except for NMDA)."""
-        return jnp.ones_like(V_post)
 
     def current(self, state, V_post: Vector) -> Vector:
         """Outward current per synapse, pA: g_syn(t)·B(V)·(V − E) (nS·mV = pA)."""
@@ -169,6 +173,9 @@ class ExponentialSynapses(_EventSynapses):
 
     def conductance(self, state):
         return self._vec(self.g) * state[:, 0]
+
+    def block(self, V_post):
+        return jnp.ones_like(V_post)
 
 
 class AlphaSynapses(_EventSynapses):
@@ -226,6 +233,9 @@ def mg_block(V, Mg=1.0):
     (0.7812, 0.0597)
     """
     return 1.0 / (1.0 + Mg / MG_HALF_BLOCK_MM * jnp.exp(-MG_VOLTAGE_SLOPE * V))
+
+    def block(self, V_post):
+        return jnp.ones_like(V_post)
 
 
 class NMDASynapses(_EventSynapses):

@@ -16,11 +16,14 @@ For each, in one process, the timed runs interleaved (A B C A B C …) and the b
 - **vmap(simulate)**: `jax.vmap` of `simulate(..., solver=ExponentialEuler(0.025),
   save_every=1.0)`, the trace of every model saved every 1 ms;
 
-and the ratios to the hand loop. It also checks that the three agree on the spike count of
-a few models (the hand loop uses the uncompensated exp form, so a count may differ by one
-where a spike sits on the analysis boundary).
+and the ratios to the hand loop. It also checks that the hand loop and the engine agree on
+the spike counts (within one: the hand loop uses the uncompensated exp form).
 
-    python scripts/bench_engine.py [--workloads prinz hh] [--repeats 3] [--n-prinz 8192]
+With ``--profile`` it also times the engine's loop taken apart — the model's step alone
+(no compensation, no observer), with Kahan summation, with the feature observer — which
+says where the engine's time goes beyond the kinetics.
+
+    python scripts/bench_engine.py [--workloads prinz hh] [--repeats 3] [--profile]
 """
 
 from __future__ import annotations
@@ -34,7 +37,16 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxneuron as jn
+from jaxneuron._protocols import as_state_tuple
 from jaxneuron.analysis import StreamingFeatures
+from jaxneuron.integrate import (
+    VoltageFeatures,
+    fixed_step_loop,
+    initial_carry,
+    model_step,
+    unroll_for,
+)
+from jaxneuron.parameters import population
 from jaxneuron.sweep import Engine
 
 DT = 0.025
@@ -139,8 +151,11 @@ def prinz_workload(n):
     numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=n)
     g = jn.prinz_2003_conductances(numbers).astype(np.float32)
     values = {name: jnp.asarray(g[:, i]) for i, name in enumerate(names)}
-    return jn.build_Prinz(), values, 500.0, lambda k: jax.jit(prinz_hand, static_argnums=2)(
-        jnp.asarray(g.T), -50.0, k
+    return (
+        jn.build_Prinz(),
+        values,
+        500.0,
+        lambda k: jax.jit(prinz_hand, static_argnums=2)(jnp.asarray(g.T), -50.0, k),
     )
 
 
@@ -175,6 +190,41 @@ def runners(model, values, t1, hand):
     }, engine
 
 
+def profile_runners(model, values, t1):
+    """The engine's loop taken apart: the model step with or without Kahan summation and
+    with or without the feature observer (the engine is both)."""
+    model = jn.as_dtype(model, jnp.float32)
+    n_steps = int(round(t1 / DT))
+    features = StreamingFeatures(start=t1 / 2)
+
+    def make(compensated, observe):
+        @jax.jit
+        def run(values):
+            models, axes = population(model, values)
+            y0 = jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models)
+            y0 = as_state_tuple(y0)
+            carry, observed, _ = fixed_step_loop(
+                model_step(models, jnp.float32(DT), compensated=compensated, axes=axes),
+                initial_carry(y0, compensated),
+                t0=jnp.float32(0.0),
+                dt=jnp.float32(DT),
+                n_steps=n_steps,
+                observer=VoltageFeatures(features, (0,)) if observe else None,
+                save_stride=400,
+                unroll=unroll_for(len(y0)),
+            )
+            return carry[0][0], observed
+
+        return lambda: run(values)
+
+    return {
+        "step only": make(False, False),
+        "+ Kahan": make(True, False),
+        "+ features": make(False, True),
+        "+ both": make(True, True),
+    }
+
+
 def best_of(fns, repeats):
     """Best time of each function, the runs interleaved (A B C A B C …) so that a machine
     whose speed drifts slows them alike; the first call of each compiles."""
@@ -195,6 +245,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-prinz", type=int, default=8192)
     parser.add_argument("--n-hh", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true", help="time the engine's parts")
     args = parser.parse_args()
     device = jax.devices()[0]
     print(
@@ -207,6 +258,8 @@ def main():
         n = args.n_prinz if name == "prinz" else args.n_hh
         model, values, t1, hand = WORKLOADS[name](n)
         fns, engine = runners(model, values, t1, hand)
+        if args.profile:
+            fns.update(profile_runners(model, values, t1))
         seconds = best_of(fns, args.repeats)
         steps = n * t1 / DT
         label = f"{name}, {n} × {t1:g} ms"

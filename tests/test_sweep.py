@@ -21,6 +21,8 @@ NAMES = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 
 def engine_for(model, names, t1, dt, dtype, **kwargs):
     return Engine(jn.as_dtype(model, dtype), tuple(names), t1, dt, **kwargs)
+
+
 # database models of three classes (from a 2,000-model sample), and AB/PD 2's numbers
 MODELS = [1727, 1035867, 586340, 860000, 1200000]
 

@@ -176,9 +176,7 @@ def reset_step(model, t, t_next, y, c, hold_until, surrogate=None):
     hold_new = t_spike + refractory
     t_resume = jnp.minimum(hold_new, t_next)
     c_zero = None if c is None else _zeros_like_state(c)
-    y_reset, c_reset = model.fixed_step(
-        t_resume, model.reset(y_spike), t_next - t_resume, c_zero
-    )
+    y_reset, c_reset = model.fixed_step(t_resume, model.reset(y_spike), t_next - t_resume, c_zero)
     if surrogate is None:
         s = jax.lax.stop_gradient(crossed.astype(dtype))
         y_next = tuple(jnp.where(crossed, a, b) for a, b in zip(y_reset, y_free, strict=True))

@@ -273,8 +273,7 @@ def simulate(
     """
     if not isinstance(model, AbstractModel):
         raise TypeError(
-            f"simulate needs a model such as build_HH(...) or a Network; got "
-            f"{type(model).__name__}"
+            f"simulate needs a model such as build_HH(...) or a Network; got {type(model).__name__}"
         )
     if isinstance(solver, str):
         solver = get_solver(solver)

@@ -236,4 +236,3 @@ def class_names(codes) -> np.ndarray:
     """Class indices → names (``"failed"`` for −1, a model whose integration blew up)."""
     table = np.asarray(("failed",) + ACTIVITY_CLASSES, dtype=object)
     return table[np.asarray(codes) + 1]
-

@@ -108,9 +108,7 @@ def run_pallas(
         lambda: summarize(engine, y0, population_loop(engine, models, axes, y0)[1])
     )
     out_shape = tuple(
-        jax.ShapeDtypeStruct(
-            (padded,), jnp.int32 if k == "finite" else out_dtypes[k].dtype
-        )
+        jax.ShapeDtypeStruct((padded,), jnp.int32 if k == "finite" else out_dtypes[k].dtype)
         for k in outputs
     )
     call = pl.pallas_call(

@@ -297,9 +297,7 @@ def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, ca
     """Run this process's missing chunks (process p of P runs chunks p, p + P, …) with a
     progress bar; each chunk's table goes to the store (and is also returned without one)."""
     process, n_processes = jax.process_index(), jax.process_count()
-    todo = [
-        c for c in range(settings.n_chunks) if c % n_processes == process and c not in done
-    ]
+    todo = [c for c in range(settings.n_chunks) if c % n_processes == process and c not in done]
     n_done = sum(len(range(*settings.chunk(c))) for c in done)
     parts, traces = [], {}
     bar = tqdm(
