@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import best_of
 
 import jaxneuron as jn
 from jaxneuron._protocols import as_state_tuple
@@ -223,20 +223,6 @@ def profile_runners(model, values, t1):
         "+ features": make(False, True),
         "+ both": make(True, True),
     }
-
-
-def best_of(fns, repeats):
-    """Best time of each function, the runs interleaved (A B C A B C …) so that a machine
-    whose speed drifts slows them alike; the first call of each compiles."""
-    for fn in fns.values():
-        jax.block_until_ready(fn())
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            jax.block_until_ready(fn())
-            times[name].append(time.perf_counter() - start)
-    return {name: min(t) for name, t in times.items()}
 
 
 def main():

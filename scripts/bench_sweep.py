@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import jax
 
@@ -32,6 +31,7 @@ jax.config.update("jax_enable_x64", True)  # a script, not the library: float64 
 import diffrax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
 from jaxneuron.analysis import StreamingFeatures  # noqa: E402
@@ -50,20 +50,6 @@ def population(n, seed=0):
 
 def best(fn, repeats):
     return best_of({"": fn}, repeats)[""]
-
-
-def best_of(fns, repeats):
-    """Best time of each function; the runs alternate (A B A B …) so that a machine whose
-    speed drifts (a shared CPU) slows them alike."""
-    for fn in fns.values():
-        jax.block_until_ready(fn())  # compile
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            jax.block_until_ready(fn())
-            times[name].append(time.perf_counter() - start)
-    return {name: min(t) for name, t in times.items()}
 
 
 def _engine(t1, dtype):

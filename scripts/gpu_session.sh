@@ -5,6 +5,7 @@
 #   1. the Pallas kernel compiled by Triton against the XLA engine (the interpreter-run
 #      tests of tests/test_sweep.py, now on the GPU), and sharding;
 #   2. bench_sweep.py: XLA engine, Pallas kernel, plain lax.scan (b), vmapped Tsit5 (a);
+#      bench_engine.py: the engine against a hand-written loop and vmapped simulate;
 #   3. the Prinz 2003 database × 10 s (dt 0.025 ms, float32, online classes): a 2^20-model
 #      sample with each kernel, with a profiler trace, then every model with the faster one.
 #
@@ -25,6 +26,9 @@ timeout 240 python -m pytest -q -p no:cacheprovider tests/test_sweep.py \
 
 timeout 300 python scripts/bench_sweep.py --sizes 10000 100000 1000000 --t1 100 \
     --tsit5-max 10000 --repeats 2 --pallas 2>&1 | tee "$OUT/bench_sweep.txt"
+
+timeout 240 python scripts/bench_engine.py --n-prinz 262144 --n-hh 262144 --repeats 2 \
+    --profile 2>&1 | tee "$OUT/bench_engine.txt"
 exit 0
 fi
 
