@@ -221,6 +221,9 @@ class AlphaSynapses(_EventSynapses):
     def conductance(self, state):
         return self._vec(self.g) * state[:, 1]
 
+    def block(self, V_post):
+        return jnp.ones_like(V_post)
+
 
 def mg_block(V, Mg=1.0):
     r"""Jahr & Stevens' (1990) Mg²⁺ block of NMDA receptors, the open fraction at V (mV):
@@ -233,9 +236,6 @@ def mg_block(V, Mg=1.0):
     (0.7812, 0.0597)
     """
     return 1.0 / (1.0 + Mg / MG_HALF_BLOCK_MM * jnp.exp(-MG_VOLTAGE_SLOPE * V))
-
-    def block(self, V_post):
-        return jnp.ones_like(V_post)
 
 
 class NMDASynapses(_EventSynapses):
