@@ -204,7 +204,7 @@ def profile_runners(model, values, t1):
             y0 = jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models)
             y0 = as_state_tuple(y0)
             carry, observed, _ = fixed_step_loop(
-                model_step(models, jnp.float32(DT), compensated=compensated, axes=axes),
+                model_step(models, jnp.float32(DT), axes=axes),
                 initial_carry(y0, compensated),
                 t0=jnp.float32(0.0),
                 dt=jnp.float32(DT),

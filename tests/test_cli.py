@@ -31,6 +31,14 @@ def test_simulate_with_exponential_euler_and_bad_input():
     assert unknown.exit_code == 2 and "unknown solver" in unknown.output
 
 
+def test_simulate_uses_each_models_default_solver():
+    """The library's defaults: Tsit5 for HH, Kvaerno5 for the stiff STG neurons."""
+    hh = runner.invoke(app, ["simulate", "hh", "--t1", "20"])
+    assert hh.exit_code == 0 and "solver Tsit5" in hh.output, hh.output
+    prinz = runner.invoke(app, ["simulate", "prinz", "--t1", "50"])
+    assert prinz.exit_code == 0 and "solver Kvaerno5" in prinz.output, prinz.output
+
+
 def test_demo_writes_figures(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

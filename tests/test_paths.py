@@ -159,3 +159,35 @@ def test_simulate_spiking_and_spiking_network_agree(dtype):
         assert len(ours) == len(theirs) > 5
         np.testing.assert_allclose(theirs, ours, rtol=tol)
         np.testing.assert_allclose(np.asarray(result.V[::1, k]), np.asarray(sol.V)[::1], atol=tol)
+
+
+# ---- the model roles ----------------------------------------------------------------------
+
+
+def test_roles_are_abstract_and_checked_by_isinstance():
+    assert isinstance(jn.build_HH(), jn.AbstractSplitModel)
+    assert isinstance(jn.pyloric_circuit(), jn.AbstractSplitModel)
+    assert isinstance(jn.build_AdEx(), jn.AbstractSpikingModel)
+    for role in (jn.AbstractModel, jn.AbstractSplitModel, jn.AbstractSpikingModel):
+        with pytest.raises(TypeError, match="abstract"):
+            role()
+    with pytest.raises(TypeError, match="simulate_spiking"):
+        jn.simulate(jn.build_LIF(2.0), 10.0)
+    with pytest.raises(TypeError, match="integrate-and-fire"):
+        jn.simulate_spiking(jn.build_HH(10.0), 10.0)
+    with pytest.raises(TypeError, match="conductance-based"):
+        Engine(jn.build_LIF(2.0), ("tau",), 10.0)
+    with pytest.raises(TypeError, match="needs a model"):
+        jn.simulate(object(), 10.0)
+
+
+def test_time_grid_is_checked_once_for_every_entry_point():
+    with pytest.raises(ValueError, match="shorter than one step"):
+        jn.simulate(jn.build_HH(), 10.0, solver=jn.ExponentialEuler(dt=50.0))
+    with pytest.raises(ValueError, match="whole multiple"):
+        jn.simulate_spiking(jn.build_LIF(2.0), 10.05, solver=jn.ExponentialEuler(dt=0.1))
+    net = jn.SpikingNetwork(eqx.filter_vmap(jn.build_LIF)(jnp.asarray([2.0])), ())
+    with pytest.raises(ValueError, match="whole multiple"):
+        jn.simulate_network(net, 10.05, dt=0.1)
+    with pytest.raises(ValueError, match="t1 .end time, ms. must be greater"):
+        jn.simulate(jn.build_HH(), -1.0)

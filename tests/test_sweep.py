@@ -110,7 +110,7 @@ def test_streaming_class_equals_sampled_classify():
         state = features.run(jnp.asarray(t), jnp.asarray(V))
         online = jn.analysis.ACTIVITY_CLASSES[int(features.classify(state))]
         assert online == expected
-        assert classify(t, V, start=500.0, gap=100.0) == expected
+        assert classify(t, V, start=500.0) == expected  # the same gap by default
 
 
 def test_engine_records_traces_and_marks_failures():

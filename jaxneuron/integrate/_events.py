@@ -285,7 +285,7 @@ def _fixed_path(model, y0, solver, grid, max_spikes, surrogate):
     compensated = needs_compensation(dtype, solver.compensated)
     dt = jnp.asarray(solver.dt, dtype)
     carry, (count, spikes, soft), saved = fixed_step_loop(
-        spiking_step(model, dt, compensated=compensated, surrogate=surrogate),
+        spiking_step(model, dt, surrogate=surrogate),
         initial_spiking_carry(as_state_tuple(y0), jnp.asarray(grid.t0, dtype), compensated),
         t0=grid.t0,
         dt=dt,

@@ -6,21 +6,24 @@ engine (and its Pallas kernel) and spiking networks all run `fixed_step_loop`. I
 - a **step** ``step(t, carry) → (carry, event)`` from t to t + Δt, where ``carry[0]`` is
   the model's state tuple (see `jaxneuron.AbstractFixedStepModel`); `model_step` and
   `spiking_step` build it from a model, for one model or a population;
-- an **observer** (`AbstractObserver`) that reduces the trajectory step by step —
+- an **observer** (`AbstractObserver`) that reduces the trajectory as it goes —
   `VoltageFeatures` (the streaming features of chosen voltages), `SpikeSlots` (spike
-  times from the step's events);
+  times from the steps' events);
 - the number of steps and, optionally, a **save** function called every ``save_stride``
   steps;
 
-and runs the loop as a `lax.scan` over blocks of ``save_stride`` steps, each an unrolled
-`lax.fori_loop`, checkpointed per block for reverse mode. Time is computed from the step
-index, t = t0 + n·Δt, so no rounding accumulates in t.
+and runs the loop as a `lax.scan` over blocks of ``save_stride`` steps (checkpointed per
+block for reverse mode), each a `lax.fori_loop` over groups of steps unrolled in Python,
+the observer updated once per group with all of the group's steps. Time is computed from
+the step index, t = t0 + n·Δt, so no rounding accumulates in t.
 
 **Compensation.** In float32 (and lower) the steps add increments with Kahan summation by
 default (``compensated=None``): slow gates (τ ≈ 1 s) whose increments fall below half a
 unit in the last place of the state would otherwise drift or stall. In float64 plain
 addition is exact enough. Because every path runs this same loop with the same step, the
-same model, dtype and Δt give the same numbers on every path.
+same model, dtype and Δt give the same numbers on every path, up to rounding: the paths
+are different XLA programs, and XLA fuses a multiply and an add into one FMA where both
+land in one fusion (``tests/test_paths.py`` bounds the difference).
 
 **Populations** are batch-minor: each entry of the state tuple holds one variable of all
 models (structure of arrays), and the model's step is vmapped over the parameters that
@@ -108,9 +111,9 @@ def _zeros_like_state(y):
     return tuple(jnp.zeros_like(x) for x in y)
 
 
-def model_step(model, dt, *, compensated: bool, axes=None):
+def model_step(model, dt, *, axes=None):
     """The step of ``model.fixed_step`` for `fixed_step_loop`: ``carry = (y, c)`` (state
-    tuple and compensation, None when not ``compensated``); no event.
+    tuple and its compensation, None for plain summation; see `initial_carry`); no event.
 
     ``axes``: for a population, the `jax.vmap` in_axes of ``model`` (see
     `jaxneuron.parameters.population`); each entry of ``y`` then has a leading axis of
@@ -191,9 +194,10 @@ def reset_step(model, t, t_next, y, c, hold_until, surrogate=None):
     return y_next, c_next, hold_next, SpikeEvent(crossed, t_spike, s)
 
 
-def spiking_step(model, dt, *, compensated: bool, surrogate=None, axes=None):
+def spiking_step(model, dt, *, surrogate=None, axes=None):
     """The step of an integrate-and-fire model with in-step resets (`reset_step`) for
-    `fixed_step_loop`: ``carry = (y, c, hold_until)``; the event is a `SpikeEvent`.
+    `fixed_step_loop`: ``carry = (y, c, hold_until)`` (c None for plain summation); the
+    event is a `SpikeEvent`.
     ``axes`` as in `model_step`. Use `initial_spiking_carry` for the first carry."""
     dt = jnp.asarray(dt)
 

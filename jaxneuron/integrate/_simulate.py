@@ -175,7 +175,7 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         unroll = unroll_for(y0.shape[0])
         observer = None if features is None else VoltageFeatures(features, (0,))
         _, observed, saved = fixed_step_loop(
-            model_step(model, jnp.asarray(solver.dt, dtype), compensated=compensated),
+            model_step(model, jnp.asarray(solver.dt, dtype)),
             initial_carry(as_state_tuple(y0), compensated),
             t0=t0,
             dt=jnp.asarray(solver.dt, dtype),

@@ -157,7 +157,7 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
     unroll = unroll_for(len(y0)) if unroll is None else unroll
     observer = VoltageFeatures(engine.features, v_index)
     carry, observed, traces = fixed_step_loop(
-        model_step(models, dt, compensated=compensated, axes=axes),
+        model_step(models, dt, axes=axes),
         carry,
         t0=jnp.zeros((), dtype),
         dt=dt,
