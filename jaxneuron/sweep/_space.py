@@ -114,19 +114,24 @@ class Random(ParameterSpace):
                 raise ValueError(f"a log range of {name!r} needs low > 0, got {low}")
             self.ranges[name] = (float(low), float(high), scale)
         self.n, self.seed = int(n), int(seed)
-        u = np.random.default_rng(self.seed).random((self.n, len(self.names)))
-        self._table = {}
-        for j, (name, (low, high, scale)) in enumerate(self.ranges.items()):
-            if scale == "log":
-                self._table[name] = np.exp(np.log(low) + u[:, j] * np.log(high / low))
-            else:
-                self._table[name] = low + u[:, j] * (high - low)
 
     def __len__(self):
         return self.n
 
     def values(self, a, b):
-        return {n: c[a:b] for n, c in self._table.items()}
+        # rows a … b−1 of the uniform table that default_rng(seed).random((n, k)) draws,
+        # generated on demand (one 64-bit draw per number, so row a starts a·k draws in)
+        k = len(self.names)
+        bits = np.random.PCG64(self.seed)
+        bits.advance(a * k)
+        u = np.random.Generator(bits).random((b - a, k))
+        out = {}
+        for j, (name, (low, high, scale)) in enumerate(self.ranges.items()):
+            if scale == "log":
+                out[name] = np.exp(np.log(low) + u[:, j] * np.log(high / low))
+            else:
+                out[name] = low + u[:, j] * (high - low)
+        return out
 
     def describe(self):
         return {"kind": "random", "ranges": self.ranges, "n": self.n, "seed": self.seed}

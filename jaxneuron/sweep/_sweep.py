@@ -55,12 +55,10 @@ class SweepResult:
     def load(cls, path) -> SweepResult:
         """Open a sweep directory written by `sweep` (finished or not)."""
         store = SweepStore(path)
-        meta = store.read_meta()
-        if meta is None:
-            raise FileNotFoundError(f"{path} is not a sweep directory (no sweep.json)")
-        table = store.read_table()
+        store.attach()
+        meta = store.meta
         return cls(
-            table=table,
+            table=store.read_table(),
             traces=store.read_traces(),
             state_names=tuple(meta["state_names"]),
             record_every=meta["record_every"],
@@ -115,9 +113,9 @@ def sweep(
       the numbers). Use float64 where those models matter.
     - ``path``: a directory for the dataset (Parquet parts, one per chunk; see the README).
       If it holds this same sweep, finished chunks are kept and only the missing ones run.
-    - ``chunk_size``: models per compiled call, the unit of resume. Default: 2²⁰ on a
-      GPU/TPU (a few hundred bytes of state per model; enough threads to fill the card),
-      2¹⁴ on CPU.
+    - ``chunk_size``: models per compiled call, the unit of resume. Default: the stored one
+      when ``path`` holds this sweep, else 2²⁰ on a GPU/TPU (a few hundred bytes of state per
+      model; enough threads to fill the card), 2¹⁴ on CPU.
     - ``record``: indices into ``space`` of models whose full state is kept every
       ``record_every`` ms.
     - ``devices``: devices to shard each chunk over (default: all local devices). With
@@ -131,6 +129,9 @@ def sweep(
     - ``overwrite``: discard a different (or this same) sweep found at ``path``.
     - ``callback``: called as ``callback(chunk_index, table_part)`` after each chunk.
     """
+    if chunk_size is None and path is not None:
+        stored = SweepStore(path).read_meta() if Path(path).is_dir() else None
+        chunk_size = None if stored is None else stored.get("chunk_size")
     settings = _Settings.checked(
         model, space, t1=t1, dt=dt, start=start, threshold=threshold, burst_gap=burst_gap,
         regularity=regularity, dtype=dtype, chunk_size=chunk_size, record=record,
@@ -294,41 +295,66 @@ def _chunk_runner(engine: Engine, settings: _Settings, devices):
 
 
 def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, callback):
-    """Run this process's missing chunks (process p of P runs chunks p, p + P, …) with a
-    progress bar; each chunk's table goes to the store (and is also returned without one)."""
+    """Run this process's missing chunks with a progress bar (process p of P under
+    `jax.distributed` owns chunks p, p + P, …). With a store, a chunk is computed only under
+    its claim, so independent processes sharing the directory split the work; chunks that
+    others hold are waited for (and taken over if their process dies). Each chunk's table
+    goes to the store (and is also returned without one)."""
     process, n_processes = jax.process_index(), jax.process_count()
-    todo = [c for c in range(settings.n_chunks) if c % n_processes == process and c not in done]
-    n_done = sum(len(range(*settings.chunk(c))) for c in done)
+    own = [c for c in range(settings.n_chunks) if c % n_processes == process]
+    remaining = [c for c in own if c not in done]
     parts, traces = [], {}
     bar = tqdm(
-        total=settings.n_models, initial=n_done, unit="model", disable=not progress,
-        desc="sweep", smoothing=0.1,
+        total=settings.n_models, initial=sum(len(range(*settings.chunk(c))) for c in done),
+        unit="model", disable=not progress, desc="sweep", smoothing=0.1,
     )  # fmt: skip
+
+    def run(c):
+        a, b = settings.chunk(c)
+        values = space.values(a, b)
+        chunk_record = [i - a for i in settings.record if a <= i < b]
+        out = run_chunk(values, chunk_record)
+        table = _table(space, a, b, values, out)
+        chunk_traces = None
+        if chunk_record:
+            chunk_traces = {
+                "model_id": np.asarray([a + i for i in chunk_record]),
+                "traces": np.moveaxis(np.asarray(out["traces"]), 0, 1),
+            }
+        if store is not None:
+            store.write(c, table, chunk_traces)
+        parts.append(table if store is None else table[["model_id"]])
+        if chunk_traces and store is None:
+            ids, arrays = chunk_traces["model_id"], chunk_traces["traces"]
+            traces.update({int(i): t for i, t in zip(ids, arrays, strict=True)})
+        if callback is not None:
+            callback(c, table)
+
     try:
-        for c in todo:
-            a, b = settings.chunk(c)
-            values = space.values(a, b)
-            chunk_record = [i - a for i in settings.record if a <= i < b]
-            out = run_chunk(values, chunk_record)
-            table = _table(space, a, b, values, out)
-            chunk_traces = None
-            if chunk_record:
-                chunk_traces = {
-                    "model_id": np.asarray([a + i for i in chunk_record]),
-                    "traces": np.moveaxis(np.asarray(out["traces"]), 0, 1),
-                }
-            if store is not None:
-                store.write(c, table, chunk_traces)
-            parts.append(table if store is None else table[["model_id"]])
-            if chunk_traces and store is None:
-                ids, arrays = chunk_traces["model_id"], chunk_traces["traces"]
-                traces.update({int(i): t for i, t in zip(ids, arrays, strict=True)})
-            bar.update(b - a)
-            if callback is not None:
-                callback(c, table)
+        while remaining:
+            held = []
+            for c in remaining:
+                claim = None if store is None else store.claim(c)
+                if store is not None and claim is None:
+                    held.append(c)  # another process is computing it
+                    continue
+                try:
+                    if store is None or not store.is_done(c):
+                        run(c)
+                finally:
+                    if claim is not None:
+                        claim.release()
+                bar.update(len(range(*settings.chunk(c))))
+            remaining = held
+            if remaining:
+                time.sleep(_POLL_SECONDS)
     finally:
         bar.close()
     return parts, traces
+
+
+#: how often a process waits for chunks that other processes hold
+_POLL_SECONDS = 0.5
 
 
 def _table(space, a, b, values, out):
