@@ -24,21 +24,29 @@ def _as_numpy(value):
         raise TypeError(f"expected a number, got {type(value).__name__}: {value!r}") from err
 
 
+def _with_unit(text, unit: str) -> str:
+    return f"{text} {unit}" if unit else f"{text}"
+
+
 def check_finite(name: str, value, unit: str) -> None:
     arr = _as_numpy(value)
     if arr is not None and not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r} {unit}")
+        raise ValueError(f"{name} must be finite, got {_with_unit(repr(value), unit)}")
 
 
 def check_nonnegative(name: str, value, unit: str) -> None:
     check_finite(name, value, unit)
     arr = _as_numpy(value)
     if arr is not None and np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0 {unit}, got {value!r} {unit}")
+        raise ValueError(
+            f"{name} must be {_with_unit('>= 0', unit)}, got {_with_unit(repr(value), unit)}"
+        )
 
 
 def check_positive(name: str, value, unit: str) -> None:
     check_finite(name, value, unit)
     arr = _as_numpy(value)
     if arr is not None and np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0 {unit}, got {value!r} {unit}")
+        raise ValueError(
+            f"{name} must be {_with_unit('> 0', unit)}, got {_with_unit(repr(value), unit)}"
+        )

@@ -17,7 +17,7 @@ from .._protocols import (
     as_state_tuple,
     as_state_vector,
 )
-from .._validation import is_concrete
+from .._validation import check_positive, is_concrete
 from ._fixed_step import (
     ExponentialEuler,
     VoltageFeatures,
@@ -191,12 +191,16 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         summary = None
         if features is not None:
             summary = features.summary(observed[0])
-        return ts, ys, jnp.all(jnp.isfinite(ys)), num_steps, summary
+        return ts, ys, jnp.all(jnp.isfinite(ys)), num_steps, summary, None
     if isinstance(solver, _IMEX):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))
     else:
         terms = diffrax.ODETerm(_vector_field)
-    controller = diffrax.PIDController(rtol=rtol, atol=atol, jump_ts=_jump_times(model, t1))
+    # a step below two units in the last place of t makes no progress: fail there
+    dtmin = 2 * float(jnp.finfo(dtype).eps) * max(1.0, abs(t0), abs(t1))
+    controller = diffrax.PIDController(
+        rtol=rtol, atol=atol, dtmin=dtmin, jump_ts=_jump_times(model, t1)
+    )
     sol = diffrax.diffeqsolve(
         terms,
         solver,
@@ -205,18 +209,37 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         dt0=None,
         y0=y0,
         args=model,
-        saveat=diffrax.SaveAt(ts=ts),
+        saveat=diffrax.SaveAt(subs=(diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True))),
         stepsize_controller=controller,
+        event=diffrax.Event(cond_fn=_blown_up),
         adjoint=adjoint,
         max_steps=max_steps,
         throw=False,
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
+    ys = sol.ys[0]
     ok = sol.result == diffrax.RESULTS.successful
-    ok = ok & jnp.all(jnp.isfinite(sol.ys))
+    ok = ok & jnp.all(jnp.isfinite(ys))
     # adaptive steps are irregular: features come from the saved samples
-    summary = None if features is None else features.summary(features.run(ts, sol.ys[:, 0]))
-    return ts, sol.ys, ok, sol.stats["num_steps"], summary
+    summary = None if features is None else features.summary(features.run(ts, ys[:, 0]))
+    stop = _Stop(t=sol.ts[1][0], result=sol.result, y=sol.ys[1][0])
+    return ts, ys, ok, sol.stats["num_steps"], summary, stop
+
+
+#: A state entry beyond this magnitude (mV, µM, or a gate) means the solve has blown up.
+BLOW_UP = 1e6
+
+
+def _blown_up(t, y, args, **kwargs):
+    return ~jnp.all(jnp.isfinite(y)) | (jnp.max(jnp.abs(y)) > BLOW_UP)
+
+
+class _Stop(eqx.Module):
+    """Where and why an adaptive solve stopped (for the failure message)."""
+
+    t: jax.Array
+    result: diffrax.RESULTS
+    y: jax.Array
 
 
 def simulate(
@@ -312,10 +335,12 @@ def simulate(
     default_rtol, default_atol = _default_tolerances(dtype)
     rtol = default_rtol if rtol is None else float(rtol)
     atol = default_atol if atol is None else float(atol)
+    check_positive("rtol (relative tolerance)", rtol, "")
+    check_positive("atol (absolute tolerance)", atol, "")
     if adjoint is None:
         adjoint = diffrax.RecursiveCheckpointAdjoint()
 
-    ts, ys, ok, num_steps, summary = _solve(
+    ts, ys, ok, num_steps, summary, stop = _solve(
         model,
         y0,
         solver,
@@ -338,19 +363,31 @@ def simulate(
         features=summary,
     )
     if throw and is_concrete(ok) and not bool(np.all(np.asarray(ok))):
-        raise SimulationError(_failure_message(model, solution))
+        raise SimulationError(_failure_message(model, solution, stop))
     return solution
 
 
-def _failure_message(model, solution: Solution) -> str:
+def _failure_message(model, solution: Solution, stop) -> str:
     ys = np.asarray(solution.ys)
     ts = np.asarray(solution.ts)
     finite = np.all(np.isfinite(ys), axis=-1)
     reached = ts[finite][-1] if finite.any() else ts[0]
     params = {k: np.asarray(v).round(6).tolist() for k, v in model.parameters().items()}
-    return (
-        f"simulation of {solution.model_name!r} with {solution.solver_name} failed after "
-        f"t = {reached:g} ms ({int(np.max(solution.num_steps))} steps; a stiff or blown-up "
-        f"solve: try a stiff solver, looser tolerances, a smaller dt or a larger max_steps). "
-        f"Parameters: {params}"
-    )
+    what = f"simulation of {solution.model_name!r} with {solution.solver_name} failed"
+    if stop is None:  # the fixed-step path
+        return (
+            f"{what}: the state became NaN or infinite after t = {reached:g} ms (the last "
+            f"finite save; {int(np.max(solution.num_steps))} steps); a blown-up model, or a "
+            f"step too large for it: try a smaller dt. Parameters: {params}"
+        )
+    t_stop = float(np.max(np.asarray(stop.t)))
+    if bool(np.any(stop.result == diffrax.RESULTS.event_occurred)):
+        y = np.asarray(stop.y)
+        bad = [n for n, v in zip(solution.state_names, y, strict=True) if not abs(v) <= BLOW_UP]
+        reason = (
+            f"the state blew up at t = {t_stop:g} ms ({', '.join(bad)} became NaN, infinite "
+            f"or beyond {BLOW_UP:g})"
+        )
+    else:
+        reason = f"stopped at t = {t_stop:g} ms: {diffrax.RESULTS[stop.result]}"
+    return f"{what}: {reason} ({int(np.max(solution.num_steps))} steps). Parameters: {params}"
