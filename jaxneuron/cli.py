@@ -19,6 +19,36 @@ class Model(StrEnum):
     prinz = "prinz"
 
 
+def _fail(err) -> typer.Exit:
+    """One line on stderr and exit status 2: how the command line answers a predictable
+    failure (bad input, a failed simulation, an unusable path)."""
+    typer.echo(f"error: {err}", err=True)
+    return typer.Exit(2)
+
+
+def _check_figure_path(path: str | None) -> None:
+    """Refuse a figure path that cannot be written, before any simulation."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = target.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise ValueError(
+            f"--plot {path!r}: unknown figure format {suffix!r}; use one of "
+            f"{', '.join(sorted(formats))}"
+        )
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--plot {path!r}: the folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise ValueError(f"--plot {path!r} is a folder, not a file")
+
+
 def _enable_x64(x64: bool):
     if x64:
         import jax
@@ -52,6 +82,7 @@ def simulate(
     import jaxneuron as jn
 
     try:
+        _check_figure_path(plot)
         if model is Model.hh:
             current = 10.0 if current is None else current
             neuron = jn.build_HH(current, name="HH")
@@ -69,9 +100,8 @@ def simulate(
             kwargs = {"dt": dt} if solver.lower() == "exponential_euler" else {}
             chosen = jn.get_solver(solver, **kwargs)
         sol = jn.simulate(neuron, t1, solver=chosen, save_every=save_every)
-    except (ValueError, TypeError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
+    except (ValueError, TypeError, KeyError, OSError, jn.SimulationError) as err:
+        raise _fail(err) from err
     spikes = jn.analysis.spike_times(sol.ts, sol.V)
     rate = len(spikes) / (t1 / 1000.0)
     typer.echo(f"{model.value}: {label}, {t1} ms, solver {sol.solver_name}")
@@ -111,11 +141,11 @@ def pyloric(
     import jaxneuron as jn
 
     try:
+        _check_figure_path(plot)
         net = jn.pyloric_circuit(ab_pd, lp, py)
         sol = jn.simulate(net, t1, solver=jn.ExponentialEuler(dt=dt), save_every=0.25)
-    except (ValueError, TypeError, KeyError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
+    except (ValueError, TypeError, KeyError, OSError, jn.SimulationError) as err:
+        raise _fail(err) from err
     ts, V = np.asarray(sol.ts), np.asarray(sol.V)
     traces = {name: V[:, i] for i, name in enumerate(net.neuron_names)}
     start = min(t1 / 4, 3000.0)
@@ -205,6 +235,8 @@ def sweep_command(
             axes = {}
             for text in grid:
                 name, parts = _parse_axis(text, "--grid")
+                if name in axes:
+                    raise ValueError(f"--grid names {name!r} twice")
                 if len(parts) != 3:
                     raise ValueError(f"--grid takes NAME=LO:HI:N, got {text!r}")
                 axes[name] = np.linspace(float(parts[0]), float(parts[1]), int(parts[2]))
@@ -213,6 +245,8 @@ def sweep_command(
             ranges = {}
             for text in random:
                 name, parts = _parse_axis(text, "--random")
+                if name in ranges:
+                    raise ValueError(f"--random names {name!r} twice")
                 if len(parts) not in (2, 3):
                     raise ValueError(f"--random takes NAME=LO:HI or NAME=LO:HI:log, got {text!r}")
                 ranges[name] = (float(parts[0]), float(parts[1]), *parts[2:])
@@ -230,9 +264,8 @@ def sweep_command(
             overwrite=overwrite,
             kernel=kernel,
         )
-    except (ValueError, TypeError, KeyError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
+    except (ValueError, TypeError, KeyError, OSError, MemoryError) as err:
+        raise _fail(err) from err
     rate = result.models_run / max(result.seconds, 1e-9)
     typer.echo(
         f"{len(result.table)} models ({result.models_run} run now in {result.seconds:.1f} s, "

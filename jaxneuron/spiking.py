@@ -54,7 +54,13 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ._protocols import as_state_tuple
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
-from .integrate import fixed_step_loop, needs_compensation, reset_step, time_grid
+from .integrate import (
+    check_save_memory,
+    fixed_step_loop,
+    needs_compensation,
+    reset_step,
+    time_grid,
+)
 from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
 from .stimuli import Constant, Sum
 
@@ -544,6 +550,13 @@ def simulate_network(
                     max_delay_steps, int(np.max(np.round(np.asarray(group.delay) / dt)))
                 )
     y0 = net.initial_state()
+    itemsize = y0.dtype.itemsize
+    per_step = net.n_neurons * (1 + itemsize) + len(record) * itemsize * (1 + len(net.synapses))
+    check_save_memory(
+        (n_steps + 1) * per_step,
+        "simulate a shorter time, a larger dt, or record fewer neurons (the spike raster "
+        "is kept for every step)",
+    )
     ts, V, g, spikes, spike_time = _run(net, y0, t0, dt, n_steps, int(max_delay_steps) + 1, record)
     return NetworkSolution(ts=ts, V=V, g=g, spikes=spikes, spike_time=spike_time, record=record)
 

@@ -17,7 +17,7 @@ from ._fixed_step import (
     steps_in,
     unroll_for,
 )
-from ._grid import TimeGrid, time_grid
+from ._grid import TimeGrid, check_save_memory, time_grid
 from ._simulate import SOLVERS, default_solver, get_solver, simulate
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
@@ -50,4 +50,5 @@ __all__ = [
     "SpikeEvent",
     "TimeGrid",
     "time_grid",
+    "check_save_memory",
 ]

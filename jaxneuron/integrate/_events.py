@@ -57,7 +57,7 @@ from ._fixed_step import (
     needs_compensation,
     spiking_step,
 )
-from ._grid import time_grid
+from ._grid import check_save_memory, time_grid
 from ._simulate import _default_tolerances, _jump_times, _model_dtype, get_solver
 from ._solution import SimulationError
 
@@ -406,6 +406,10 @@ def simulate_spiking(
             f"{model.name}: initial state has shape {y0.shape}, expected "
             f"({len(model.state_names)},); parameters with a batch axis need jax.vmap"
         )
+    check_save_memory(
+        grid.n_saves * y0.size * y0.dtype.itemsize,
+        "save less often (save_every), or only the spike times (save_every=None)",
+    )
     default_rtol, default_atol = _default_tolerances(dtype)
     rtol = default_rtol if rtol is None else float(rtol)
     atol = default_atol if atol is None else float(atol)

@@ -15,6 +15,22 @@ import jax.numpy as jnp
 from .._validation import check_finite, check_positive
 from ._fixed_step import steps_in
 
+#: The largest number of steps or saves a loop counts (int32 indices).
+MAX_COUNT = 2**31 - 1
+
+#: Saved outputs larger than this (bytes) are refused before anything is allocated.
+SAVE_BUDGET_BYTES = 4 * 2**30
+
+
+def check_save_memory(n_bytes: int, how_to_reduce: str) -> None:
+    """Refuse saved outputs of more than `SAVE_BUDGET_BYTES`, saying how large they would
+    be and ``how_to_reduce`` them."""
+    if n_bytes > SAVE_BUDGET_BYTES:
+        raise ValueError(
+            f"the saved output would take {n_bytes / 2**30:.1f} GiB (more than "
+            f"{SAVE_BUDGET_BYTES / 2**30:.0f} GiB); {how_to_reduce}"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class TimeGrid:
@@ -63,12 +79,14 @@ def time_grid(
         save_every = float(save_every)
         check_positive("save_every (save interval)", save_every, "ms")
         n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
+        _check_count(n_saves, "save points", f"save_every = {save_every} ms")
     else:
         n_saves = 2
     if dt is None:
         return TimeGrid(t0, t1, save_every, n_saves)
     dt = float(dt)
     check_positive("dt (time step)", dt, "ms")
+    _check_count((t1 - t0) / dt, "steps", f"dt = {dt} ms")
     if t1 - t0 < dt * (1 - 1e-9):
         raise ValueError(
             f"t1 − t0 ({t1 - t0} ms) is shorter than one step dt = {dt} ms: nothing would be "
@@ -83,3 +101,11 @@ def time_grid(
     if not whole_steps:
         n_steps = (n_saves - 1) * k
     return TimeGrid(t0, t1, save_every, n_saves, dt, k, n_steps)
+
+
+def _check_count(count: float, what: str, of: str) -> None:
+    if count > MAX_COUNT:
+        raise ValueError(
+            f"the simulation would take {count:.3g} {what} ({of}), more than a loop counts "
+            f"({MAX_COUNT}); simulate a shorter time or in pieces"
+        )

@@ -27,7 +27,7 @@ from ._fixed_step import (
     needs_compensation,
     unroll_for,
 )
-from ._grid import time_grid
+from ._grid import check_save_memory, time_grid
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
 
@@ -332,6 +332,11 @@ def simulate(
     y0 = y0.astype(dtype)
     _check_model(model, grid.t0, y0)
     _check_solver(model, solver)
+    check_save_memory(
+        grid.n_saves * y0.size * y0.dtype.itemsize,
+        "save less often (save_every), or keep only the features (features=StreamingFeatures"
+        "(...), save_every=t1)",
+    )
     default_rtol, default_atol = _default_tolerances(dtype)
     rtol = default_rtol if rtol is None else float(rtol)
     atol = default_atol if atol is None else float(atol)
@@ -372,7 +377,7 @@ def _failure_message(model, solution: Solution, stop) -> str:
     ts = np.asarray(solution.ts)
     finite = np.all(np.isfinite(ys), axis=-1)
     reached = ts[finite][-1] if finite.any() else ts[0]
-    params = {k: np.asarray(v).round(6).tolist() for k, v in model.parameters().items()}
+    params = {k: np.asarray(v, float).round(6).tolist() for k, v in model.parameters().items()}
     what = f"simulation of {solution.model_name!r} with {solution.solver_name} failed"
     if stop is None:  # the fixed-step path
         return (
