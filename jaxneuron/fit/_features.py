@@ -14,9 +14,11 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .. import analysis
+from .._validation import is_concrete
 
 
 class Feature(eqx.Module):
@@ -62,6 +64,8 @@ class Feature(eqx.Module):
 
 
 def _init(self, target, weight, scale, cell):
+    if target is not None and is_concrete(target) and not np.all(np.isfinite(target)):
+        raise ValueError(f"{type(self).__name__}: target must be finite, got {target!r}")
     self.target = None if target is None else jnp.asarray(target)
     self.weight = float(weight)
     self.scale = None if scale is None else float(scale)

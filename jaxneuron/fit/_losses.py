@@ -267,6 +267,13 @@ class TraceLoss(_Simulated):
             raise ValueError(f"TraceLoss: no target sample in the window [{start}, {stop}] ms")
         self._set_simulation(t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps)
         self.times = jnp.asarray(times)
+        if not np.all(np.isfinite(target)):
+            bad = np.flatnonzero(~np.all(np.isfinite(target.reshape(n, -1)), axis=1))
+            raise ValueError(
+                f"TraceLoss: the target holds NaN or infinite values (first at sample "
+                f"{bad[0]}, t = {times[bad[0]]:g} ms); drop or interpolate them, or fit a "
+                "window without them (start, stop)"
+            )
         self.target = jnp.asarray(target)
         self.cell = cell
         self.window = (int(np.argmax(keep)), int(len(keep) - np.argmax(keep[::-1])))

@@ -47,6 +47,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
+from .._precision import consistent_precision, model_dtype
 from .._protocols import AbstractSpikingModel, as_state_tuple, as_state_vector
 from .._validation import check_positive, is_concrete
 from ._fixed_step import (
@@ -58,7 +59,7 @@ from ._fixed_step import (
     spiking_step,
 )
 from ._grid import check_save_memory, time_grid
-from ._simulate import _default_tolerances, _jump_times, _model_dtype, get_solver
+from ._simulate import _default_tolerances, _jump_times, get_solver
 from ._solution import SimulationError
 
 
@@ -399,7 +400,8 @@ def simulate_spiking(
         t0, t1, save_every=save_every, dt=solver.dt if fixed else None, whole_steps=fixed
     )
 
-    dtype = _model_dtype(model)
+    model = consistent_precision(model)
+    dtype = model_dtype(model)
     y0 = jnp.asarray(model.initial_state()).astype(dtype)
     if y0.shape != (len(model.state_names),):
         raise ValueError(

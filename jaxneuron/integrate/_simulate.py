@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
+from .._precision import consistent_precision, model_dtype
 from .._protocols import (
     AbstractFixedStepModel,
     AbstractModel,
@@ -93,11 +94,6 @@ def _default_tolerances(dtype) -> tuple[float, float]:
     if jnp.dtype(dtype) == jnp.float64:
         return 1e-6, 1e-8
     return 1e-4, 1e-5
-
-
-def _model_dtype(model):
-    leaves = [x for x in jax.tree_util.tree_leaves(model) if eqx.is_inexact_array(x)]
-    return jnp.result_type(*leaves) if leaves else jnp.result_type(float)
 
 
 def _check_model(model, t0, y0):
@@ -317,7 +313,8 @@ def simulate(
     if int(max_steps) < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
 
-    dtype = _model_dtype(model)
+    model = consistent_precision(model)
+    dtype = model_dtype(model)
     if y0 is None:
         try:
             jax.eval_shape(model.initial_state)

@@ -1,6 +1,7 @@
 """Neuron models: the generic conductance-based neuron and the seed-style builders."""
 
-from ._neuron import ConductanceNeuron, as_dtype
+from .._precision import as_dtype
+from ._neuron import ConductanceNeuron
 from .hh import HHConfig, build_HH
 from .integrate_and_fire import (
     IZHIKEVICH_2003,

@@ -14,7 +14,6 @@ population is a batch of vectors.
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -270,20 +269,3 @@ def _input_current(inputs, V):
         return 0.0
     G, J = inputs
     return G * V - J
-
-
-def as_dtype(model, dtype):
-    """A copy of ``model`` (any pytree) whose floating-point array leaves have ``dtype``.
-
-    >>> import jax.numpy as jnp
-    >>> from jaxneuron import build_HH
-    >>> as_dtype(build_HH(), jnp.float32).C.dtype
-    dtype('float32')
-    """
-
-    def cast(x):
-        if eqx.is_array(x) and jnp.issubdtype(x.dtype, jnp.floating):
-            return x.astype(dtype)
-        return x
-
-    return jax.tree_util.tree_map(cast, model)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._precision import model_dtype
 from .._protocols import AbstractFixedStepModel, AbstractSpikingModel, as_state_tuple
 from ..analysis import ACTIVITY_CLASSES, StreamingFeatures
 from ..integrate import (
@@ -107,8 +108,7 @@ class Engine(eqx.Module):
         return steps_in(self.record_every, self.dt, "record_every (trace sampling interval)")
 
     def dtype(self):
-        leaves = [x for x in jax.tree_util.tree_leaves(self.model) if eqx.is_inexact_array(x)]
-        return jnp.result_type(*leaves)
+        return model_dtype(self.model)
 
     def __call__(
         self,
