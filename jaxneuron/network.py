@@ -20,6 +20,7 @@ circuits.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -282,6 +283,14 @@ def build_network(
     for c in connections:
         check_nonnegative(f"strength of {c}", c.g, "nS")
         check_finite(f"strength of {c}", c.g, "nS")
+        if isinstance(c, Electrical) and c.a == c.b:
+            raise ValueError(f"{c}: a gap junction needs two different neurons")
+        if isinstance(c, Chemical) and c.pre == c.post:
+            warnings.warn(
+                f"{c.name or c.pre + '->' + c.post}: a synapse from {c.pre!r} onto itself "
+                "(an autapse)",
+                stacklevel=2,
+            )
     groups = []
     if chemical:
         groups.append(

@@ -13,6 +13,7 @@ it turns one model into a population, under `jax.grad` it carries gradients.
 
 >>> import jax.numpy as jnp
 
+from ._validation import is_concrete
 from .network import Network
 from .neurons import ConductanceNeuron
 >>> from jaxneuron import build_Prinz
@@ -31,6 +32,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._validation import is_concrete
 from .network import Network
 from .neurons import ConductanceNeuron
 
@@ -129,7 +131,24 @@ def set_parameters(model, values: Mapping[str, object]):
             return jnp.broadcast_to(old, (size,)).at[index].set(new)
 
         model = eqx.tree_at(where, model, replace_fn=replace)
+    if all(is_concrete(v) for v in values.values()):
+        _check(model)  # the constructors' checks (a negative conductance, …), on real values
     return model
+
+
+def _check(node) -> None:
+    """Run every ``__check_init__`` of the modules in ``node`` (equinox runs them when a
+    module is built; `eqx.tree_at` builds none)."""
+    if isinstance(node, tuple | list):
+        for item in node:
+            _check(item)
+    elif isinstance(node, eqx.Module):
+        for cls in type(node).__mro__:
+            check = cls.__dict__.get("__check_init__")
+            if check is not None:
+                check(node)
+        for field in dataclasses.fields(node):
+            _check(getattr(node, field.name))
 
 
 def population(model, values: Mapping[str, object]):

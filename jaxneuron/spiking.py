@@ -44,6 +44,7 @@ decision itself (a comparison) have zero derivative; a subthreshold network is s
 from __future__ import annotations
 
 import abc
+import warnings
 from typing import ClassVar
 
 import equinox as eqx
@@ -112,6 +113,12 @@ class _EventSynapses(eqx.Module):
                     f"{kind}: {name} ({unit}) must be a scalar or have one value per synapse "
                     f"({self.n}), got shape {shape}"
                 )
+        autapses = sum(a == b for a, b in zip(self.pre, self.post, strict=True))
+        if autapses:
+            warnings.warn(
+                f"{kind}: {autapses} synapse(s) from a neuron onto itself (autapses)",
+                stacklevel=3,
+            )
         check_nonnegative(f"{kind}: g (peak conductance)", self.g, "nS")
         check_finite(f"{kind}: E (reversal potential)", self.E, "mV")
         check_nonnegative(f"{kind}: delay (transmission delay)", self.delay, "ms")
