@@ -18,7 +18,7 @@ from .._protocols import (
     as_state_tuple,
     as_state_vector,
 )
-from .._validation import check_positive, is_concrete
+from .._validation import check_finite, check_positive, is_concrete
 from ._fixed_step import (
     ExponentialEuler,
     VoltageFeatures,
@@ -327,6 +327,7 @@ def simulate(
         y0 = model.initial_state()
     y0 = jnp.asarray(y0)
     y0 = y0.astype(dtype)
+    check_finite("y0 (initial state)", y0, "")
     _check_model(model, grid.t0, y0)
     _check_solver(model, solver)
     check_save_memory(

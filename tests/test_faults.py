@@ -1,0 +1,355 @@
+"""Fault injection: every way a sweep directory or a run has been seen to go wrong.
+
+Each case asserts one of two outcomes: the dataset ends equal to an uninterrupted run —
+nothing lost, nothing duplicated, nothing mislabelled — or the input is refused early in
+one line that names the cause.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import jaxneuron as jn
+import jaxneuron.fit as jf
+from jaxneuron.cli import app
+from jaxneuron.sweep import Grid, Random, SweepResult, sweep
+from jaxneuron.sweep._store import SweepStore
+
+SPACE = Random({"CaS.g": (2.0, 10.0), "H.g": (0.001, 0.1, "log")}, n=14, seed=5)
+SETTINGS = dict(t1=40.0, chunk_size=4, progress=False)  # 4 chunks, the last of 2 models
+runner = CliRunner()
+
+
+def run(path=None, space=SPACE, **kwargs):
+    return sweep(jn.build_Prinz(), space, path=path, **{**SETTINGS, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return run().table
+
+
+def finished(tmp_path, name="done"):
+    path = tmp_path / name
+    run(path)
+    return path
+
+
+def assert_same(path, reference):
+    result = SweepResult.load(path)
+    assert result.complete
+    assert result.table["model_id"].tolist() == list(range(len(SPACE)))
+    pd.testing.assert_frame_equal(result.table, reference)
+    # and as a plain Parquet dataset: nothing extra in parts/
+    assert len(pd.read_parquet(path / "parts")) == len(SPACE)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupt_after(chunk):
+    def callback(c, table):
+        if c == chunk:
+            raise Interrupt
+
+    return callback
+
+
+# ---- 1. a random sweep resumes ------------------------------------------------------------
+
+
+def test_random_sweep_resumes(tmp_path, reference):
+    """Random's description has tuples, which JSON reads back as lists: it used to be
+    "a different sweep" on every resume."""
+    with pytest.raises(Interrupt):
+        run(tmp_path / "r", callback=interrupt_after(1))
+    resumed = run(tmp_path / "r")
+    assert resumed.models_run == 6  # chunks 2 and 3
+    assert_same(tmp_path / "r", reference)
+
+
+# ---- 2. leftover parts are never adopted ---------------------------------------------------
+
+
+def test_parts_of_another_sweep_are_set_aside(tmp_path, reference):
+    path = finished(tmp_path)
+    (path / "sweep.json").unlink()
+    other = run(path, t1=20.0)  # another sweep into the same directory
+    assert other.models_run == len(SPACE)  # nothing adopted
+    assert len(list((path / "quarantine").glob("part-*"))) == 4  # set aside, not deleted
+    pd.testing.assert_frame_equal(other.table, run(t1=20.0).table)
+
+
+def test_overwrite_through_a_symlinked_parts_folder(tmp_path, reference):
+    path = finished(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(path / "parts", elsewhere)
+    os.symlink(elsewhere, path / "parts")
+    run(path, t1=20.0, overwrite=True)
+    assert not (path / "parts").is_symlink()
+    assert len(list(elsewhere.glob("*.parquet"))) == 4  # the link's target is left alone
+    pd.testing.assert_frame_equal(SweepResult.load(path).table, run(t1=20.0).table)
+
+
+# ---- 3. concurrent processes ---------------------------------------------------------------
+
+
+def test_a_claimed_chunk_is_not_claimed_twice(tmp_path):
+    path = finished(tmp_path)
+    first, second = SweepStore(path), SweepStore(path)
+    first.attach()
+    second.attach()
+    claim = first.claim(2)
+    assert claim is not None and second.claim(2) is None
+    claim.release()
+    again = second.claim(2)
+    assert again is not None
+    again.release()
+
+
+CLI_SWEEP = [
+    sys.executable, "-m", "jaxneuron.cli", "sweep", "prinz", "--random", "CaS.g=2:10",
+    "-n", "9", "--seed", "3", "--t1", "40", "--chunk-size", "1", "--no-progress",
+]  # fmt: skip
+
+
+def test_three_concurrent_cli_processes_share_one_directory(tmp_path):
+    out = str(tmp_path / "shared")
+    procs = [
+        subprocess.Popen(CLI_SWEEP + ["--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    results = [p.communicate(timeout=900) for p in procs]
+    for p, (_, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err.decode()[-2000:]
+    single = subprocess.run(CLI_SWEEP + ["--out", str(tmp_path / "single")], capture_output=True)
+    assert single.returncode == 0
+    shared = SweepResult.load(out).table
+    assert shared["model_id"].is_unique and len(shared) == 9
+    pd.testing.assert_frame_equal(shared, SweepResult.load(tmp_path / "single").table)
+
+
+# ---- 4. part contents are verified ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["truncated", "garbage", "copied over", "extra", "copy name"])
+def test_damaged_or_foreign_parts_are_recomputed(tmp_path, reference, fault, caplog):
+    path = finished(tmp_path)
+    parts = path / "parts"
+    if fault == "truncated":
+        data = (parts / "part-000001.parquet").read_bytes()
+        (parts / "part-000001.parquet").write_bytes(data[: len(data) // 2])
+    elif fault == "garbage":
+        (parts / "part-000002.parquet").write_bytes(b"not a parquet file")
+    elif fault == "copied over":
+        shutil.copy(parts / "part-000000.parquet", parts / "part-000003.parquet")
+    elif fault == "extra":
+        shutil.copy(parts / "part-000001.parquet", parts / "part-000001-old.parquet")
+    else:
+        shutil.copy(parts / "part-000001.parquet", parts / "part-000001 (copy).parquet")
+    with caplog.at_level("WARNING", logger="jaxneuron.sweep"):
+        resumed = run(path)
+    assert "set aside" in caplog.text
+    recomputed = {"truncated": 4, "garbage": 4, "copied over": 2, "extra": 0, "copy name": 0}
+    assert resumed.models_run == recomputed[fault]
+    assert_same(path, reference)
+    assert len(list((path / "quarantine").iterdir())) == 1
+
+
+def test_a_part_killed_while_being_written_is_ignored(tmp_path, reference):
+    path = tmp_path / "cut"
+    with pytest.raises(Interrupt):
+        run(path, callback=interrupt_after(0))
+    (path / "parts" / ".part-000001.parquet.somehost.1.abcd.tmp").write_bytes(b"half")
+    assert len(pd.read_parquet(path / "parts")) == 4  # hidden from Parquet readers
+    run(path)
+    assert_same(path, reference)
+
+
+# ---- 5. blown-up adaptive solves stop at once ----------------------------------------------
+
+
+def test_blown_up_adaptive_solve_stops_and_says_where():
+    model = eqx.tree_at(lambda m: m.channel("Leak").g, jn.build_Prinz(), jnp.asarray(-500.0))
+    sol = jn.simulate(model, 1000.0, throw=False)
+    assert not bool(sol.success) and int(sol.num_steps) < 2000
+    with pytest.raises(jn.SimulationError, match=r"blew up at t = [0-9.e-]+ ms"):
+        jn.simulate(model, 1000.0)
+    exploding = jn.build_HH(jn.TimeVaryingFunction(f=lambda t: jnp.where(t > 5, jnp.nan, 0.0)))
+    with pytest.raises(jn.SimulationError, match=r"at t = 5(\.0+\d*)? ms"):
+        jn.simulate(exploding, 20.0)
+    with pytest.raises(ValueError, match="y0"):
+        jn.simulate(jn.build_HH(), 10.0, y0=[np.nan, 0.0, 0.0, 0.0])
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="rtol"):
+            jn.simulate(jn.build_HH(), 10.0, rtol=bad)
+    with pytest.raises(ValueError, match="Constant.amplitude"):
+        jn.build_HH(float("nan"))
+
+
+# ---- 6. a function stimulus resumes in a new process ---------------------------------------
+
+FUNCTION_SWEEP = textwrap.dedent(
+    """
+    import sys
+    import jax.numpy as jnp
+    import jaxneuron as jn
+    from jaxneuron.sweep import Grid, sweep
+    model = jn.build_HH(jn.TimeVaryingFunction(f=lambda t: 8.0 + 2.0 * jnp.sin(t / 10.0)))
+    result = sweep(model, Grid({"Na.g": [100.0, 120.0, 140.0]}), t1=40.0, chunk_size=1,
+                   path=sys.argv[1], progress=False)
+    print("ran", result.models_run)
+    """
+)
+
+
+def test_function_stimulus_sweep_resumes_in_a_new_process(tmp_path):
+    out = str(tmp_path / "f")
+    first = subprocess.run([sys.executable, "-c", FUNCTION_SWEEP, out], capture_output=True)
+    second = subprocess.run([sys.executable, "-c", FUNCTION_SWEEP, out], capture_output=True)
+    assert first.returncode == 0 and b"ran 3" in first.stdout, first.stderr.decode()[-2000:]
+    assert second.returncode == 0 and b"ran 0" in second.stdout, second.stderr.decode()[-2000:]
+
+
+# ---- 7. nothing to simulate ----------------------------------------------------------------
+
+
+def test_a_run_shorter_than_one_step_is_refused():
+    with pytest.raises(ValueError, match="whole multiple"):
+        run(t1=10.0, dt=50.0)
+    with pytest.raises(ValueError, match="shorter than one step"):
+        jn.simulate(jn.build_HH(), 10.0, solver=jn.ExponentialEuler(dt=50.0))
+
+
+# ---- 8. the command line answers in one line -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["simulate", "hh", "--current", "1e38", "--t1", "20"], "blew up"),
+        (["simulate", "hh", "--t1", "5", "--plot", "figure.xyz"], "unknown figure format"),
+        (["simulate", "hh", "--t1", "5", "--plot", "/no/such/folder/f.png"], "does not exist"),
+        (["simulate", "hh", "--t1", "1e9"], "more than a loop counts"),
+        (["sweep", "prinz", "--grid", "CaS.g=0:1:2", "--grid", "CaS.g=0:2:2"], "twice"),
+        (["sweep", "prinz", "--grid", "CaS.g=0:1:2", "--out", ""], "must not be empty"),
+    ],
+)
+def test_cli_failures_are_one_line(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_cli_out_naming_a_file(tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("x")
+    result = runner.invoke(app, ["sweep", "prinz", "--grid", "CaS.g=0:1:2", "--out", str(target)])
+    assert result.exit_code == 2 and "is a file" in result.output
+
+
+def test_huge_random_spaces_are_drawn_lazily():
+    space = Random({"CaS.g": (0.0, 10.0)}, n=10**9, seed=1)
+    assert len(space) == 10**9 and space.values(10**9 - 3, 10**9)["CaS.g"].shape == (3,)
+    np.testing.assert_array_equal(space.values(5, 8)["CaS.g"], space.values(0, 8)["CaS.g"][5:])
+
+
+# ---- 9, 10. fit targets and precision -------------------------------------------------------
+
+
+def test_nan_in_a_fit_target_is_refused():
+    V = np.full(200, -60.0)
+    V[17] = np.nan
+    with pytest.raises(ValueError, match="sample 17"):
+        jf.TraceLoss(V, dt=0.1)
+    with pytest.raises(ValueError, match="finite"):
+        jf.FiringRate(float("nan"))
+
+
+def test_one_float32_leaf_does_not_make_a_float64_model_float32():
+    code = textwrap.dedent(
+        """
+        import warnings, jax
+        jax.config.update("jax_enable_x64", True)
+        import equinox as eqx, jax.numpy as jnp, jaxneuron as jn
+        model = eqx.tree_at(lambda m: m.channel("Na").g, jn.build_HH(10.0), jnp.float32(120))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sol = jn.simulate(model, 20.0)
+        assert sol.ys.dtype == jnp.float64, sol.ys.dtype
+        assert any("cast to float64" in str(w.message) for w in caught)
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+# ---- the lesser faults ---------------------------------------------------------------------
+
+
+def test_negative_conductance_by_name_is_refused():
+    with pytest.raises(ValueError, match="Leak.g .maximal conductance. must be >= 0"):
+        jn.set_parameters(jn.build_Prinz(), {"Leak.g": -500.0})
+    # traced values (a population, a gradient) are not checked: sweeps mark failures instead
+    jax.vmap(lambda g: jn.set_parameters(jn.build_Prinz(), {"Leak.g": g}))(jnp.asarray([-1.0]))
+
+
+def test_corrupt_sweep_json_is_named_and_overwrite_recovers(tmp_path, reference):
+    path = finished(tmp_path)
+    (path / "sweep.json").write_text("{ not json")
+    with pytest.raises(ValueError, match=r"sweep.json is corrupt"):
+        run(path)
+    run(path, overwrite=True)
+    assert_same(path, reference)
+
+
+def test_refusal_names_both_ways_to_overwrite(tmp_path):
+    path = finished(tmp_path)
+    with pytest.raises(ValueError, match="--overwrite") as info:
+        run(path, t1=20.0)
+    assert "overwrite=True" in str(info.value)
+
+
+def test_resume_without_chunk_size_uses_the_stored_one(tmp_path, reference):
+    path = tmp_path / "c"
+    with pytest.raises(Interrupt):
+        run(path, callback=interrupt_after(0))
+    resumed = sweep(jn.build_Prinz(), SPACE, path=path, t1=40.0, progress=False)
+    assert resumed.models_run == 10
+    assert_same(path, reference)
+
+
+def test_save_buffers_beyond_the_budget_are_refused():
+    with pytest.raises(ValueError, match="GiB.*save_every"):
+        jn.simulate(jn.build_HH(), 1e7, solver=jn.ExponentialEuler(0.025), save_every=0.025)
+
+
+def test_autapses_warn_and_self_gap_junctions_are_refused():
+    cells = {"A": jn.build_HH(name="A"), "B": jn.build_HH(name="B")}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        jn.build_network([jn.Glutamatergic("A", "A", 1.0)], cells)
+    assert any("onto itself" in str(w.message) for w in caught)
+    with pytest.raises(ValueError, match="two different neurons"):
+        jn.build_network([jn.Electrical("A", "A", 1.0)], cells)
+
+
+def test_sweep_of_a_grid_still_equals_memory_run(tmp_path):
+    grid = Grid({"CaS.g": [3.0, 6.0, 9.0]})
+    on_disk = sweep(jn.build_Prinz(), grid, t1=40.0, path=tmp_path / "g", progress=False)
+    in_memory = sweep(jn.build_Prinz(), grid, t1=40.0, progress=False)
+    pd.testing.assert_frame_equal(on_disk.table, in_memory.table)
