@@ -70,6 +70,8 @@ def main():
         ("final run", f"exit {final.returncode} in {time.perf_counter() - started:.0f} s")
     )
     clean = subprocess.run(command + ["--out", str(work / "clean")], capture_output=True, text=True)
+    if clean.returncode != 0:
+        sys.exit(f"the uninterrupted run failed: {clean.stderr[-2000:]}")
 
     import pandas as pd
 
