@@ -17,7 +17,6 @@ burst after ``start`` and the unfinished last one are not counted).
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import equinox as eqx
 import jax
@@ -112,20 +111,19 @@ class StreamingFeatures(eqx.Module):
 
     def update_many(self, state: FeatureState, ts, Vs) -> FeatureState:
         """The state after several consecutive samples (sequences ``ts``, ``Vs``): the
-        same as `update` on each in turn, with the spike and burst bookkeeping (`spike`)
-        done once for the whole group when it holds at most one spike in every trace —
-        the common case — and spike by spike otherwise (`lax.cond`)."""
+        same as `update` on each in turn, with the spike time interpolated and the spike
+        and burst bookkeeping (`spike`) done once for the whole group when it holds at
+        most one threshold crossing in every trace — the common case — and sample by
+        sample otherwise (`lax.cond`)."""
         dtype = state.V_prev.dtype
         t_prev, V_prev = state.t_prev, state.V_prev
         n_samples, V_min, V_max, V_sum = state.n_samples, state.V_min, state.V_max, state.V_sum
-        spikes, times = [], []
+        crossings = []  # (crossed, t_before, V_before, t_after, V_after) per sample
         for t, V in zip(ts, Vs, strict=True):
             t, V = jnp.asarray(t, t_prev.dtype), jnp.asarray(V, dtype)
             inside = t >= self.start
             crossed = (V_prev < self.threshold) & (V >= self.threshold)
-            spike_t = t_prev + crossing_fraction(V_prev, V, self.threshold) * (t - t_prev)
-            spikes.append(crossed & (spike_t >= self.start))
-            times.append(spike_t)
+            crossings.append((crossed, t_prev, V_prev, t, V))
             n_samples = n_samples + inside
             V_min = jnp.where(inside, jnp.minimum(V_min, V), V_min)
             V_max = jnp.where(inside, jnp.maximum(V_max, V), V_max)
@@ -135,21 +133,28 @@ class StreamingFeatures(eqx.Module):
             state, t_prev=t_prev, V_prev=V_prev, n_samples=n_samples, V_min=V_min,
             V_max=V_max, V_sum=V_sum,
         )  # fmt: skip
-        if len(spikes) == 1:
-            return self.spike(state, spikes[0], times[0])
+
+        def add_spike(state, crossed, t_before, V_before, t_after, V_after):
+            frac = crossing_fraction(V_before, V_after, self.threshold)
+            spike_t = t_before + frac * (t_after - t_before)
+            return self.spike(state, crossed & (spike_t >= self.start), spike_t)
+
+        if len(crossings) == 1:
+            return add_spike(state, *crossings[0])
 
         def in_order(state):
-            for spike, spike_t in zip(spikes, times, strict=True):
-                state = self.spike(state, spike, spike_t)
+            for crossing in crossings:
+                state = add_spike(state, *crossing)
             return state
 
         def at_most_one(state):
-            first = times[-1]
-            for spike, spike_t in zip(spikes[-2::-1], times[-2::-1], strict=True):
-                first = jnp.where(spike, spike_t, first)
-            return self.spike(state, functools.reduce(jnp.logical_or, spikes), first)
+            first = crossings[-1]
+            for crossing in crossings[-2::-1]:
+                pairs = zip(crossing, first, strict=True)
+                first = tuple(jnp.where(crossing[0], a, b) for a, b in pairs)
+            return add_spike(state, *first)
 
-        count = sum(spike.astype(jnp.int32) for spike in spikes)
+        count = sum(crossing[0].astype(jnp.int32) for crossing in crossings)
         return jax.lax.cond(jnp.any(count > 1), in_order, at_most_one, state)
 
     def spike(self, state: FeatureState, spike, spike_t) -> FeatureState:
