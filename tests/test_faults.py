@@ -227,8 +227,10 @@ def test_function_stimulus_sweep_resumes_in_a_new_process(tmp_path):
 
 
 def test_a_run_shorter_than_one_step_is_refused():
-    with pytest.raises(ValueError, match="whole multiple"):
+    with pytest.raises(ValueError, match="shorter than one step"):
         run(t1=10.0, dt=50.0)
+    with pytest.raises(ValueError, match="whole multiple"):
+        run(t1=40.01)
     with pytest.raises(ValueError, match="shorter than one step"):
         jn.simulate(jn.build_HH(), 10.0, solver=jn.ExponentialEuler(dt=50.0))
 

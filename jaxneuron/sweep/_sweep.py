@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures
-from ..integrate import steps_in
+from ..integrate import steps_in, time_grid
 from ..neurons import as_dtype
 from ..parameters import get_parameter
 from ._engine import Engine, class_names
@@ -222,7 +222,7 @@ class _Settings:
             min(int(chunk_size), n),  # a short last chunk is padded to this size
             n, record, float(record_every), kernel,
         )  # fmt: skip
-        steps_in(t1, dt, "t1 (simulated time)")
+        time_grid(0.0, t1, save_every=None, dt=dt, whole_steps=True)  # steps: whole, countable
         if record:
             steps_in(settings.record_every, dt, "record_every (trace sampling interval)")
         return settings
