@@ -199,6 +199,14 @@ def test_blown_up_adaptive_solve_stops_and_says_where():
         jn.build_HH(float("nan"))
 
 
+def test_step_floor_keeps_healthy_float32_solves():
+    # the floor that stops stuck solves must not stop a healthy float32 burster (it did at
+    # 2 eps |t1|: Newton failed at t = 4502 ms)
+    model = jn.as_dtype(jn.build_Prinz(config=jn.PrinzConfig.preset("AB/PD 2")), jnp.float32)
+    sol = jn.simulate(model, 5000.0, solver="kvaerno5")
+    assert sol.ys.dtype == jnp.float32 and bool(sol.success)
+
+
 # ---- 6. a function stimulus resumes in a new process ---------------------------------------
 
 FUNCTION_SWEEP = textwrap.dedent(

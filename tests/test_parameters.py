@@ -11,8 +11,10 @@ from jaxneuron.parameters import get_parameter, parameter_names, set_parameters
 def test_every_listed_name_round_trips():
     for model in (jn.build_Prinz(), jn.build_HH(), jn.pyloric_circuit(), jn.build_AdEx()):
         for name in parameter_names(model):
-            new = set_parameters(model, {name: 0.5})
-            assert float(get_parameter(new, name)) == 0.5, name
+            # a shifted value keeps every constructor check (V_T below V_peak, g >= 0, ...)
+            value = float(get_parameter(model, name)) + 0.5
+            new = set_parameters(model, {name: value})
+            assert float(get_parameter(new, name)) == value, name
             # nothing else changed
             for other in parameter_names(model):
                 if other != name:

@@ -192,8 +192,11 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
         terms = diffrax.MultiTerm(diffrax.ODETerm(_membrane_field), diffrax.ODETerm(_gate_field))
     else:
         terms = diffrax.ODETerm(_vector_field)
-    # a step below two units in the last place of t makes no progress: fail there
-    dtmin = 2 * float(jnp.finfo(dtype).eps) * max(1.0, abs(t0), abs(t1))
+    # A step of eps * |t1| (one to two units in the last place of t1) still advances time;
+    # a solve forced down to it is stuck (a non-finite field), and stops there instead of
+    # spending max_steps. Larger floors fail healthy float32 solves: Newton may not converge
+    # at a step that is large against float32's time resolution.
+    dtmin = float(jnp.finfo(dtype).eps) * max(1.0, abs(t0), abs(t1))
     controller = diffrax.PIDController(
         rtol=rtol, atol=atol, dtmin=dtmin, jump_ts=_jump_times(model, t1)
     )
@@ -392,5 +395,11 @@ def _failure_message(model, solution: Solution, stop) -> str:
             f"or beyond {BLOW_UP:g})"
         )
     else:
-        reason = f"stopped at t = {t_stop:g} ms: {diffrax.RESULTS[stop.result]}"
+        reason = f"stopped at t = {t_stop:g} ms: {str(diffrax.RESULTS[stop.result]).rstrip('.')}"
+        if np.asarray(stop.y).dtype == np.float32:
+            reason += (
+                f". In float32, time itself resolves only {np.spacing(np.float32(t_stop)):.2g} ms "
+                "here: long adaptive solves need float64 (`jaxneuron.as_dtype`), or use "
+                "ExponentialEuler"
+            )
     return f"{what}: {reason} ({int(np.max(solution.num_steps))} steps). Parameters: {params}"
