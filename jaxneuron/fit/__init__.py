@@ -28,13 +28,18 @@ from ._features import (
 )
 from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
 from ._gradients import FORWARD_MAX_PARAMETERS
+from ._identifiability import Identifiability, sensitivity
 from ._losses import FeatureLoss, FunctionLoss, Loss, SumLoss, TraceLoss
+from ._optimizers import lbfgs
 from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
 
 __all__ = [
     "fit",
     "FitResult",
     "loss_and_gradient",
+    "lbfgs",
+    "sensitivity",
+    "Identifiability",
     "select_parameters",
     "FreeParameters",
     "Loss",

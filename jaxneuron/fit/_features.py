@@ -38,7 +38,13 @@ class Feature(eqx.Module):
         name = type(self).__name__
         return f"{name}[{self.cell}]" if self.cell is not None else name
 
-    def error(self, value):
+    def difference(self, value, target):
+        """value − target (a phase overrides it with the shorter way round the circle)."""
+        return value - target
+
+    def residuals(self, value):
+        """r, flat, with ``error(value) = Σ r²``: √(weight/n)·difference/scale for the
+        feature's n entries."""
         if self.target is None:
             raise ValueError(
                 f"{self.label} has no target; give target=... or build the loss with "
@@ -48,7 +54,11 @@ class Feature(eqx.Module):
         scale = self.scale
         if scale is None:
             scale = jnp.where(jnp.abs(target) > 0, jnp.abs(target), 1.0)
-        return self.weight * jnp.mean(((value - target) / scale) ** 2)
+        d = jnp.ravel(self.difference(value, target) / scale)
+        return jnp.sqrt(self.weight / d.size) * d
+
+    def error(self, value):
+        return jnp.sum(self.residuals(value) ** 2)
 
     def _trace(self, V, cells, cell=None):
         cell = self.cell if cell is None else cell
@@ -66,6 +76,12 @@ class Feature(eqx.Module):
 def _init(self, target, weight, scale, cell):
     if target is not None and is_concrete(target) and not np.all(np.isfinite(target)):
         raise ValueError(f"{type(self).__name__}: target must be finite, got {target!r}")
+    if not float(weight) >= 0:
+        raise ValueError(f"{type(self).__name__}: weight must be >= 0, got {weight!r}")
+    if scale is not None and not float(scale) > 0:
+        raise ValueError(
+            f"{type(self).__name__}: scale must be > 0 (in the feature's units), got {scale!r}"
+        )
     self.target = None if target is None else jnp.asarray(target)
     self.weight = float(weight)
     self.scale = None if scale is None else float(scale)
@@ -218,12 +234,9 @@ class VoltageHistogram(Feature):
 class _Phase(Feature):
     """A feature valued on the circle [0, 1): its error is the shorter way round."""
 
-    def error(self, value):
+    def difference(self, value, target):
         # phases live on a circle: 0.95 and 0.05 are 0.1 apart
-        if self.target is None:
-            return super().error(value)
-        d = jnp.mod(value - self.target + 0.5, 1.0) - 0.5
-        return self.weight * jnp.mean((d / self.scale) ** 2)
+        return jnp.mod(value - target + 0.5, 1.0) - 0.5
 
 
 class BurstPhase(_Phase):

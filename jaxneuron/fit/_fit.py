@@ -156,24 +156,74 @@ def _objective(free, model, loss):
     return lambda u: loss(free.apply(model, u))
 
 
+def _one_step(u, opt_state, best_u, best_loss, free, model, loss, optimizer, mode):
+    """One optimiser step of one start."""
+    objective = _objective(free, model, loss)
+    value, grad = value_and_gradient(objective, u, mode)
+    finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grad))
+    # a failed simulation (NaN) skips the update rather than poisoning Adam's moments
+    grad = jnp.where(finite, grad, 0.0)
+    updates, new_state = optimizer.update(
+        grad, opt_state, u, value=value, grad=grad, value_fn=objective
+    )
+    new_u = optax.apply_updates(u, updates)
+    finite = finite & jnp.all(jnp.isfinite(new_u))
+    new_u = jnp.where(finite, new_u, u)
+    new_state = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new_state, opt_state)
+    better = finite & (value < best_loss)
+    best_u = jnp.where(better, u, best_u)
+    best_loss = jnp.where(better, value.astype(best_loss.dtype), best_loss)
+    moved = jnp.max(jnp.abs(new_u - u))
+    return new_u, new_state, best_u, best_loss, value, jnp.linalg.norm(grad), moved
+
+
+class _Stop(eqx.Module):
+    """When the optimisation stops (checked after every step, on device)."""
+
+    loss_tol: float | None = eqx.field(static=True)
+    grad_tol: float | None = eqx.field(static=True)
+    step_tol: float | None = eqx.field(static=True)
+
+    def __call__(self, value, norm, moved):
+        finite = jnp.isfinite(value)
+        stop = jnp.asarray(False)
+        if self.loss_tol is not None:
+            stop = stop | jnp.any(finite & (value <= self.loss_tol))
+        if self.grad_tol is not None:
+            stop = stop | jnp.all(finite & (norm <= self.grad_tol))
+        if self.step_tol is not None:
+            stop = stop | jnp.all(moved <= self.step_tol)
+        return stop
+
+
 @eqx.filter_jit
-def _step(u, opt_state, best_u, best_loss, free, model, loss, optimizer, mode):
-    """One optimiser step for every start (vmapped over the leading axis of ``u``)."""
+def _block(carry, free, model, loss, optimizer, mode, stop: _Stop, length: int):
+    """``length`` optimiser steps for every start (vmapped), in one `jax.lax.scan` on
+    device; once ``stop`` holds, the remaining steps of the block do nothing."""
+    step = jax.vmap(
+        lambda u, s, bu, bl: _one_step(u, s, bu, bl, free, model, loss, optimizer, mode)
+    )
 
-    def one(u, opt_state, best_u, best_loss):
-        value, grad = value_and_gradient(_objective(free, model, loss), u, mode)
-        finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grad))
-        # a failed simulation (NaN) skips the update rather than poisoning Adam's moments
-        grad = jnp.where(finite, grad, 0.0)
-        updates, new_state = optimizer.update(grad, opt_state, u)
-        new_u = jnp.where(finite, optax.apply_updates(u, updates), u)
-        new_state = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new_state, opt_state)
-        better = finite & (value < best_loss)
-        best_u = jnp.where(better, u, best_u)
-        best_loss = jnp.where(better, value, best_loss)
-        return new_u, new_state, best_u, best_loss, value, jnp.linalg.norm(grad)
+    def body(carry, _):
+        u, opt_state, best_u, best_loss, done = carry
 
-    return jax.vmap(one)(u, opt_state, best_u, best_loss)
+        def run(_):
+            new_u, new_state, best_u2, best_loss2, value, norm, moved = step(
+                u, opt_state, best_u, best_loss
+            )
+            record = (value.astype(best_loss.dtype), norm.astype(best_loss.dtype))
+            return (new_u, new_state, best_u2, best_loss2, stop(value, norm, moved)), (
+                *record,
+                jnp.asarray(True),
+            )
+
+        def skip(_):
+            nan = jnp.full_like(best_loss, jnp.nan)
+            return (u, opt_state, best_u, best_loss, done), (nan, nan, jnp.asarray(False))
+
+        return jax.lax.cond(done, skip, run, None)
+
+    return jax.lax.scan(body, carry, None, length=length)
 
 
 @eqx.filter_jit
@@ -225,6 +275,8 @@ def fit(
     gradient: str = "auto",
     loss_tol: float | None = None,
     grad_tol: float | None = None,
+    step_tol: float | None = 1e-9,
+    block: int = 10,
     progress: bool = False,
 ) -> FitResult:
     r"""Fit the free parameters of ``model`` by gradient descent on ``loss(model)``.
@@ -232,9 +284,10 @@ def fit(
     The optimiser updates unconstrained values u; the model sees θᵢ = transformᵢ(uᵢ)
     (`Log`, `Softplus`, `Bounded`, `Identity`), so constraints hold at every step. Each
     step — simulation, loss, gradient and optax update, for every start at once
-    (`jax.vmap`) — runs under `eqx.filter_jit`; a step whose loss or gradient is not
-    finite (a failed simulation) leaves that start where it was. The result keeps, per
-    start, the parameters with the lowest loss seen.
+    (`jax.vmap`) — runs on device, ``block`` steps per call (`jax.lax.scan`), with one
+    host synchronisation per block; a step whose loss or gradient is not finite (a
+    failed simulation) leaves that start where it was. The result keeps, per start, the
+    parameters with the lowest loss seen.
 
     **Arguments:**
 
@@ -244,8 +297,10 @@ def fit(
     - ``params``: the free parameters — a name or glob pattern (``"*.g"``), a sequence of
       them, a mapping name → `Transform` (None: `default_transform`), or a filter
       ``name → bool``.
-    - ``optimizer``: an optax transformation (default ``optax.adam(0.05)``: steps of
-      ≈ 5% for parameters under `Log`).
+    - ``optimizer``: an optax transformation; it is given the loss function too
+      (``value``, ``grad``, ``value_fn``), so line searches work. Default:
+      ``loss.default_optimizer()`` — `lbfgs` for smooth deterministic losses (`TraceLoss`),
+      ``optax.adam(0.05)`` otherwise (steps of ≈ 5% for parameters under `Log`).
     - ``steps``: the maximum number of steps.
     - ``starts``: multi-start — an int N (the model's values plus N − 1 random ones:
       uniform within `Bounded`, log-normal of width ``spread`` for `Log`/`Softplus`,
@@ -255,8 +310,10 @@ def fit(
       `FORWARD_MAX_PARAMETERS` free parameters). Reverse mode costs a few forward solves
       whatever P, with memory bounded by checkpointing; forward mode costs ≈ P forward
       solves and stores no trajectory (see `jaxneuron.fit._gradients`).
-    - ``loss_tol``, ``grad_tol``: stop when some start reaches loss ≤ ``loss_tol``, or when
-      every start's ‖∇ᵤL‖ ≤ ``grad_tol``.
+    - ``loss_tol``, ``grad_tol``, ``step_tol``: stop when some start reaches loss ≤
+      ``loss_tol``, when every start's ‖∇ᵤL‖ ≤ ``grad_tol``, or when no start moved more
+      than ``step_tol`` in u (a line search that found no decrease); None disables one.
+    - ``block``: optimiser steps per device call (and per progress-bar update).
     - ``progress``: a tqdm progress bar.
 
     **Example:**
@@ -273,7 +330,11 @@ def fit(
     free = select_parameters(model, params)
     if int(steps) < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    optimizer = optax.adam(0.05) if optimizer is None else optimizer
+    if int(block) < 1:
+        raise ValueError(f"block must be >= 1 optimiser step, got {block}")
+    optimizer = loss.default_optimizer() if optimizer is None else optimizer
+    optimizer = optax.with_extra_args_support(optimizer)
+    stop = _Stop(loss_tol, grad_tol, step_tol)
     mode = choose_mode(gradient, len(free.names))
     if mode == "forward":
         loss = loss.with_adjoint(forward_mode_adjoint())
@@ -286,47 +347,46 @@ def fit(
         raise ValueError(f"the loss must return a scalar, got shape {shape.shape}")
 
     n_starts = u.shape[0]
-    opt_state = jax.vmap(optimizer.init)(u)
-    best_u = u
-    best_loss = jnp.full((n_starts,), jnp.inf, dtype)
+    carry = (
+        u,
+        jax.vmap(optimizer.init)(u),
+        u,
+        jnp.full((n_starts,), jnp.inf, dtype),
+        jnp.asarray(False),
+    )
     losses, norms = [], []
     t_begin = time.perf_counter()
     compile_time = 0.0
-    converged = False
-    bar = tqdm(range(int(steps)), disable=not progress, desc="fit")
-    for k in bar:
-        u, opt_state, best_u, best_loss, value, norm = _step(
-            u, opt_state, best_u, best_loss, free, model, loss, optimizer, mode
-        )
-        value, norm = np.asarray(value), np.asarray(norm)
-        if k == 0:
+    length = min(int(block), int(steps))
+    bar = tqdm(total=int(steps), disable=not progress, desc="fit")
+    while len(losses) < int(steps) and not bool(carry[-1]):
+        carry, (value, norm, ran) = _block(carry, free, model, loss, optimizer, mode, stop, length)
+        ran = np.asarray(ran)
+        value, norm = np.asarray(value)[ran], np.asarray(norm)[ran]
+        if not losses:
             compile_time = time.perf_counter() - t_begin
-            if not np.any(np.isfinite(value)):
+            if not np.any(np.isfinite(value[0])):
                 raise FloatingPointError(
                     "the loss is not finite at the initial values "
                     f"{dict(zip(free.names, x0[0].tolist(), strict=True))}: the simulation "
                     "probably failed (try a smaller dt or other initial values)"
                 )
-        losses.append(value)
-        norms.append(norm)
-        if progress:
-            bar.set_postfix(loss=f"{np.nanmin(value):.4g}")
-        finite = np.isfinite(value)
-        converged = bool(
-            (loss_tol is not None and np.any(finite & (value <= loss_tol)))
-            or (grad_tol is not None and np.all(finite & (norm <= grad_tol)))
-        )
-        if converged:
-            break
+        take = min(len(value), int(steps) - len(losses))
+        losses.extend(value[:take])
+        norms.extend(norm[:take])
+        bar.update(take)
+        if progress and take:
+            bar.set_postfix(loss=f"{np.nanmin(value[:take]):.4g}")
     bar.close()
-    if not converged:
-        # the last update has not been evaluated yet
-        final = _loss_values(u, free, model, loss)
-        better = jnp.isfinite(final) & (final < best_loss)
-        best_u = jnp.where(better[:, None], u, best_u)
-        best_loss = jnp.where(better, final, best_loss)
-        if loss_tol is not None:
-            converged = bool(jnp.any(best_loss <= loss_tol))
+    u, _, best_u, best_loss, converged = carry
+    converged = bool(converged)
+    # the last update has not been evaluated yet
+    final = _loss_values(u, free, model, loss)
+    better = jnp.isfinite(final) & (final < best_loss)
+    best_u = jnp.where(better[:, None], u, best_u)
+    best_loss = jnp.where(better, final, best_loss)
+    if loss_tol is not None:
+        converged = converged or bool(jnp.any(best_loss <= loss_tol))
     wall = time.perf_counter() - t_begin
 
     best_loss = np.asarray(best_loss)

@@ -18,13 +18,16 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jaxtyping import Array, Float
 
+from .._precision import as_dtype, model_dtype
 from ..integrate import ExponentialEuler, simulate
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
 from ..stimuli import as_stimulus
 from ._features import BurstOnsetPhase, BurstPhase, Feature
+from ._optimizers import lbfgs
 
 
 class Loss(eqx.Module):
@@ -40,6 +43,24 @@ class Loss(eqx.Module):
     def with_adjoint(self, adjoint) -> Loss:
         """The same loss with the simulations differentiated by ``adjoint``."""
         return self
+
+    def residuals(self, model) -> Float[Array, " m"]:
+        """r with ``loss(model) = Σ r²``, for least-squares losses (`TraceLoss`,
+        `FeatureLoss` and their non-negative sums): `sensitivity` differentiates it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is not a least-squares loss (it has no residuals); "
+            "sensitivity needs a TraceLoss, a FeatureLoss or a sum of them"
+        )
+
+    def is_smooth(self) -> bool:
+        """Whether the loss is deterministic and smooth in the parameters (a trace MSE),
+        so that quasi-Newton steps with a line search suit it."""
+        return False
+
+    def default_optimizer(self) -> optax.GradientTransformation:
+        """What `fit` uses when given no optimiser: `lbfgs` for a smooth loss, else
+        ``optax.adam(0.05)`` (robust to the rough surfaces of spike-based losses)."""
+        return lbfgs() if self.is_smooth() else optax.adam(0.05)
 
     def __add__(self, other) -> Loss:
         return SumLoss((self, as_loss(other)), (1.0, 1.0))
@@ -88,6 +109,19 @@ class SumLoss(Loss):
     def with_adjoint(self, adjoint):
         return SumLoss(tuple(t.with_adjoint(adjoint) for t in self.terms), self.weights)
 
+    def is_smooth(self):
+        return all(t.is_smooth() for t in self.terms)
+
+    def residuals(self, model):
+        if any(w < 0 for w in self.weights):
+            raise ValueError(f"a loss with negative weights {self.weights} has no residuals")
+        return jnp.concatenate(
+            [
+                jnp.sqrt(w) * jnp.ravel(t.residuals(model))
+                for w, t in zip(self.weights, self.terms, strict=True)
+            ]
+        )
+
     def __add__(self, other):
         other = as_loss(other)
         if isinstance(other, SumLoss):
@@ -134,7 +168,9 @@ class _Simulated(Loss):
                 f"{type(self).__name__}: a stimulus was given but {type(model).__name__} "
                 "has no stimulus field (for a circuit, give each cell its stimulus)"
             )
-        return eqx.tree_at(lambda m: m.stimulus, model, self.stimulus)
+        # the recording's stimulus takes the model's precision
+        stimulus = as_dtype(self.stimulus, model_dtype(model))
+        return eqx.tree_at(lambda m: m.stimulus, model, stimulus)
 
     def _simulate(self, model):
         sol = simulate(
@@ -301,6 +337,9 @@ class TraceLoss(_Simulated):
         if self.cell is not None and self.cell not in cells:
             raise KeyError(f"TraceLoss: no cell {self.cell!r}; cells: {cells}")
 
+    def is_smooth(self):
+        return True
+
     def simulated(self, model):
         """The model's potential (mV) at the target's sample times, shaped like the target."""
         ts, V, cells = self._simulate(model)
@@ -311,8 +350,16 @@ class TraceLoss(_Simulated):
 
     def __call__(self, model):
         i0, i1 = self.window
-        residual = self.simulated(model)[i0:i1] - self.target[i0:i1]
+        V = self.simulated(model)
+        residual = V[i0:i1] - self.target[i0:i1].astype(V.dtype)
         return jnp.mean(residual**2)
+
+    def residuals(self, model):
+        """(V_model − V_target)/√N over the window's samples (mV), flat."""
+        i0, i1 = self.window
+        V = self.simulated(model)
+        residual = jnp.ravel(V[i0:i1] - self.target[i0:i1].astype(V.dtype))
+        return residual / jnp.sqrt(residual.size)
 
 
 # ---- feature loss -------------------------------------------------------------------
@@ -395,6 +442,10 @@ class FeatureLoss(_Simulated):
     def __call__(self, model):
         values = self.values(model)
         return sum(f.error(v) for f, v in zip(self.features, values, strict=True))
+
+    def residuals(self, model):
+        values = self.values(model)
+        return jnp.concatenate([f.residuals(v) for f, v in zip(self.features, values, strict=True)])
 
     def with_targets_from(self, model) -> FeatureLoss:
         """The same loss with every target set to the feature's value on ``model``."""
