@@ -79,6 +79,7 @@ from .neurons import (
     prinz_2003_model_number,
 )
 from .parameters import get_parameter, parameter_names, set_parameters
+from .protocols import Protocol, ProtocolResult
 from .spiking import (
     AlphaSynapses,
     ExponentialSynapses,
@@ -94,9 +95,11 @@ from .stimuli import (
     Constant,
     Interpolated,
     PulseTrain,
+    Ramp,
     Sine,
     Step,
     TimeVaryingFunction,
+    ornstein_uhlenbeck,
 )
 from .synapses import GapJunctions, GradedSynapses
 from .units import Geometry
@@ -164,10 +167,14 @@ __all__ = [
     "SOLVERS",
     "default_solver",
     "get_solver",
+    "Protocol",
+    "ProtocolResult",
     "AbstractStimulus",
     "Constant",
     "Step",
     "PulseTrain",
+    "Ramp",
+    "ornstein_uhlenbeck",
     "Sine",
     "TimeVaryingFunction",
     "Interpolated",

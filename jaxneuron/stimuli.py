@@ -133,6 +133,75 @@ class PulseTrain(AbstractStimulus):
         return (starts, starts + self.width)
 
 
+class Ramp(AbstractStimulus):
+    """I_ext(t) rising linearly from ``start`` at ``onset`` to ``end`` at ``offset``; 0
+    outside [onset, offset).  Units: µA/cm², ms.
+
+    >>> stim = Ramp(start=0.0, end=10.0, onset=10.0, offset=20.0)
+    >>> [float(stim(t)) for t in (5.0, 15.0, 25.0)]
+    [0.0, 5.0, 0.0]
+    """
+
+    start: Scalar = eqx.field(converter=jnp.asarray)
+    end: Scalar = eqx.field(converter=jnp.asarray)
+    onset: Scalar = eqx.field(converter=jnp.asarray)
+    offset: Scalar = eqx.field(converter=jnp.asarray)
+
+    def __check_init__(self):
+        check_finite("Ramp.start", self.start, "µA/cm²")
+        check_finite("Ramp.end", self.end, "µA/cm²")
+        check_finite("Ramp.onset", self.onset, "ms")
+        check_finite("Ramp.offset", self.offset, "ms")
+        if is_concrete(self.offset) and is_concrete(self.onset):
+            if np.any(np.asarray(self.offset) <= np.asarray(self.onset)):
+                raise ValueError(
+                    f"Ramp.offset ({self.offset} ms) must be later than Ramp.onset "
+                    f"({self.onset} ms)"
+                )
+
+    def __call__(self, t):
+        fraction = (t - self.onset) / (self.offset - self.onset)
+        on = (t >= self.onset) & (t < self.offset)
+        return jnp.where(on, self.start + (self.end - self.start) * fraction, 0.0 * self.start)
+
+    def discontinuities(self):
+        return (self.onset, self.offset)
+
+
+def ornstein_uhlenbeck(
+    mean: float, sd: float, tau: float, t1: float, *, dt: float = 0.1, seed: int = 0
+) -> Interpolated:
+    r"""A fluctuating current: one sample path of the Ornstein–Uhlenbeck process
+
+        dI = (mean − I)/tau dt + sd·√(2/tau) dW,
+
+    stationary mean ``mean`` and standard deviation ``sd`` (µA/cm²), correlation time
+    ``tau`` (ms), drawn on a grid of ``dt`` ms over [0, t1] by its exact update
+    I_{k+1} = mean + (I_k − mean)·e^{−dt/tau} + sd·√(1 − e^{−2dt/tau})·ξ_k (I_0 from the
+    stationary law), and linearly interpolated. The same ``seed`` gives the same path on
+    every machine (NumPy's PCG64).
+
+    >>> stim = ornstein_uhlenbeck(0.0, 2.0, 5.0, t1=1000.0, seed=1)
+    >>> stim.values.shape
+    (10001,)
+    """
+    check_finite("mean", mean, "µA/cm²")
+    check_nonnegative("sd", sd, "µA/cm²")
+    check_positive("tau", tau, "ms")
+    check_positive("t1", t1, "ms")
+    check_positive("dt", dt, "ms")
+    n = int(np.floor(t1 / dt + 1e-9)) + 1
+    rng = np.random.Generator(np.random.PCG64(seed))
+    xi = rng.standard_normal(n)
+    decay = np.exp(-dt / tau)
+    kick = sd * np.sqrt(1.0 - decay**2)
+    values = np.empty(n)
+    values[0] = mean + sd * xi[0]
+    for k in range(1, n):
+        values[k] = mean + (values[k - 1] - mean) * decay + kick * xi[k]
+    return Interpolated.from_samples(values, dt)
+
+
 class Sine(AbstractStimulus):
     """I_ext(t) = offset + amplitude · sin(2π · frequency_hz · t / 1000 + phase)
     [µA/cm²; frequency in Hz, t in ms, phase in rad].

@@ -29,7 +29,7 @@ from ._features import (
 from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
 from ._gradients import FORWARD_MAX_PARAMETERS
 from ._identifiability import Identifiability, sensitivity
-from ._losses import FeatureLoss, FunctionLoss, Loss, SumLoss, TraceLoss
+from ._losses import FeatureLoss, FunctionLoss, Loss, ProtocolLoss, SumLoss, TraceLoss
 from ._optimizers import lbfgs
 from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
 
@@ -44,6 +44,7 @@ __all__ = [
     "FreeParameters",
     "Loss",
     "TraceLoss",
+    "ProtocolLoss",
     "FeatureLoss",
     "SumLoss",
     "FunctionLoss",

@@ -176,4 +176,3 @@ def _jacobian(x, names, model, loss, mode):
     jacobian = jax.jacfwd if mode == "forward" else jax.jacrev
     matrix, r = jacobian(residuals, has_aux=True)(x)
     return jnp.sum(r**2), matrix
-

@@ -25,6 +25,7 @@ from .._precision import as_dtype, model_dtype
 from ..integrate import ExponentialEuler, simulate
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
+from ..protocols import Protocol, noisy
 from ..stimuli import as_stimulus
 from ._features import BurstOnsetPhase, BurstPhase, Feature
 from ._optimizers import lbfgs
@@ -360,6 +361,127 @@ class TraceLoss(_Simulated):
         V = self.simulated(model)
         residual = jnp.ravel(V[i0:i1] - self.target[i0:i1].astype(V.dtype))
         return residual / jnp.sqrt(residual.size)
+
+
+# ---- protocol loss ------------------------------------------------------------------
+
+
+class ProtocolLoss(_Simulated):
+    r"""Mean squared error (mV²) over all sweeps of a `jaxneuron.Protocol`,
+
+        L = (1/(S·N)) Σₛ Σᵢ (V_model,s(tᵢ) − V_target,s(tᵢ))²,   tᵢ ∈ [start, stop],
+
+    the sweeps simulated as one batch per stimulus structure (`Protocol.simulate`).
+
+    **Arguments:**
+
+    - ``protocol``: the sweeps (their stimuli replace the model's).
+    - ``targets``: (sweeps, n) recorded potentials in mV, sampled every ``dt`` ms from 0;
+      n = ⌊t1/dt⌋ + 1 for the protocol's ``t1``.
+    - ``start``, ``stop``: the analysis window in ms (default: the whole sweep).
+    - ``solver`` (default ``ExponentialEuler(dt=0.025)``), ``save_every``, ``adjoint``,
+      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
+
+    `ProtocolLoss.from_model` builds synthetic targets (with noise) from a reference model.
+
+    >>> import jaxneuron as jn
+    >>> protocol = jn.Protocol.steps([0.0, 10.0], onset=5.0, offset=40.0, t1=50.0)
+    >>> loss = ProtocolLoss.from_model(jn.build_HH(), protocol, dt=0.1)
+    >>> float(loss(jn.build_HH()))
+    0.0
+    """
+
+    protocol: object
+    targets: Float[Array, "sweeps n"]
+    dt: float = eqx.field(static=True)
+    window: tuple[int, int] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        protocol,
+        targets,
+        *,
+        dt,
+        start=0.0,
+        stop=None,
+        solver=None,
+        save_every=None,
+        adjoint=None,
+        rtol=None,
+        atol=None,
+        max_steps=1_000_000,
+    ):
+        if not isinstance(protocol, Protocol):
+            raise TypeError(f"ProtocolLoss: expected a jaxneuron.Protocol, got {protocol!r}")
+        if not dt > 0:
+            raise ValueError(f"ProtocolLoss: dt (sampling interval) must be > 0 ms, got {dt}")
+        targets = np.asarray(targets, dtype=float)
+        n = _samples(protocol.t1, dt)
+        if targets.shape != (len(protocol), n):
+            raise ValueError(
+                f"ProtocolLoss: targets have shape {targets.shape}, expected "
+                f"({len(protocol)}, {n}): one row per sweep, sampled every {dt:g} ms over "
+                f"0 … {protocol.t1:g} ms"
+            )
+        if not np.all(np.isfinite(targets)):
+            sweep, sample = np.argwhere(~np.isfinite(targets))[0]
+            raise ValueError(
+                f"ProtocolLoss: the targets hold NaN or infinite values (first in sweep "
+                f"{protocol.names[sweep]!r} at t = {sample * dt:g} ms)"
+            )
+        _check_window("ProtocolLoss", float(start), stop, protocol.t1)
+        if save_every is None and solver is None:
+            save_every = dt  # the default step (0.025 ms) divides common sampling intervals
+        self._set_simulation(protocol.t1, solver, save_every, None, adjoint, rtol, atol, max_steps)
+        self.protocol = protocol
+        self.targets = jnp.asarray(targets)
+        self.dt = float(dt)
+        i0 = int(math.ceil(float(start) / dt - 1e-9))
+        i1 = n if stop is None else int(math.floor(stop / dt + 1e-9)) + 1
+        self.window = (i0, i1)
+
+    @classmethod
+    def from_model(cls, model, protocol, *, dt, noise_sd=0.0, seed=0, **kwargs):
+        """A loss whose targets are ``model``'s responses to ``protocol`` sampled every
+        ``dt`` ms, plus Gaussian noise of ``noise_sd`` mV (NumPy PCG64, ``seed``)."""
+        probe = cls(protocol, np.zeros((len(protocol), _samples(protocol.t1, dt))), dt=dt, **kwargs)
+        clean = eqx.filter_jit(probe.simulated)(model)
+        return cls(protocol, noisy(clean, noise_sd, seed), dt=dt, **kwargs)
+
+    def is_smooth(self):
+        return True
+
+    def check(self, model):
+        if _cell_names(model):
+            raise ValueError("ProtocolLoss: protocols stimulate a single neuron, not a circuit")
+
+    def simulated(self, model):
+        """(sweeps, n) potentials (mV) at the targets' sample times."""
+        result = self.protocol.simulate(
+            model,
+            solver=self.solver,
+            save_every=self.save_every,
+            adjoint=self.adjoint,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_steps=self.max_steps,
+        )
+        times = self.dt * jnp.arange(self.targets.shape[1], dtype=result.ts.dtype)
+        return jax.vmap(lambda v: jnp.interp(times, result.ts, v))(result.V)
+
+    def residuals(self, model):
+        """(V_model − V_target)/√(S·N) over every sweep's window (mV), flat."""
+        i0, i1 = self.window
+        V = self.simulated(model)
+        residual = jnp.ravel(V[:, i0:i1] - self.targets[:, i0:i1].astype(V.dtype))
+        return residual / jnp.sqrt(residual.size)
+
+    def __call__(self, model):
+        return jnp.sum(self.residuals(model) ** 2)
+
+
+def _samples(t1, dt) -> int:
+    return int(math.floor(t1 / dt + 1e-9)) + 1
 
 
 # ---- feature loss -------------------------------------------------------------------
