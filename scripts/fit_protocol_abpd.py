@@ -31,15 +31,19 @@ args = parser.parse_args()
 
 solver = jn.ExponentialEuler(dt=0.025)
 true = jn.build_Prinz(config=jn.PrinzConfig.preset("AB/PD 2"))
-names = [n for n in jn.parameter_names(true) if n.endswith(".g") and float(jn.get_parameter(true, n)) > 0]
+names = [
+    n for n in jn.parameter_names(true) if n.endswith(".g") and float(jn.get_parameter(true, n)) > 0
+]
 truth = {n: float(jn.get_parameter(true, n)) for n in names}
 print("free:", truth)
 
 t1 = args.t1
-protocol = jn.Protocol.steps([-6.0, -3.0, 1.0, 3.0], onset=50.0, offset=t1 - 50.0, t1=t1) + jn.Protocol(
-    [jn.ornstein_uhlenbeck(0.0, 2.0, 10.0, t1, seed=7)], t1=t1, names=["OU"]
+protocol = jn.Protocol.steps(
+    [-6.0, -3.0, 1.0, 3.0], onset=50.0, offset=t1 - 50.0, t1=t1
+) + jn.Protocol([jn.ornstein_uhlenbeck(0.0, 2.0, 10.0, t1, seed=7)], t1=t1, names=["OU"])
+loss = jf.ProtocolLoss.from_model(
+    true, protocol, dt=0.1, noise_sd=args.noise, seed=args.seed, solver=solver
 )
-loss = jf.ProtocolLoss.from_model(true, protocol, dt=0.1, noise_sd=args.noise, seed=args.seed, solver=solver)
 
 features = jf.FeatureLoss(
     [jf.BurstPeriod(), jf.DutyCycle(), jf.SpikesPerBurst(), jf.SlowWave()],
@@ -55,7 +59,10 @@ print("\n== protocol ==")
 report = jf.sensitivity(true, loss, names)
 print(report)
 n_samples = loss.targets.size
-print("predicted relative standard errors:", {k: f"{v:.2%}" for k, v in report.standard_errors(args.noise**2 / n_samples).items()})
+print(
+    "predicted relative standard errors:",
+    {k: f"{v:.2%}" for k, v in report.standard_errors(args.noise**2 / n_samples).items()},
+)
 print(f"(sensitivities: {time.perf_counter() - t:.1f} s)")
 
 rng = np.random.default_rng(args.seed + 1)
@@ -65,5 +72,10 @@ print("\nstart:", {k: round(v, 4) for k, v in start_values.items()})
 result = jf.fit(start, loss, names, steps=args.steps, progress=False)
 print(result)
 errors = result.relative_errors(truth)
-print("relative errors:", {k: f"{v:.2%}" for k, v in errors.items()}, "max", f"{max(errors.values()):.2%}")
+print(
+    "relative errors:",
+    {k: f"{v:.2%}" for k, v in errors.items()},
+    "max",
+    f"{max(errors.values()):.2%}",
+)
 print("loss history (every 10):", np.round(result.loss_history[::10], 4))
