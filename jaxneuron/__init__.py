@@ -80,6 +80,7 @@ from .neurons import (
 )
 from .parameters import get_parameter, parameter_names, set_parameters
 from .protocols import Protocol, ProtocolResult
+from .recordings import Recording, load_neo, load_nwb
 from .spiking import (
     AlphaSynapses,
     ExponentialSynapses,
@@ -169,6 +170,9 @@ __all__ = [
     "get_solver",
     "Protocol",
     "ProtocolResult",
+    "Recording",
+    "load_nwb",
+    "load_neo",
     "AbstractStimulus",
     "Constant",
     "Step",

@@ -107,10 +107,14 @@ class Protocol(eqx.Module):
             out.append((indices, jax.tree.map(lambda *xs: jnp.stack(xs), *parts)))
         return out
 
-    def simulate(self, model, *, solver=None, save_every=None, **kwargs) -> ProtocolResult:
+    def simulate(
+        self, model, *, solver=None, save_every=None, wrap=None, **kwargs
+    ) -> ProtocolResult:
         """Every sweep on ``model`` (a single neuron; its own stimulus is replaced), by
         `jaxneuron.simulate` with ``solver``, ``save_every`` and ``kwargs`` (``adjoint``,
-        ``rtol``, …), one vmapped batch per stimulus structure. Traceable: works under
+        ``rtol``, …), one vmapped batch per stimulus structure. ``wrap(cell, sweep)``, if
+        given, maps each sweep's cell to the model simulated (``sweep`` its index, a traced
+        integer: e.g. coupling the cell to that sweep's recording). Traceable: works under
         `jax.jit`, `jax.grad` and `jax.vmap`."""
         if not isinstance(model, ConductanceNeuron | IntegrateAndFire):
             kind = type(model).__name__ if isinstance(model, AbstractModel) else repr(model)
@@ -121,8 +125,10 @@ class Protocol(eqx.Module):
         dtype = model_dtype(model)
         kwargs = dict(kwargs, throw=False)
 
-        def one(stimulus):
+        def one(stimulus, sweep):
             cell = eqx.tree_at(lambda m: m.stimulus, model, as_dtype(stimulus, dtype))
+            if wrap is not None:
+                cell = wrap(cell, sweep)
             sol = simulate(cell, self.t1, solver=solver, save_every=save_every, **kwargs)
             return sol.ts, sol.V, sol.success
 
@@ -130,7 +136,7 @@ class Protocol(eqx.Module):
         ok = [None] * len(self)
         ts = None
         for indices, stacked in self.batches():
-            ts_b, V_b, ok_b = jax.vmap(one)(stacked)
+            ts_b, V_b, ok_b = jax.vmap(one)(stacked, jnp.asarray(indices))
             ts = ts_b[0]
             for j, i in enumerate(indices):
                 V[i], ok[i] = V_b[j], ok_b[j]

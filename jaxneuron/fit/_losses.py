@@ -11,6 +11,7 @@ r"""Losses: callables ``loss(model) → scalar`` that simulate the model and com
 
 from __future__ import annotations
 
+import copy
 import math
 
 import diffrax
@@ -26,8 +27,9 @@ from ..integrate import ExponentialEuler, simulate
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
 from ..protocols import Protocol, noisy
-from ..stimuli import as_stimulus
+from ..stimuli import Interpolated, as_stimulus
 from ._features import BurstOnsetPhase, BurstPhase, Feature
+from ._nudging import Nudged
 from ._optimizers import lbfgs
 
 
@@ -174,8 +176,12 @@ class _Simulated(Loss):
         return eqx.tree_at(lambda m: m.stimulus, model, stimulus)
 
     def _simulate(self, model):
+        return *self._run(self._model(model)), _cell_names(model)
+
+    def _run(self, model):
+        """(ts, V) of ``model`` simulated with the loss's settings."""
         sol = simulate(
-            self._model(model),
+            model,
             self.t1,
             solver=self.solver,
             save_every=self.save_every,
@@ -185,7 +191,7 @@ class _Simulated(Loss):
             max_steps=self.max_steps,
             throw=False,
         )
-        return sol.ts, sol.V, _cell_names(model)
+        return sol.ts, sol.V
 
     def _window(self, start, stop) -> tuple[int, int]:
         """Static sample indices [i0, i1) of the window [start, stop] ms."""
@@ -242,6 +248,7 @@ class TraceLoss(_Simulated):
     target: Float[Array, "n ..."]
     cell: str | None = eqx.field(static=True)
     window: tuple[int, int] = eqx.field(static=True)
+    nudging: Float[Array, ""] | None = None
 
     def __init__(
         self,
@@ -341,6 +348,20 @@ class TraceLoss(_Simulated):
     def is_smooth(self):
         return True
 
+    def with_nudging(self, gain) -> TraceLoss:
+        """The same loss with the model coupled to the target by a current
+        gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`."""
+        return _replace(self, nudging=_gain(gain))
+
+    def _simulate(self, model):
+        if self.nudging is None:
+            return super()._simulate(model)
+        if self.target.ndim != 1 or _cell_names(model):
+            raise ValueError("TraceLoss: nudging couples a single neuron to a 1-D target")
+        cell = self._model(model)
+        data = Interpolated(times=self.times, values=self.target)
+        return *self._run(_nudged(cell, self.nudging, data)), ()
+
     def simulated(self, model):
         """The model's potential (mV) at the target's sample times, shaped like the target."""
         ts, V, cells = self._simulate(model)
@@ -395,6 +416,7 @@ class ProtocolLoss(_Simulated):
     targets: Float[Array, "sweeps n"]
     dt: float = eqx.field(static=True)
     window: tuple[int, int] = eqx.field(static=True)
+    nudging: Float[Array, ""] | None = None
 
     def __init__(
         self,
@@ -455,10 +477,20 @@ class ProtocolLoss(_Simulated):
         if _cell_names(model):
             raise ValueError("ProtocolLoss: protocols stimulate a single neuron, not a circuit")
 
+    def with_nudging(self, gain) -> ProtocolLoss:
+        """The same loss with each sweep's model coupled to that sweep's target by a
+        current gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`."""
+        return _replace(self, nudging=_gain(gain))
+
+    def _couple(self, cell, sweep):
+        times = self.dt * jnp.arange(self.targets.shape[1], dtype=self.targets.dtype)
+        return _nudged(cell, self.nudging, Interpolated(times=times, values=self.targets[sweep]))
+
     def simulated(self, model):
         """(sweeps, n) potentials (mV) at the targets' sample times."""
         result = self.protocol.simulate(
             model,
+            wrap=None if self.nudging is None else self._couple,
             solver=self.solver,
             save_every=self.save_every,
             adjoint=self.adjoint,
@@ -478,6 +510,28 @@ class ProtocolLoss(_Simulated):
 
     def __call__(self, model):
         return jnp.sum(self.residuals(model) ** 2)
+
+
+def _replace(module, **fields):
+    """A copy of an equinox module with some fields replaced (works for None fields, which
+    `eqx.tree_at` cannot locate by identity)."""
+    new = copy.copy(module)
+    for name, value in fields.items():
+        object.__setattr__(new, name, value)
+    return new
+
+
+def _nudged(cell, gain, data):
+    """``cell`` coupled to ``data``, the coupling in the cell's precision."""
+    return Nudged(cell, *as_dtype((gain, data), model_dtype(cell)))
+
+
+def _gain(gain):
+    if gain is None:
+        return None
+    if not np.isfinite(gain) or gain < 0:
+        raise ValueError(f"the nudging gain must be a finite conductance >= 0 mS/cm², got {gain}")
+    return jnp.asarray(float(gain))
 
 
 def _samples(t1, dt) -> int:
