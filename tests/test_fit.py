@@ -218,7 +218,7 @@ def test_defaults_recover_hh_conductances_from_a_noisy_step_response():
     result = jf.fit(start, loss, ["Na.g", "K.g"])
     errors = result.relative_errors({"Na.g": 120.0, "K.g": 36.0})
     assert max(errors.values()) < 0.01, (errors, str(result))
-    assert result.converged and result.steps < 100
+    assert result.converged and result.stop_reason == "step_tol" and result.steps < 100
     assert result.loss == pytest.approx(4.0, rel=0.1)
     # the fitted point is the noisy loss's own minimum: a fit from the truth ends there too
     again = jf.fit(true, loss, ["Na.g", "K.g"])
@@ -251,7 +251,8 @@ def test_blocks_of_steps_do_not_change_the_optimisation():
         block=20,
         loss_tol=float(runs[0].loss_history[5]),
     )
-    assert stopped.converged and stopped.steps == 6
+    assert stopped.stop_reason == "loss_tol" and stopped.steps == 6
+    assert runs[0].stop_reason == "steps" and not runs[0].converged
 
 
 def test_recover_prinz_g_scale_from_the_burst_period():

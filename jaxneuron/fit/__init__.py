@@ -14,6 +14,7 @@ and call `fit`:
 5
 """
 
+from ._anneal import DEFAULT_GAINS, AnnealResult, anneal
 from ._features import (
     BurstOnsetPhase,
     BurstPeriod,
@@ -30,6 +31,7 @@ from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_para
 from ._gradients import FORWARD_MAX_PARAMETERS
 from ._identifiability import Identifiability, sensitivity
 from ._losses import FeatureLoss, FunctionLoss, Loss, ProtocolLoss, SumLoss, TraceLoss
+from ._nudging import Nudged
 from ._optimizers import lbfgs
 from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
 
@@ -39,6 +41,10 @@ __all__ = [
     "loss_and_gradient",
     "lbfgs",
     "sensitivity",
+    "anneal",
+    "AnnealResult",
+    "DEFAULT_GAINS",
+    "Nudged",
     "Identifiability",
     "select_parameters",
     "FreeParameters",

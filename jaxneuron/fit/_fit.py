@@ -113,8 +113,11 @@ class FitResult:
     - ``start_losses``: (starts,) best loss of each start; ``start_values``: name → (starts,)
       best values of each start; ``best_start``: its index;
     - ``steps`` taken, ``wall_time_s`` (including compilation), ``compile_time_s`` (the
-      first step), ``converged`` (loss ≤ loss_tol or ‖∇‖ ≤ grad_tol at the end), ``gradient``
-      (the mode used), ``names``.
+      first block: compilation and its steps), ``stop_reason`` (``"loss_tol"``,
+      ``"grad_tol"``, ``"step_tol"`` — no start moved: a minimum, possibly a local one, or
+      a line search that found no decrease — or ``"steps"``: the step budget ran out),
+      ``converged`` (a criterion held: ``stop_reason != "steps"``), ``gradient`` (the mode
+      used), ``names``.
     """
 
     model: object
@@ -130,6 +133,7 @@ class FitResult:
     wall_time_s: float
     compile_time_s: float
     converged: bool
+    stop_reason: str
     gradient: str
     names: tuple[str, ...]
 
@@ -142,7 +146,7 @@ class FitResult:
             f"fit of {len(self.names)} parameter(s), {self.gradient} mode, {self.steps} steps, "
             f"{len(self.start_losses)} start(s), {self.wall_time_s:.1f} s "
             f"(compile {self.compile_time_s:.1f} s): loss {self.loss:.4g}"
-            + (" (converged)" if self.converged else ""),
+            + f" (stopped by {self.stop_reason})",
         ]
         for n in self.names:
             lines.append(
@@ -184,16 +188,22 @@ class _Stop(eqx.Module):
     grad_tol: float | None = eqx.field(static=True)
     step_tol: float | None = eqx.field(static=True)
 
+    #: what each code of `__call__` means (0: go on)
+    REASONS = ("steps", "loss_tol", "grad_tol", "step_tol")
+
     def __call__(self, value, norm, moved):
+        """0 to go on, else the index in `REASONS` of the first criterion that holds."""
         finite = jnp.isfinite(value)
-        stop = jnp.asarray(False)
-        if self.loss_tol is not None:
-            stop = stop | jnp.any(finite & (value <= self.loss_tol))
-        if self.grad_tol is not None:
-            stop = stop | jnp.all(finite & (norm <= self.grad_tol))
-        if self.step_tol is not None:
-            stop = stop | jnp.all(moved <= self.step_tol)
-        return stop
+        false = jnp.asarray(False)
+        met = (
+            false if self.loss_tol is None else jnp.any(finite & (value <= self.loss_tol)),
+            false if self.grad_tol is None else jnp.all(finite & (norm <= self.grad_tol)),
+            false if self.step_tol is None else jnp.all(moved <= self.step_tol),
+        )
+        code = jnp.asarray(0, jnp.int32)
+        for k in (3, 2, 1):
+            code = jnp.where(met[k - 1], k, code)
+        return code
 
 
 @eqx.filter_jit
@@ -205,7 +215,7 @@ def _block(carry, free, model, loss, optimizer, mode, stop: _Stop, length: int):
     )
 
     def body(carry, _):
-        u, opt_state, best_u, best_loss, done = carry
+        u, opt_state, best_u, best_loss, code = carry
 
         def run(_):
             new_u, new_state, best_u2, best_loss2, value, norm, moved = step(
@@ -219,9 +229,9 @@ def _block(carry, free, model, loss, optimizer, mode, stop: _Stop, length: int):
 
         def skip(_):
             nan = jnp.full_like(best_loss, jnp.nan)
-            return (u, opt_state, best_u, best_loss, done), (nan, nan, jnp.asarray(False))
+            return (u, opt_state, best_u, best_loss, code), (nan, nan, jnp.asarray(False))
 
-        return jax.lax.cond(done, skip, run, None)
+        return jax.lax.cond(code > 0, skip, run, None)
 
     return jax.lax.scan(body, carry, None, length=length)
 
@@ -352,14 +362,14 @@ def fit(
         jax.vmap(optimizer.init)(u),
         u,
         jnp.full((n_starts,), jnp.inf, dtype),
-        jnp.asarray(False),
+        jnp.asarray(0, jnp.int32),
     )
     losses, norms = [], []
     t_begin = time.perf_counter()
     compile_time = 0.0
     length = min(int(block), int(steps))
     bar = tqdm(total=int(steps), disable=not progress, desc="fit")
-    while len(losses) < int(steps) and not bool(carry[-1]):
+    while len(losses) < int(steps) and int(carry[-1]) == 0:
         carry, (value, norm, ran) = _block(carry, free, model, loss, optimizer, mode, stop, length)
         ran = np.asarray(ran)
         value, norm = np.asarray(value)[ran], np.asarray(norm)[ran]
@@ -378,15 +388,16 @@ def fit(
         if progress and take:
             bar.set_postfix(loss=f"{np.nanmin(value[:take]):.4g}")
     bar.close()
-    u, _, best_u, best_loss, converged = carry
-    converged = bool(converged)
+    u, _, best_u, best_loss, code = carry
+    reason = _Stop.REASONS[int(code)]
     # the last update has not been evaluated yet
     final = _loss_values(u, free, model, loss)
     better = jnp.isfinite(final) & (final < best_loss)
     best_u = jnp.where(better[:, None], u, best_u)
     best_loss = jnp.where(better, final, best_loss)
     if loss_tol is not None:
-        converged = converged or bool(jnp.any(best_loss <= loss_tol))
+        if reason == "steps" and bool(jnp.any(best_loss <= loss_tol)):
+            reason = "loss_tol"
     wall = time.perf_counter() - t_begin
 
     best_loss = np.asarray(best_loss)
@@ -405,7 +416,8 @@ def fit(
         steps=len(losses),
         wall_time_s=wall,
         compile_time_s=compile_time,
-        converged=converged,
+        converged=reason != "steps",
+        stop_reason=reason,
         gradient=mode,
         names=free.names,
     )

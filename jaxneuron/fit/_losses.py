@@ -331,6 +331,7 @@ class TraceLoss(_Simulated):
         return cls(V, dt=1000.0 / sampling_rate_hz, t0=t0, **kwargs)
 
     def check(self, model):
+        _check_gain(self.nudging, self.solver, model)
         cells = _cell_names(model)
         if cells and self.target.ndim == 1 and self.cell is None:
             raise ValueError(
@@ -476,6 +477,7 @@ class ProtocolLoss(_Simulated):
     def check(self, model):
         if _cell_names(model):
             raise ValueError("ProtocolLoss: protocols stimulate a single neuron, not a circuit")
+        _check_gain(self.nudging, self.solver, model)
 
     def with_nudging(self, gain) -> ProtocolLoss:
         """The same loss with each sweep's model coupled to that sweep's target by a
@@ -524,6 +526,19 @@ def _replace(module, **fields):
 def _nudged(cell, gain, data):
     """``cell`` coupled to ``data``, the coupling in the cell's precision."""
     return Nudged(cell, *as_dtype((gain, data), model_dtype(cell)))
+
+
+def _check_gain(gain, solver, model):
+    """The explicit coupling of a fixed step is free of overshoot for gain·Δt/C < 1."""
+    if gain is None or not isinstance(solver, ExponentialEuler):
+        return
+    C = np.min(np.asarray(getattr(model, "C", 1.0), dtype=float))
+    if float(gain) * solver.dt / C >= 1.0:
+        raise ValueError(
+            f"nudging gain {float(gain):g} mS/cm² is too strong for the step dt = {solver.dt} "
+            f"ms and C = {C:g} µF/cm²: gain·dt/C must stay below 1 (gain < {C / solver.dt:g} "
+            "mS/cm²); lower the gain or the step"
+        )
 
 
 def _gain(gain):

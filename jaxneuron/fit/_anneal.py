@@ -1,0 +1,80 @@
+"""`anneal`: fit a free-running model by synchronisation, with the coupling annealed to 0."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from ._fit import FitResult, fit
+from ._losses import ProtocolLoss, TraceLoss
+
+#: `anneal`'s default coupling gains (mS/cm²), strongest first; 0 is the uncoupled fit.
+DEFAULT_GAINS = (30.0, 10.0, 3.0, 1.0, 0.3, 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnealResult:
+    """What `anneal` returns: ``stages`` (one `FitResult` per gain, in order), ``gains``;
+    ``result`` is the last stage (the uncoupled fit when the gains end at 0)."""
+
+    stages: tuple[FitResult, ...]
+    gains: tuple[float, ...]
+
+    @property
+    def result(self) -> FitResult:
+        return self.stages[-1]
+
+    def __str__(self):
+        lines = [f"annealed fit over gains {self.gains} mS/cm²:"]
+        for gain, stage in zip(self.gains, self.stages, strict=True):
+            values = ", ".join(f"{n} = {v:.5g}" for n, v in stage.values.items())
+            lines.append(
+                f"  gain {gain:>6g}: loss {stage.loss:.4g} after {stage.steps} steps "
+                f"({stage.wall_time_s:.1f} s): {values}"
+            )
+        return "\n".join(lines)
+
+
+def anneal(
+    model,
+    loss: TraceLoss | ProtocolLoss,
+    params,
+    *,
+    gains: Sequence[float] = DEFAULT_GAINS,
+    **fit_kwargs,
+) -> AnnealResult:
+    r"""Fit ``params`` of ``model`` to a trace or protocol loss by synchronisation: one
+    `fit` per coupling gain k in ``gains`` (mS/cm², decreasing; 0 means uncoupled), the
+    model coupled to the recording by k·(V − V_data(t)) (`jaxneuron.fit.Nudged`), each
+    stage starting where the last ended. A strong coupling slaves the model's spikes to
+    the recorded ones and makes the loss smooth in the conductances; lowering it hands
+    the trajectory back to the model. ``fit_kwargs`` go to every `fit` (``steps``,
+    ``optimizer``, …).
+
+    **Example:**
+
+    >>> import jaxneuron as jn
+    >>> from jaxneuron.fit import TraceLoss, anneal
+    >>> target = jn.simulate(jn.build_HH(10.0), 20.0, solver="exponential_euler").V
+    >>> loss = TraceLoss(target, dt=0.1)
+    >>> start = jn.set_parameters(jn.build_HH(10.0), {"K.g": 40.0})
+    >>> annealed = anneal(start, loss, "K.g", gains=(3.0, 0.0), steps=5)
+    >>> len(annealed.stages)
+    2
+    """
+    if not isinstance(loss, TraceLoss | ProtocolLoss):
+        raise TypeError(
+            f"anneal couples the model to a recording: it needs a TraceLoss or a "
+            f"ProtocolLoss, got {type(loss).__name__}"
+        )
+    gains = tuple(float(g) for g in gains)
+    if not gains or any(not g >= 0 for g in gains):
+        raise ValueError(f"gains must be a non-empty sequence of conductances >= 0, got {gains}")
+    if any(b > a for a, b in zip(gains, gains[1:], strict=False)):
+        raise ValueError(f"gains must decrease (strongest coupling first), got {gains}")
+    stages = []
+    for gain in gains:
+        stage = fit(model, loss.with_nudging(gain if gain > 0 else None), params, **fit_kwargs)
+        stages.append(stage)
+        model = stage.model
+    return AnnealResult(stages=tuple(stages), gains=gains)
