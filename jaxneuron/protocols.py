@@ -15,6 +15,7 @@ batch); `jaxneuron.fit.ProtocolLoss` fits a model to all sweeps at once.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Sequence
 
@@ -41,7 +42,38 @@ class ProtocolResult:
     names: tuple[str, ...]
 
 
-class Protocol(eqx.Module):
+def stacked_groups(items) -> list[tuple[list[int], object]]:
+    """``items`` (pytrees) grouped by structure and leaf shapes: for each group, the item
+    indices and the items stacked along a new leading axis (one `jax.vmap` per group)."""
+    groups: dict = {}
+    for i, item in enumerate(items):
+        leaves, treedef = jax.tree.flatten(item)
+        groups.setdefault((treedef, tuple(jnp.shape(x) for x in leaves)), []).append(i)
+    return [
+        (indices, jax.tree.map(lambda *xs: jnp.stack(xs), *[items[i] for i in indices]))
+        for indices in groups.values()
+    ]
+
+
+class AbstractProtocol(eqx.Module):
+    """A set of sweeps applied to one cell, observed as one array per sweep: current clamp
+    (`Protocol`, potentials in mV) or voltage clamp (`jaxneuron.clamp.VoltageClamp`,
+    clamp currents in µA/cm²)."""
+
+    t1: eqx.AbstractVar[float]
+    names: eqx.AbstractVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def __len__(self) -> int:
+        """The number of sweeps."""
+
+    @abc.abstractmethod
+    def observe(self, model, *, solver=None, save_every=None, **kwargs):
+        """``(ts, observed)``: sample times (n,) in ms and the observed quantity
+        (sweeps, n) of every sweep on ``model``, simulated with the settings given."""
+
+
+class Protocol(AbstractProtocol):
     """Current-clamp sweeps, each a stimulus applied from rest for ``t1`` ms.
 
     **Arguments:**
@@ -96,16 +128,12 @@ class Protocol(eqx.Module):
     def batches(self) -> list[tuple[list[int], AbstractStimulus]]:
         """Sweeps grouped by stimulus structure: (sweep indices, stimuli stacked along a
         leading axis) for each group."""
-        groups: dict = {}
-        for i, stimulus in enumerate(self.stimuli):
-            leaves, treedef = jax.tree.flatten(stimulus)
-            key = (treedef, tuple(jnp.shape(x) for x in leaves))
-            groups.setdefault(key, []).append(i)
-        out = []
-        for indices in groups.values():
-            parts = [self.stimuli[i] for i in indices]
-            out.append((indices, jax.tree.map(lambda *xs: jnp.stack(xs), *parts)))
-        return out
+        return stacked_groups(self.stimuli)
+
+    def observe(self, model, *, solver=None, save_every=None, wrap=None, **kwargs):
+        """(ts, V): the sample times (ms) and the potentials (sweeps, n) in mV."""
+        result = self.simulate(model, solver=solver, save_every=save_every, wrap=wrap, **kwargs)
+        return result.ts, result.V
 
     def simulate(
         self, model, *, solver=None, save_every=None, wrap=None, **kwargs
@@ -135,7 +163,7 @@ class Protocol(eqx.Module):
         V = [None] * len(self)
         ok = [None] * len(self)
         ts = None
-        for indices, stacked in self.batches():
+        for indices, stacked in stacked_groups(self.stimuli):
             ts_b, V_b, ok_b = jax.vmap(one)(stacked, jnp.asarray(indices))
             ts = ts_b[0]
             for j, i in enumerate(indices):

@@ -1,7 +1,7 @@
 """Ion channels: one small class per current, kinetics as in the papers' tables."""
 
 from .._numerics import exprel
-from ._base import IonChannel, Leak, from_alpha_beta, sigmoid
+from ._base import IonChannel, Leak, from_alpha_beta, modulated, sigmoid
 from .hh import HHPotassium, HHSodium
 from .liu import LiuA, LiuCaS, LiuCaT, LiuH, LiuKCa, LiuKd, LiuNa
 from .prinz import PrinzA, PrinzCaS, PrinzCaT, PrinzH, PrinzKCa, PrinzKd, PrinzNa
@@ -28,4 +28,5 @@ __all__ = [
     "exprel",
     "from_alpha_beta",
     "sigmoid",
+    "modulated",
 ]

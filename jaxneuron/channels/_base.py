@@ -21,7 +21,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._validation import check_finite, check_nonnegative
+from .._validation import check_finite, check_nonnegative, check_positive
 
 Scalar = Float[Array, ""]
 Kinetics = tuple[Scalar, Scalar]
@@ -60,6 +60,8 @@ class IonChannel(eqx.Module):
     g: Scalar = eqx.field(converter=jnp.asarray)
     E: Scalar | None = eqx.field(converter=_optional_array, default=None)
     scale: Scalar = eqx.field(converter=jnp.asarray, default=1.0)
+    shift: Scalar | None = eqx.field(converter=_optional_array, default=None)
+    tau_scale: Scalar | None = eqx.field(converter=_optional_array, default=None)
 
     gates: ClassVar[tuple[str, ...]] = ()
     powers: ClassVar[tuple[int, ...]] = ()
@@ -74,6 +76,10 @@ class IonChannel(eqx.Module):
                 raise ValueError(f"{name}.E (reversal potential, mV) is required")
         else:
             check_finite(f"{name}.E (reversal potential)", self.E, "mV")
+        if self.shift is not None:
+            check_finite(f"{name}.shift (kinetics shift)", self.shift, "mV")
+        if self.tau_scale is not None:
+            check_positive(f"{name}.tau_scale (time-constant scale)", self.tau_scale, "")
         if len(self.gates) != len(self.powers):
             raise TypeError(f"{name}: `gates` and `powers` must have the same length")
 
@@ -81,6 +87,19 @@ class IonChannel(eqx.Module):
         """(x∞, τx in ms) for every gate at potential V (mV) and calcium Ca (µM), in the
         order of ``gates``."""
         return ()
+
+    def kinetics(self, V: Scalar, Ca: Scalar | None = None) -> tuple[Kinetics, ...]:
+        """`gate_kinetics` with the channel's modulation, when set: every gate's x∞ and τ
+        taken at V − ``shift`` (mV: the half-activation and half-inactivation voltages
+        move by +shift) and every τ multiplied by ``tau_scale`` — the two kinetic
+        parameters a voltage-clamp fit recovers. Unset (None), they cost nothing and are
+        not parameters (see `modulated`)."""
+        if self.shift is not None:
+            V = V - self.shift
+        pairs = self.gate_kinetics(V, Ca)
+        if self.tau_scale is not None:
+            pairs = tuple((x_inf, tau * self.tau_scale) for x_inf, tau in pairs)
+        return pairs
 
     def open_probability(self, gate_values) -> Scalar:
         """Π xᵢ^pᵢ; 1 for a channel without gates (a leak)."""
@@ -97,6 +116,32 @@ class IonChannel(eqx.Module):
         """I = scale · g · Π xᵢ^pᵢ · (V − E) in µA/cm² (positive outward); ``E`` overrides
         the channel's own reversal potential (the neuron passes E_Ca for calcium channels)."""
         return self.conductance(gate_values) * (V - (self.E if E is None else E))
+
+
+def modulated(channel: IonChannel, shift: float = 0.0, tau_scale: float = 1.0) -> IonChannel:
+    """``channel`` with fittable kinetics: its gates' x∞ and τ taken at V − ``shift`` (mV)
+    and τ scaled by ``tau_scale``; the neuron then names them ``"<channel>.shift"`` and
+    ``"<channel>.tau_scale"``.
+
+    >>> from jaxneuron.channels import PrinzA
+    >>> a = modulated(PrinzA(g=50.0), shift=2.0)
+    >>> float(a.kinetics(-20.0)[0][0]) == float(PrinzA(g=50.0).kinetics(-22.0)[0][0])
+    True
+    """
+    if not isinstance(channel, IonChannel):
+        raise TypeError(f"modulated needs an IonChannel, got {type(channel).__name__}")
+    name = type(channel).__name__
+    check_finite(f"{name}.shift (kinetics shift)", shift, "mV")
+    check_positive(f"{name}.tau_scale (time-constant scale)", tau_scale, "")
+    return eqx.tree_at(
+        lambda c: (c.shift, c.tau_scale),
+        channel,
+        (
+            jnp.asarray(shift, dtype=jnp.result_type(channel.g)),
+            jnp.asarray(tau_scale, dtype=jnp.result_type(channel.g)),
+        ),
+        is_leaf=lambda x: x is None,
+    )
 
 
 def requires_calcium(channel: IonChannel, Ca):

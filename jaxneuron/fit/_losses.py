@@ -26,7 +26,7 @@ from .._precision import as_dtype, model_dtype
 from ..integrate import ExponentialEuler, simulate
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
-from ..protocols import Protocol, noisy
+from ..protocols import AbstractProtocol, Protocol, noisy
 from ..stimuli import Interpolated, as_stimulus
 from ._features import BurstOnsetPhase, BurstPhase, Feature
 from ._nudging import Nudged
@@ -389,16 +389,19 @@ class TraceLoss(_Simulated):
 
 
 class ProtocolLoss(_Simulated):
-    r"""Mean squared error (mV²) over all sweeps of a `jaxneuron.Protocol`,
+    r"""Mean squared error over all sweeps of a protocol — potentials (mV²) for a
+    current-clamp `jaxneuron.Protocol`, clamp currents ((µA/cm²)²) for a
+    `jaxneuron.clamp.VoltageClamp`:
 
-        L = (1/(S·N)) Σₛ Σᵢ (V_model,s(tᵢ) − V_target,s(tᵢ))²,   tᵢ ∈ [start, stop],
+        L = (1/(S·N)) Σₛ Σᵢ (y_model,s(tᵢ) − y_target,s(tᵢ))²,   tᵢ ∈ [start, stop],
 
-    the sweeps simulated as one batch per stimulus structure (`Protocol.simulate`).
+    the sweeps simulated as one batch per stimulus structure.
 
     **Arguments:**
 
     - ``protocol``: the sweeps (their stimuli replace the model's).
-    - ``targets``: (sweeps, n) recorded potentials in mV, sampled every ``dt`` ms from 0;
+    - ``targets``: (sweeps, n) recordings (mV, or µA/cm² in voltage clamp), sampled every
+      ``dt`` ms from 0;
       n = ⌊t1/dt⌋ + 1 for the protocol's ``t1``.
     - ``start``, ``stop``: the analysis window in ms (default: the whole sweep).
     - ``solver`` (default ``ExponentialEuler(dt=0.025)``), ``save_every``, ``adjoint``,
@@ -434,8 +437,11 @@ class ProtocolLoss(_Simulated):
         atol=None,
         max_steps=1_000_000,
     ):
-        if not isinstance(protocol, Protocol):
-            raise TypeError(f"ProtocolLoss: expected a jaxneuron.Protocol, got {protocol!r}")
+        if not isinstance(protocol, AbstractProtocol):
+            raise TypeError(
+                "ProtocolLoss: expected a jaxneuron.Protocol or jaxneuron.clamp.VoltageClamp, "
+                f"got {protocol!r}"
+            )
         if not dt > 0:
             raise ValueError(f"ProtocolLoss: dt (sampling interval) must be > 0 ms, got {dt}")
         targets = np.asarray(targets, dtype=float)
@@ -481,7 +487,10 @@ class ProtocolLoss(_Simulated):
 
     def with_nudging(self, gain) -> ProtocolLoss:
         """The same loss with each sweep's model coupled to that sweep's target by a
-        current gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`."""
+        current gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`;
+        current clamp only."""
+        if gain is not None and not isinstance(self.protocol, Protocol):
+            raise TypeError("ProtocolLoss: nudging couples current-clamp sweeps (a Protocol)")
         return _replace(self, nudging=_gain(gain))
 
     def _couple(self, cell, sweep):
@@ -489,10 +498,9 @@ class ProtocolLoss(_Simulated):
         return _nudged(cell, self.nudging, Interpolated(times=times, values=self.targets[sweep]))
 
     def simulated(self, model):
-        """(sweeps, n) potentials (mV) at the targets' sample times."""
-        result = self.protocol.simulate(
-            model,
-            wrap=None if self.nudging is None else self._couple,
+        """(sweeps, n): the observed quantity (mV in current clamp, µA/cm² in voltage
+        clamp) at the targets' sample times."""
+        settings = dict(
             solver=self.solver,
             save_every=self.save_every,
             adjoint=self.adjoint,
@@ -500,11 +508,14 @@ class ProtocolLoss(_Simulated):
             atol=self.atol,
             max_steps=self.max_steps,
         )
-        times = self.dt * jnp.arange(self.targets.shape[1], dtype=result.ts.dtype)
-        return jax.vmap(lambda v: jnp.interp(times, result.ts, v))(result.V)
+        if self.nudging is not None:
+            settings["wrap"] = self._couple
+        ts, observed = self.protocol.observe(model, **settings)
+        times = self.dt * jnp.arange(self.targets.shape[1], dtype=ts.dtype)
+        return jax.vmap(lambda v: jnp.interp(times, ts, v))(observed)
 
     def residuals(self, model):
-        """(V_model − V_target)/√(S·N) over every sweep's window (mV), flat."""
+        """(model − target)/√(S·N) over every sweep's window, flat."""
         i0, i1 = self.window
         V = self.simulated(model)
         residual = jnp.ravel(V[:, i0:i1] - self.targets[:, i0:i1].astype(V.dtype))

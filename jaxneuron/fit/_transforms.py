@@ -152,7 +152,18 @@ class Bounded(Transform):
 
 # ---- defaults and units by parameter name -------------------------------------------
 
-_POSITIVE_SUFFIXES = (".g", "g_nS", "g_scale", ".scale", "tau", "C", "Ca0", "Delta", "k_minus")
+_POSITIVE_SUFFIXES = (
+    ".g",
+    "g_nS",
+    "g_scale",
+    ".scale",
+    "tau",
+    "tau_scale",
+    "C",
+    "Ca0",
+    "Delta",
+    "k_minus",
+)
 
 
 def default_transform(name: str) -> Transform:

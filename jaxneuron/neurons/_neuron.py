@@ -113,6 +113,10 @@ class ConductanceNeuron(AbstractSplitModel):
             out[f"{cname}.g"] = ch.g
             if ch.E is not None:
                 out[f"{cname}.E"] = ch.E
+            if ch.shift is not None:
+                out[f"{cname}.shift"] = ch.shift
+            if ch.tau_scale is not None:
+                out[f"{cname}.tau_scale"] = ch.tau_scale
         if self.calcium is not None:
             out["Ca0"] = self.Ca0
         return out
@@ -170,7 +174,7 @@ class ConductanceNeuron(AbstractSplitModel):
         V = self.V0 if V0 is None else jnp.asarray(V0, dtype=self.V0.dtype)
         Ca = self.Ca0 if Ca0 is None else jnp.asarray(Ca0, dtype=self.V0.dtype)
         Ca = Ca if self.calcium is not None else None
-        gates = [tuple(x_inf for x_inf, _ in ch.gate_kinetics(V, Ca)) for ch in self.channels]
+        gates = [tuple(x_inf for x_inf, _ in ch.kinetics(V, Ca)) for ch in self.channels]
         return self._pack(V, Ca, gates)
 
     # ---- vector fields --------------------------------------------------------------
@@ -178,8 +182,7 @@ class ConductanceNeuron(AbstractSplitModel):
     def _gate_derivatives(self, V, Ca, gates):
         return [
             tuple(
-                (x_inf - xi) / tau
-                for xi, (x_inf, tau) in zip(x, ch.gate_kinetics(V, Ca), strict=True)
+                (x_inf - xi) / tau for xi, (x_inf, tau) in zip(x, ch.kinetics(V, Ca), strict=True)
             )
             for ch, x in zip(self.channels, gates, strict=True)
         ]
@@ -242,7 +245,7 @@ class ConductanceNeuron(AbstractSplitModel):
         for ch, x, c_x in zip(self.channels, gates, c_gates, strict=True):
             pairs = [
                 advance(xi, relax(xi, x_inf, dt / tau), ci)
-                for xi, ci, (x_inf, tau) in zip(x, c_x, ch.gate_kinetics(V, Ca), strict=True)
+                for xi, ci, (x_inf, tau) in zip(x, c_x, ch.kinetics(V, Ca), strict=True)
             ]
             new_gates.append(tuple(p[0] for p in pairs))
             new_c_gates.append(tuple(p[1] for p in pairs))
