@@ -15,6 +15,7 @@ and call `fit`:
 """
 
 from ._anneal import DEFAULT_GAINS, AnnealResult, anneal
+from ._family import Family, find_family
 from ._features import (
     BurstOnsetPhase,
     BurstPeriod,
@@ -42,6 +43,8 @@ __all__ = [
     "lbfgs",
     "sensitivity",
     "anneal",
+    "find_family",
+    "Family",
     "AnnealResult",
     "DEFAULT_GAINS",
     "Nudged",

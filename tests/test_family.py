@@ -1,0 +1,58 @@
+"""Degenerate families: the members are exactly the candidates whose features match, and
+refinement by fitting turns near misses into members."""
+
+import numpy as np
+import pytest
+
+import jaxneuron as jn
+import jaxneuron.fit as jf
+from jaxneuron.analysis import spike_times
+from jaxneuron.sweep import Grid
+
+
+def test_members_are_the_candidates_whose_exact_features_match():
+    model = jn.build_HH(10.0)
+    space = Grid({"K.g": [20.0, 30.0, 34.0, 36.0, 38.0, 60.0]})
+    target = 14.64  # ms: HH's inter-spike interval at 10 µA/cm²
+    family = jf.find_family(
+        model, {"isi_mean": target}, space, t1=300.0, start=100.0, tolerance=0.02
+    )
+    assert len(family.table) == 6 and set(family.table["origin"]) == {"sweep"}
+    for _, row in family.table.iterrows():
+        # an independent measurement: spikes of a float64 simulation, mean interval
+        sol = jn.simulate(
+            jn.set_parameters(model, {"K.g": row["K.g"]}),
+            300.0,
+            solver=jn.ExponentialEuler(dt=0.025),
+            save_every=0.025,
+        )
+        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
+        isi = float(np.mean(np.diff(spikes[spikes >= 100.0])))
+        assert row["isi_mean"] == pytest.approx(isi, rel=1e-3, nan_ok=True)
+        assert row["member"] == (abs(isi - target) / target <= 0.02)
+    assert 36.0 in set(family.members["K.g"])
+    assert family.spans()["K.g"] >= 1.0 and "models match" in str(family)
+    with pytest.raises(KeyError, match="unknown feature"):
+        jf.find_family(model, {"period": 1.0}, space, t1=10.0, start=5.0)
+
+
+def test_refinement_moves_near_misses_onto_the_targets():
+    model = jn.build_HH(10.0)
+    rate = 68.3  # Hz at K.g = 36
+    loss = jf.FeatureLoss([jf.FiringRate(rate)], t1=300.0, start=100.0, save_every=0.025)
+    family = jf.find_family(
+        model,
+        {"isi_mean": 1000.0 / rate},
+        Grid({"K.g": [31.0, 42.0]}),
+        t1=300.0,
+        start=100.0,
+        tolerance=0.01,
+        refine=loss,
+        refine_within=0.2,
+        steps=40,
+    )
+    fitted = family.table[family.table["origin"] == "fit"]
+    assert not family.table[family.table["origin"] == "sweep"]["member"].any()
+    assert len(fitted) == 1 and bool(fitted["member"].all()), family.table
+    fig = family.plot()
+    assert fig.axes[0].get_yscale() == "log"
