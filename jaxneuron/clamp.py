@@ -33,8 +33,8 @@ from ._protocols import AbstractSplitModel
 from ._validation import check_positive
 from .integrate import simulate
 from .neurons import ConductanceNeuron
-from .protocols import AbstractProtocol, stacked_groups
-from .stimuli import AbstractStimulus, Constant, Step, as_stimulus
+from .protocols import AbstractProtocol, checked_sweeps, stacked_groups
+from .stimuli import AbstractStimulus, Constant, Step
 
 #: The default clamp conductance, mS/cm².
 CLAMP_CONDUCTANCE = 1e5
@@ -123,18 +123,8 @@ class VoltageClamp(AbstractProtocol):
     conductance: float = eqx.field(static=True, default=CLAMP_CONDUCTANCE)
 
     def __init__(self, commands: Sequence, *, t1: float, names=None, conductance=CLAMP_CONDUCTANCE):
-        commands = tuple(as_stimulus(c) for c in commands)
-        if not commands:
-            raise ValueError("VoltageClamp: give at least one command")
-        if not float(t1) > 0:
-            raise ValueError(f"VoltageClamp: t1 (sweep length) must be > 0 ms, got {t1}")
-        names = tuple(f"sweep {i}" for i in range(len(commands))) if names is None else names
-        if len(names) != len(commands) or len(set(names)) != len(names):
-            raise ValueError(
-                f"VoltageClamp: {len(commands)} sweeps need as many distinct names, got {names}"
-            )
+        self.commands, self.t1, self.names = checked_sweeps("VoltageClamp", commands, t1, names)
         check_positive("VoltageClamp.conductance", conductance, "mS/cm²")
-        self.commands, self.t1, self.names = commands, float(t1), tuple(names)
         self.conductance = float(conductance)
 
     @classmethod

@@ -42,6 +42,23 @@ class ProtocolResult:
     names: tuple[str, ...]
 
 
+def checked_sweeps(owner: str, functions: Sequence, t1, names) -> tuple:
+    """``(functions, t1, names)`` of a protocol, checked: at least one sweep (each a
+    stimulus-shaped function of t), t1 > 0 ms, one distinct name per sweep (default
+    ``"sweep 0"``, …)."""
+    functions = tuple(as_stimulus(f) for f in functions)
+    if not functions:
+        raise ValueError(f"{owner}: give at least one sweep")
+    if not float(t1) > 0:
+        raise ValueError(f"{owner}: t1 (sweep length) must be > 0 ms, got {t1}")
+    names = tuple(f"sweep {i}" for i in range(len(functions))) if names is None else tuple(names)
+    if len(names) != len(functions) or len(set(names)) != len(names):
+        raise ValueError(
+            f"{owner}: {len(functions)} sweeps need as many distinct names, got {names}"
+        )
+    return functions, float(t1), names
+
+
 def stacked_groups(items) -> list[tuple[list[int], object]]:
     """``items`` (pytrees) grouped by structure and leaf shapes: for each group, the item
     indices and the items stacked along a new leading axis (one `jax.vmap` per group)."""
@@ -91,17 +108,7 @@ class Protocol(AbstractProtocol):
     names: tuple[str, ...] = eqx.field(static=True)
 
     def __init__(self, stimuli: Sequence, *, t1: float, names: Sequence[str] | None = None):
-        stimuli = tuple(as_stimulus(s) for s in stimuli)
-        if not stimuli:
-            raise ValueError("Protocol: give at least one sweep's stimulus")
-        if not float(t1) > 0:
-            raise ValueError(f"Protocol: t1 (sweep length) must be > 0 ms, got {t1}")
-        names = tuple(f"sweep {i}" for i in range(len(stimuli))) if names is None else names
-        if len(names) != len(stimuli) or len(set(names)) != len(names):
-            raise ValueError(
-                f"Protocol: {len(stimuli)} sweeps need as many distinct names, got {names}"
-            )
-        self.stimuli, self.t1, self.names = stimuli, float(t1), tuple(names)
+        self.stimuli, self.t1, self.names = checked_sweeps("Protocol", stimuli, t1, names)
 
     @classmethod
     def steps(
