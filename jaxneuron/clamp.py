@@ -29,10 +29,9 @@ import jax
 import jax.numpy as jnp
 
 from ._precision import as_dtype, model_dtype
-from ._protocols import AbstractSplitModel
 from ._validation import check_positive
 from .integrate import simulate
-from .neurons import ConductanceNeuron
+from .neurons import AbstractDrivenNeuron, ConductanceNeuron
 from .protocols import AbstractProtocol, checked_sweeps, stacked_groups
 from .stimuli import AbstractStimulus, Constant, Step
 
@@ -40,7 +39,7 @@ from .stimuli import AbstractStimulus, Constant, Step
 CLAMP_CONDUCTANCE = 1e5
 
 
-class Clamped(AbstractSplitModel):
+class Clamped(AbstractDrivenNeuron):
     """``neuron`` under voltage clamp to ``command`` (mV as a function of t in ms, any
     `jaxneuron.stimuli` shape) through ``conductance`` (mS/cm²); it starts at steady
     state at the command's initial value. Its own stimulus still flows.
@@ -58,16 +57,8 @@ class Clamped(AbstractSplitModel):
         check_positive("Clamped.conductance", self.conductance, "mS/cm²")
 
     @property
-    def name(self) -> str:
-        return self.neuron.name
-
-    @property
     def stiff(self) -> bool:
         return True
-
-    @property
-    def state_names(self):
-        return self.neuron.state_names
 
     def initial_state(self):
         return self.neuron.initial_state(V0=self.command(jnp.zeros_like(self.neuron.V0)))
@@ -78,21 +69,9 @@ class Clamped(AbstractSplitModel):
     def stimuli(self):
         return (*self.neuron.stimuli(), self.command)
 
-    def _clamp(self, t):
-        # I = G·V − J, outward positive (see ConductanceNeuron.vector_field)
+    def inputs(self, t, V):
+        # implicit in the exponential-Euler step: stable for any clamp conductance
         return self.conductance, self.conductance * self.command(t)
-
-    def vector_field(self, t, y, args=None):
-        return self.neuron.vector_field(t, y, args, inputs=self._clamp(t))
-
-    def membrane_field(self, t, y, args=None):
-        return self.neuron.membrane_field(t, y, args, inputs=self._clamp(t))
-
-    def gate_field(self, t, y, args=None):
-        return self.neuron.gate_field(t, y, args)
-
-    def fixed_step(self, t, y, dt, compensation=None):
-        return self.neuron.fixed_step(t, y, dt, compensation, inputs=self._clamp(t))
 
     def clamp_current(self, ts, V):
         """I_clamp = G_clamp·(V_cmd(t) − V) in µA/cm² at times ``ts`` (ms)."""

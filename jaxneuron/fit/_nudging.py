@@ -25,14 +25,13 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._protocols import AbstractSplitModel
-from ..neurons import ConductanceNeuron
+from ..neurons import AbstractDrivenNeuron, ConductanceNeuron
 from ..stimuli import Interpolated
 
 Scalar = Float[Array, ""]
 
 
-class Nudged(AbstractSplitModel):
+class Nudged(AbstractDrivenNeuron):
     """``neuron`` with the coupling current k·(V − V_data(t)) (µA/cm²) to a recorded
     potential ``data`` (mV, an `Interpolated` of t in ms); ``gain`` k in mS/cm².
 
@@ -56,16 +55,8 @@ class Nudged(AbstractSplitModel):
             )
 
     @property
-    def name(self) -> str:
-        return self.neuron.name
-
-    @property
     def stiff(self) -> bool:
         return self.neuron.stiff
-
-    @property
-    def state_names(self):
-        return self.neuron.state_names
 
     def initial_state(self):
         return self.neuron.initial_state()
@@ -76,19 +67,6 @@ class Nudged(AbstractSplitModel):
     def stimuli(self):
         return self.neuron.stimuli()
 
-    def _coupling(self, t, V):
-        # as ConductanceNeuron's input current I = G·V − J (outward positive), with G = 0:
-        # the coupling is explicit, so a model on the recorded trajectory feels none
+    def inputs(self, t, V):
+        # G = 0: the coupling is explicit, so a model on the recorded trajectory feels none
         return jnp.zeros_like(self.gain), self.gain * (self.data(t) - V)
-
-    def vector_field(self, t, y, args=None):
-        return self.neuron.vector_field(t, y, args, inputs=self._coupling(t, y[0]))
-
-    def membrane_field(self, t, y, args=None):
-        return self.neuron.membrane_field(t, y, args, inputs=self._coupling(t, y[0]))
-
-    def gate_field(self, t, y, args=None):
-        return self.neuron.gate_field(t, y, args)
-
-    def fixed_step(self, t, y, dt, compensation=None):
-        return self.neuron.fixed_step(t, y, dt, compensation, inputs=self._coupling(t, y[0]))

@@ -1,6 +1,7 @@
 """Neuron models: the generic conductance-based neuron and the seed-style builders."""
 
 from .._precision import as_dtype
+from ._driven import AbstractDrivenNeuron
 from ._neuron import ConductanceNeuron
 from .hh import HHConfig, build_HH
 from .integrate_and_fire import (
@@ -34,6 +35,7 @@ from .stg import (
 
 __all__ = [
     "ConductanceNeuron",
+    "AbstractDrivenNeuron",
     "as_dtype",
     "HHConfig",
     "build_HH",
