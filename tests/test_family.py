@@ -57,3 +57,38 @@ def test_refinement_moves_near_misses_onto_the_targets():
     assert len(fitted) == 1 and bool(fitted["member"].all()), family.table
     fig = family.plot()
     assert fig.axes[0].get_yscale() == "log"
+
+
+def test_walk_keeps_only_models_whose_features_match():
+    model = jn.build_HH(10.0)
+    target = 14.64  # ms: HH's inter-spike interval at 10 µA/cm²
+    family = jf.walk_family(
+        model,
+        {"isi_mean": target},
+        ["Na.g", "K.g"],
+        t1=300.0,
+        start=100.0,
+        tolerance=0.02,
+        walkers=3,
+        steps=2,
+        step=0.1,
+    )
+    assert len(family.table) == 1 + 2 * 3 * 2
+    members = family.members
+    assert len(members) >= 4  # the walk moves: proposals along the level set match
+    for _, row in members.iterrows():
+        # an independent measurement of each member's mean inter-spike interval
+        sol = jn.simulate(
+            jn.set_parameters(model, {"Na.g": row["Na.g"], "K.g": row["K.g"]}),
+            300.0,
+            solver=jn.ExponentialEuler(dt=0.025),
+            save_every=0.025,
+        )
+        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
+        isi = float(np.mean(np.diff(spikes[spikes >= 100.0])))
+        assert abs(isi - target) / target <= 0.02 + 1e-3
+    assert len(family.distinct(1.01)) >= 2
+    with pytest.raises(ValueError, match="starts from a member"):
+        jf.walk_family(model, {"isi_mean": 20.0}, ["K.g"], t1=300.0, start=100.0, steps=1)
+    with pytest.raises(ValueError, match="event count"):
+        jf.walk_family(model, {"n_spikes": 14.0}, ["K.g"], t1=300.0, start=100.0, steps=1)

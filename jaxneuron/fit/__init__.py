@@ -15,7 +15,7 @@ and call `fit`:
 """
 
 from ._anneal import DEFAULT_GAINS, AnnealResult, anneal
-from ._family import Family, find_family
+from ._family import Family, find_family, walk_family
 from ._features import (
     BurstOnsetPhase,
     BurstPeriod,
@@ -34,6 +34,7 @@ from ._identifiability import Identifiability, sensitivity
 from ._losses import FeatureLoss, FunctionLoss, Loss, ProtocolLoss, SumLoss, TraceLoss
 from ._nudging import Nudged
 from ._optimizers import lbfgs
+from ._shooting import MultipleShooting
 from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_transform
 
 __all__ = [
@@ -44,10 +45,12 @@ __all__ = [
     "sensitivity",
     "anneal",
     "find_family",
+    "walk_family",
     "Family",
     "AnnealResult",
     "DEFAULT_GAINS",
     "Nudged",
+    "MultipleShooting",
     "Identifiability",
     "select_parameters",
     "FreeParameters",

@@ -6,7 +6,9 @@ parameter sets (a `jaxneuron.sweep` space, e.g. log-uniform draws around a model
 exact online features of the sweep engine, keeps those whose features lie within a relative
 tolerance of the targets, and optionally moves near misses onto the targets by gradient
 descent on a `FeatureLoss` (all starts at once), verifying each fitted model again with the
-exact features. The result is a table and the "many models, one rhythm" figure.
+exact features. `walk_family` explores the family from a member outwards instead: walkers
+step along the directions that leave the features unchanged to first order and keep only
+steps that still match. The result is a table and the "many models, one rhythm" figure.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ..parameters import get_parameter
 from ..sweep import FEATURE_NAMES, Table, sweep
@@ -44,6 +47,17 @@ class Family:
     def members(self) -> pd.DataFrame:
         """The rows that match every target within the tolerance."""
         return self.table[self.table["member"]].reset_index(drop=True)
+
+    def distinct(self, ratio: float = 1.1) -> pd.DataFrame:
+        """A subset of the members in which every two differ by at least the factor
+        ``ratio`` in some parameter (greedy, in table order)."""
+        m = self.members
+        logs = np.log(m[list(self.names)].to_numpy(dtype=float))
+        kept: list[int] = []
+        for i, x in enumerate(logs):
+            if all(np.max(np.abs(x - logs[j])) >= np.log(ratio) for j in kept):
+                kept.append(i)
+        return m.iloc[kept].reset_index(drop=True)
 
     def spans(self) -> dict[str, float]:
         """max/min of each parameter over the members (1 when there are none)."""
@@ -161,4 +175,126 @@ def find_family(
         targets=dict(targets),
         tolerance=float(tolerance),
         reference={n: float(get_parameter(model, n)) for n in names},
+    )
+
+
+#: features that count events (integers): `walk_family` checks them but does not follow
+#: their (zero or infinite) derivatives
+_COUNTS = ("n_spikes", "spikes_per_burst", "n_bursts")
+
+
+def walk_family(
+    model,
+    targets: Mapping[str, float],
+    names,
+    *,
+    t1: float,
+    start: float,
+    tolerance: float = 0.02,
+    walkers: int = 32,
+    steps: int = 20,
+    step: float = 0.15,
+    difference: float = 0.02,
+    seed: int = 0,
+    dtype=None,
+    progress: bool = False,
+) -> Family:
+    r"""Explore the family of ``model`` (a member) by constrained random walks in the
+    logarithms x of the parameters ``names``.
+
+    Each of ``walkers`` walkers, at a member x, takes per iteration:
+
+    1. the Jacobian J of the log features (all targets but the event counts
+       ``n_spikes``, ``spikes_per_burst``, ``n_bursts``) by forward differences of size
+       ``difference`` in x, from the exact features of the sweep engine;
+    2. a random step ξ ~ N(0, ``step``²) projected onto the null space of J,
+       x′ = x + (I − J⁺J)ξ: the features do not change to first order;
+    3. one Gauss–Newton correction x″ = x′ − J⁺(log f(x′) − log f*);
+
+    and moves to x″ (else x′) if it matches every target within ``tolerance``, else
+    stays. Every proposal examined is a row of the table (``origin`` ``"walk"``).
+
+    **Arguments:** as `find_family` for ``targets``, ``t1``, ``start``, ``tolerance``,
+    ``dtype``; ``steps`` iterations of all walkers; ``seed`` of the proposals. Each
+    iteration costs walkers·(P + 3) runs (one sweep).
+
+    **Example:**
+
+    >>> import jaxneuron as jn
+    >>> family = walk_family(jn.build_HH(10.0), {"isi_mean": 14.64}, ["Na.g", "K.g"],
+    ...                      t1=200.0, start=100.0, tolerance=0.05, walkers=2, steps=1)
+    >>> len(family.table)
+    5
+    """
+    unknown = [k for k in targets if k not in FEATURE_NAMES]
+    if unknown:
+        raise KeyError(f"unknown feature(s) {unknown}; the sweep computes {FEATURE_NAMES}")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be > 0 (a relative error), got {tolerance}")
+    for what, value in (("walkers", walkers), ("steps", steps)):
+        if int(value) < 1:
+            raise ValueError(f"{what} must be >= 1, got {value}")
+    if not step > 0 or not difference > 0:
+        raise ValueError(
+            f"step and difference must be > 0 (in log units), got {step}, {difference}"
+        )
+    names = tuple([names] if isinstance(names, str) else names)
+    reference = {n: float(get_parameter(model, n)) for n in names}
+    if any(v <= 0 for v in reference.values()):
+        raise ValueError(
+            f"walk_family walks in log space: every parameter must be > 0, got {reference}"
+        )
+    followed = [k for k in targets if k not in _COUNTS]
+    if not followed:
+        raise ValueError(f"walk_family needs a target that is not an event count {_COUNTS}")
+    settings = dict(t1=t1, start=start, progress=False)
+    if dtype is not None:
+        settings["dtype"] = dtype
+    elif np.asarray(get_parameter(model, "C")).dtype == np.float64:
+        settings["dtype"] = np.float64
+    goal = np.log([float(targets[k]) for k in followed])
+
+    def evaluate(points):
+        columns = dict(zip(names, np.exp(points).T, strict=True))
+        table = sweep(model, Table(columns), **settings).table
+        return table.assign(error=_errors(table, targets))
+
+    P = len(names)
+    rng = np.random.default_rng(seed)
+    x = np.tile(np.log([reference[n] for n in names]), (int(walkers), 1))
+    first = evaluate(x[:1]).assign(origin="reference")
+    if not first["error"].iloc[0] <= tolerance:
+        raise ValueError(
+            f"walk_family starts from a member, but the model's features are "
+            f"{ {k: float(first[k].iloc[0]) for k in targets} }, not within {tolerance:.0%} "
+            f"of {dict(targets)}"
+        )
+    tables = [first]
+    for _ in tqdm(range(int(steps)), disable=not progress, desc="walk"):
+        shifted = x[:, None, :] + difference * np.eye(P)[None]  # (K, P, P)
+        batch = evaluate(np.concatenate([x[:, None, :], shifted], axis=1).reshape(-1, P))
+        logf = np.log(batch[followed].to_numpy(dtype=float)).reshape(len(x), P + 1, -1)
+        J = np.swapaxes((logf[:, 1:] - logf[:, :1]) / difference, 1, 2)  # (K, C, P)
+        ok = np.all(np.isfinite(J), axis=(1, 2))
+        J = np.where(ok[:, None, None], J, 0.0)
+        pinv = np.linalg.pinv(J)  # (K, P, C)
+        xi = rng.normal(0.0, step, size=x.shape)
+        proposal = x + xi - np.einsum("kpc,kcq,kq->kp", pinv, J, xi)
+        proposed = evaluate(proposal)
+        residual = np.log(proposed[followed].to_numpy(dtype=float)) - goal
+        residual = np.where(np.isfinite(residual), residual, 0.0)
+        corrected = proposal - np.einsum("kpc,kc->kp", pinv, residual)
+        checked = evaluate(corrected)
+        tables += [proposed.assign(origin="walk"), checked.assign(origin="walk")]
+        good_c = ok & (checked["error"].to_numpy() <= tolerance)
+        good_p = ok & (proposed["error"].to_numpy() <= tolerance)
+        x = np.where(good_c[:, None], corrected, np.where(good_p[:, None], proposal, x))
+    table = pd.concat(tables, ignore_index=True)
+    table["member"] = table["error"] <= tolerance
+    return Family(
+        table=table,
+        names=names,
+        targets=dict(targets),
+        tolerance=float(tolerance),
+        reference=reference,
     )

@@ -2,6 +2,7 @@ r"""`fit`: gradient-based fitting of named model parameters with optax."""
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,11 +20,48 @@ from ._losses import as_loss, forward_mode_adjoint
 from ._transforms import Transform, default_transform, is_pattern, match, unit_of
 
 
-class FreeParameters(eqx.Module):
+class AbstractVariables(eqx.Module):
+    """What `fit` optimises: an unconstrained vector u of length ``size`` holding the free
+    parameters (``names``, each under its transform) and, for some losses, more (the
+    segment states of `MultipleShooting`)."""
+
+    names: eqx.AbstractVar[tuple[str, ...]]
+    transforms: eqx.AbstractVar[tuple[Transform, ...]]
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> int:
+        """The length of u."""
+
+    @abc.abstractmethod
+    def values(self, u) -> dict:
+        """The free parameters' values by name, from u of shape (..., size)."""
+
+    @abc.abstractmethod
+    def apply(self, model, u):
+        """What the loss is evaluated on, for the unconstrained vector ``u``."""
+
+    @abc.abstractmethod
+    def fitted(self, model, u):
+        """The model with the free parameters from ``u`` (what `FitResult.model` holds)."""
+
+    @abc.abstractmethod
+    def unconstrained(self, values):
+        """u of shape (..., size) from parameter values of shape (..., P)."""
+
+
+class FreeParameters(AbstractVariables):
     """Which parameters are free and how they are transformed: θᵢ = transformᵢ(uᵢ)."""
 
     names: tuple[str, ...] = eqx.field(static=True)
     transforms: tuple[Transform, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    def fitted(self, model, u):
+        return self.apply(model, u)
 
     def values(self, u) -> dict:
         return {
@@ -337,7 +375,7 @@ def fit(
     (20, ('Na.g',), 20)
     """
     loss = as_loss(loss)
-    free = select_parameters(model, params)
+    free = loss.variables(model, select_parameters(model, params))
     if int(steps) < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if int(block) < 1:
@@ -345,7 +383,7 @@ def fit(
     optimizer = loss.default_optimizer() if optimizer is None else optimizer
     optimizer = optax.with_extra_args_support(optimizer)
     stop = _Stop(loss_tol, grad_tol, step_tol)
-    mode = choose_mode(gradient, len(free.names))
+    mode = choose_mode(gradient, free.size)
     if mode == "forward":
         loss = loss.with_adjoint(forward_mode_adjoint())
     loss.check(model)
@@ -404,7 +442,7 @@ def fit(
     best = int(np.nanargmin(np.where(np.isfinite(best_loss), best_loss, np.inf)))
     fitted = np.asarray(jnp.stack(list(free.values(best_u).values()), axis=-1))
     return FitResult(
-        model=free.apply(model, best_u[best]),
+        model=free.fitted(model, best_u[best]),
         values={n: float(fitted[best, i]) for i, n in enumerate(free.names)},
         initial_values={n: float(x0[best, i]) for i, n in enumerate(free.names)},
         loss=float(best_loss[best]),

@@ -55,6 +55,12 @@ class Loss(eqx.Module):
             "sensitivity needs a TraceLoss, a FeatureLoss or a sum of them"
         )
 
+    def variables(self, model, free):
+        """What `fit` optimises for this loss, given the free parameters ``free`` (a
+        `FreeParameters`): by default just them; `MultipleShooting` adds its segment
+        states."""
+        return free
+
     def is_smooth(self) -> bool:
         """Whether the loss is deterministic and smooth in the parameters (a trace MSE),
         so that quasi-Newton steps with a line search suit it."""
