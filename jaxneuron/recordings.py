@@ -115,7 +115,8 @@ class Recording:
     def loss(self, geometry: Geometry, *, junction_potential: float = 0.0, **kwargs):
         """A `jaxneuron.fit.ProtocolLoss` of the model against these sweeps: stimuli from
         `protocol`, targets V − ``junction_potential`` (mV); ``kwargs`` go to the loss
-        (``start``, ``stop``, ``solver``, …)."""
+        (``start``, ``stop``, ``solver``, …). To fit the junction potential instead,
+        wrap the loss: ``jaxneuron.fit.JunctionPotential(recording.loss(geometry))``."""
         from .fit import ProtocolLoss
 
         if not np.isfinite(junction_potential):

@@ -31,6 +31,7 @@ from ._features import (
 from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
 from ._gradients import FORWARD_MAX_PARAMETERS
 from ._identifiability import Identifiability, sensitivity
+from ._junction import JunctionPotential
 from ._losses import FeatureLoss, FunctionLoss, Loss, ProtocolLoss, SumLoss, TraceLoss
 from ._nudging import Nudged
 from ._optimizers import lbfgs
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_GAINS",
     "Nudged",
     "MultipleShooting",
+    "JunctionPotential",
     "Identifiability",
     "select_parameters",
     "FreeParameters",

@@ -49,6 +49,10 @@ class AbstractVariables(eqx.Module):
     def unconstrained(self, values):
         """u of shape (..., size) from parameter values of shape (..., P)."""
 
+    @abc.abstractmethod
+    def initial_values(self, model) -> np.ndarray:
+        """(P,) the values of ``names`` that a fit of ``model`` starts from."""
+
 
 class FreeParameters(AbstractVariables):
     """Which parameters are free and how they are transformed: θᵢ = transformᵢ(uᵢ)."""
@@ -62,6 +66,9 @@ class FreeParameters(AbstractVariables):
 
     def fitted(self, model, u):
         return self.apply(model, u)
+
+    def initial_values(self, model):
+        return np.asarray([float(get_parameter(model, n)) for n in self.names])
 
     def values(self, u) -> dict:
         return {
@@ -280,7 +287,7 @@ def _loss_values(u, free, model, loss):
 
 
 def _initial_values(free, model, starts, key, spread, dtype):
-    x0 = np.asarray([float(get_parameter(model, n)) for n in free.names])
+    x0 = free.initial_values(model)
     _check_values(free, x0, "the initial value")
     if starts is None:
         return x0[None]
@@ -375,7 +382,9 @@ def fit(
     (20, ('Na.g',), 20)
     """
     loss = as_loss(loss)
-    free = loss.variables(model, select_parameters(model, params))
+    free = select_parameters(model, params)
+    dtype = jnp.result_type(*(get_parameter(model, n) for n in free.names))
+    free = loss.variables(model, free)
     if int(steps) < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if int(block) < 1:
@@ -387,7 +396,6 @@ def fit(
     if mode == "forward":
         loss = loss.with_adjoint(forward_mode_adjoint())
     loss.check(model)
-    dtype = jnp.result_type(*(get_parameter(model, n) for n in free.names))
     x0 = _initial_values(free, model, starts, key, spread, dtype)
     u = free.unconstrained(jnp.asarray(x0, dtype))
     shape = jax.eval_shape(_objective(free, model, loss), u[0])
