@@ -7,7 +7,7 @@ duty cycle and spikes per burst (exact online features, 10-s runs, after 2 s) al
 within ``--tolerance`` of AB/PD 2's. Prints the family, the distinct members, each
 conductance's span over them, and writes the figure and the table.
 
-    python scripts/walk_family_abpd.py [--walkers 32] [--steps 15] [--tolerance 0.02]
+    python scripts/walk_family_abpd.py [--walkers 32] [--steps 60] [--tolerance 0.02]
 """
 
 import argparse
@@ -19,8 +19,9 @@ from jaxneuron.sweep import Table, sweep
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--walkers", type=int, default=32)
-parser.add_argument("--steps", type=int, default=15)
-parser.add_argument("--step", type=float, default=0.15, help="proposal size, log units")
+parser.add_argument("--steps", type=int, default=60)
+parser.add_argument("--step", type=float, default=0.05, help="proposal size, log units")
+parser.add_argument("--persistence", type=float, default=0.8)
 parser.add_argument("--tolerance", type=float, default=0.02)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--figure", default="family_walk_abpd.png")
@@ -52,6 +53,7 @@ family = jf.walk_family(
     walkers=args.walkers,
     steps=args.steps,
     step=args.step,
+    persistence=args.persistence,
     seed=args.seed,
     progress=True,
 )

@@ -193,7 +193,8 @@ def walk_family(
     tolerance: float = 0.02,
     walkers: int = 32,
     steps: int = 20,
-    step: float = 0.15,
+    step: float = 0.05,
+    persistence: float = 0.8,
     difference: float = 0.02,
     seed: int = 0,
     dtype=None,
@@ -207,7 +208,9 @@ def walk_family(
     1. the Jacobian J of the log features (all targets but the event counts
        ``n_spikes``, ``spikes_per_burst``, ``n_bursts``) by forward differences of size
        ``difference`` in x, from the exact features of the sweep engine;
-    2. a random step ξ ~ N(0, ``step``²) projected onto the null space of J,
+    2. a step ξ = ``persistence``·v + N(0, ``step``²), v the walker's last move (0
+       after a rejection: a persistent walk spreads in proportion to the steps taken,
+       not to their square root), projected onto the null space of J,
        x′ = x + (I − J⁺J)ξ: the features do not change to first order;
     3. one Gauss–Newton correction x″ = x′ − J⁺(log f(x′) − log f*);
 
@@ -234,6 +237,8 @@ def walk_family(
     for what, value in (("walkers", walkers), ("steps", steps)):
         if int(value) < 1:
             raise ValueError(f"{what} must be >= 1, got {value}")
+    if not 0 <= persistence < 1:
+        raise ValueError(f"persistence must lie in [0, 1), got {persistence}")
     if not step > 0 or not difference > 0:
         raise ValueError(
             f"step and difference must be > 0 (in log units), got {step}, {difference}"
@@ -270,6 +275,7 @@ def walk_family(
             f"of {dict(targets)}"
         )
     tables = [first]
+    velocity = np.zeros_like(x)
     for _ in tqdm(range(int(steps)), disable=not progress, desc="walk"):
         shifted = x[:, None, :] + difference * np.eye(P)[None]  # (K, P, P)
         batch = evaluate(np.concatenate([x[:, None, :], shifted], axis=1).reshape(-1, P))
@@ -278,7 +284,7 @@ def walk_family(
         ok = np.all(np.isfinite(J), axis=(1, 2))
         J = np.where(ok[:, None, None], J, 0.0)
         pinv = np.linalg.pinv(J)  # (K, P, C)
-        xi = rng.normal(0.0, step, size=x.shape)
+        xi = persistence * velocity + rng.normal(0.0, step, size=x.shape)
         proposal = x + xi - np.einsum("kpc,kcq,kq->kp", pinv, J, xi)
         proposed = evaluate(proposal)
         residual = np.log(proposed[followed].to_numpy(dtype=float)) - goal
@@ -288,7 +294,8 @@ def walk_family(
         tables += [proposed.assign(origin="walk"), checked.assign(origin="walk")]
         good_c = ok & (checked["error"].to_numpy() <= tolerance)
         good_p = ok & (proposed["error"].to_numpy() <= tolerance)
-        x = np.where(good_c[:, None], corrected, np.where(good_p[:, None], proposal, x))
+        moved = np.where(good_c[:, None], corrected, np.where(good_p[:, None], proposal, x))
+        velocity, x = moved - x, moved
     table = pd.concat(tables, ignore_index=True)
     table["member"] = table["error"] <= tolerance
     return Family(
