@@ -89,3 +89,44 @@ def test_voltage_clamp_fit_recovers_a_current_kinetics():
     assert result.values["A.tau_scale"] == pytest.approx(1.2, rel=0.01), str(result)
     assert result.loss == pytest.approx(25.0, rel=0.1)  # the noise variance, 5² (µA/cm²)²
     assert jax.tree.leaves(result.model.channel("A").shift)[0].shape == ()
+
+
+def test_slope_stretches_each_gate_about_its_half_activation():
+    a = modulated(PrinzA(g=50.0), shift=2.0, slope=0.5)
+    assert a.pivots == pytest.approx((-27.2, -56.9), abs=1e-6)
+    for V in (-70.0, -40.0, -24.0, 0.0):
+        (m_inf, tau_m), (h_inf, tau_h) = a.kinetics(V)
+        # by hand: Prinz et al. 2003's Boltzmann curves with the slope factors halved,
+        # centred on the shifted half-activation voltages; τ at the stretched potential
+        assert float(m_inf) == pytest.approx(float(sigmoid(V - 2.0, 27.2, -8.7 * 0.5)))
+        assert float(h_inf) == pytest.approx(float(sigmoid(V - 2.0, 56.9, 4.9 * 0.5)))
+        v_m = -27.2 + (V - 2.0 + 27.2) / 0.5
+        assert float(tau_m) == pytest.approx(23.2 - 20.8 * float(sigmoid(v_m, 32.9, -15.2)))
+    assert "A.slope" in jn.parameter_names(
+        jn.ConductanceNeuron(channels=(a,), C=1.0, V0=-70.0, stimulus=0.0, channel_names=("A",))
+    )
+    with pytest.raises(ValueError, match="slope"):
+        modulated(PrinzA(g=50.0), slope=0.0)
+    from jaxneuron.channels import PrinzKCa
+
+    with pytest.raises(ValueError, match="voltage-only"):
+        modulated(PrinzKCa(g=5.0), slope=1.2)
+
+
+def test_voltage_clamp_fit_recovers_the_activation_slope():
+    def cell(shift, slope):
+        return jn.ConductanceNeuron(
+            channels=(modulated(PrinzA(g=50.0), shift, 1.0, slope), Leak(g=0.01, E=-50.0)),
+            C=1.0,
+            V0=-80.0,
+            stimulus=0.0,
+            channel_names=("A", "Leak"),
+            name="A cell",
+        )
+
+    levels = [-60.0, -50.0, -40.0, -30.0, -20.0, -10.0, 0.0, 10.0, 20.0]
+    vc = VoltageClamp.steps(holding=-90.0, levels=levels, onset=10.0, offset=250.0, t1=300.0)
+    loss = jf.ProtocolLoss.from_model(cell(3.0, 1.25), vc, dt=0.1, noise_sd=5.0, solver=SOLVER)
+    result = jf.fit(cell(0.0, 1.0), loss, ["A.shift", "A.slope"])
+    assert result.values["A.shift"] == pytest.approx(3.0, abs=0.1), str(result)
+    assert result.values["A.slope"] == pytest.approx(1.25, rel=0.01), str(result)

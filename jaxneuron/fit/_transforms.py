@@ -159,6 +159,7 @@ _POSITIVE_SUFFIXES = (
     ".scale",
     "tau",
     "tau_scale",
+    ".slope",
     "C",
     "Ca0",
     "Delta",

@@ -117,6 +117,8 @@ class ConductanceNeuron(AbstractSplitModel):
                 out[f"{cname}.shift"] = ch.shift
             if ch.tau_scale is not None:
                 out[f"{cname}.tau_scale"] = ch.tau_scale
+            if ch.slope is not None:
+                out[f"{cname}.slope"] = ch.slope
         if self.calcium is not None:
             out["Ca0"] = self.Ca0
         return out
