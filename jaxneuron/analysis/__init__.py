@@ -1,6 +1,10 @@
 """Analysis: exact features of sampled traces, their streaming forms, differentiable
 surrogates, and circuit rhythms.
 
+- many features at once, from one spike detection, with a reason for every NaN:
+  `features` (one trace → `Features`: values, per-burst and per-ISI arrays) and
+  `feature_table` (traces → a pandas table); `FEATURES` states each convention and its
+  eFEL counterpart;
 - exact (NumPy, eager): `spike_times`, `spike_peaks`, `firing_rate`, `isi_statistics`, `bursts`,
   `burst_metrics`, `slow_wave_amplitude`, `classify`, `fi_curve`;
 - jit/vmap-friendly: `spike_times_padded`, `StreamingFeatures` (a fixed-size state updated
@@ -12,6 +16,7 @@ surrogates, and circuit rhythms.
 - circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
 """
 
+from ._features import FEATURES, Features, feature_table, features
 from ._fi import fi_curve
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
@@ -43,6 +48,10 @@ from ._surrogates import (
 )
 
 __all__ = [
+    "features",
+    "feature_table",
+    "Features",
+    "FEATURES",
     "ACTIVITY_CLASSES",
     "BURST_GAP_MS",
     "spike_times",
