@@ -78,6 +78,7 @@ class Family:
         """Each member's parameters relative to the reference (log scale), one column per
         parameter, each member a line: the "many models, one rhythm" picture."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FormatStrFormatter
 
         if ax is None:
             _, ax = plt.subplots(figsize=(1.0 + 0.8 * len(self.names), 3.5))
@@ -88,6 +89,8 @@ class Family:
             ax.plot(x, ratios, "-o", color="tab:blue", alpha=0.35, markersize=3)
         ax.axhline(1.0, color="k", lw=0.8)
         ax.set_yscale("log")
+        for axis_format in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis_format(FormatStrFormatter("%.2g"))
         ax.set_xticks(x, self.names, rotation=45, ha="right")
         ax.set_ylabel("value / reference")
         ax.set_title(f"{len(m)} models within {self.tolerance:.0%} of the targets")
