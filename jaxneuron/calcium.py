@@ -21,8 +21,25 @@ from .units import Geometry
 
 Scalar = Float[Array, ""]
 
-#: RT/2F in mV at about 10 °C; published implementations use 12.19–12.25 mV.
+#: RT/2F in mV used by default: its value at 10.0 °C (`nernst_factor_mv`). Published
+#: implementations of the Prinz/Liu models use 12.19–12.25 mV (xolotl: 0.0431·(T + 273.15)).
 NERNST_FACTOR_MV = 12.2
+
+#: the molar gas constant (J/(mol·K)) and the Faraday constant (C/mol), CODATA 2018
+GAS_CONSTANT = 8.314462618
+FARADAY = 96485.33212
+
+
+def nernst_factor_mv(celsius: float) -> float:
+    """RT/2F in mV for a divalent ion (calcium) at ``celsius`` °C.
+
+    >>> round(nernst_factor_mv(10.0), 3), round(nernst_factor_mv(11.0), 3)
+    (12.2, 12.243)
+    """
+    kelvin = float(celsius) + 273.15
+    if not kelvin > 0:
+        raise ValueError(f"temperature must be above absolute zero, got {celsius} °C")
+    return 1000.0 * GAS_CONSTANT * kelvin / (2.0 * FARADAY)
 
 #: [Ca] floor (µM) inside the logarithm of the Nernst potential, so that a trial step of
 #: an adaptive solver that undershoots zero gives a finite (huge) E_Ca instead of NaN.

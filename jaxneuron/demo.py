@@ -148,11 +148,11 @@ def stg_demo(out: Path, echo=print) -> dict:
         save_every=0.05,
     )
     echo(
-        f"\nThe seed's PrinzConfig(Na_g=100*159.2, CaS_g=6*159.2, H_g=0.01*159.2): "
+        f"\nMTKNeuralToolkit's PrinzConfig(Na_g=100*159.2, CaS_g=6*159.2, H_g=0.01*159.2): "
         f"{classify(sol.ts, sol.V, start=1000.0)}, "
         f"{firing_rate(sol.ts, sol.V, start=1000.0):.1f} Hz; V rests at {float(sol.V[-1]):.1f} mV "
         f"from t = {_settle_time(sol):.0f} ms (depolarisation block: Na is 159× stronger "
-        "than K). 159.2 is a unit conversion, not biology (see jaxneuron.neurons.stg)"
+        "than K). 159.2 is a factor of unknown origin, not biology (see jaxneuron.neurons.stg)"
     )
     return results
 

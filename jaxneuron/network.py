@@ -206,7 +206,7 @@ class Network(AbstractSplitModel):
         return tuple(y_next), None if compensation is None else tuple(c_next)
 
 
-# ---- seed-style builder ---------------------------------------------------------------
+# ---- MTKNeuralToolkit-style builder----------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Neuron models: the generic conductance-based neuron and the seed-style builders."""
+"""Neuron models: the generic conductance-based neuron and builders named as in
+MTKNeuralToolkit."""
 
 from .._precision import as_dtype
 from ._driven import AbstractDrivenNeuron

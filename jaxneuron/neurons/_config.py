@@ -1,4 +1,4 @@
-"""Plain configuration records in the seed's style (``HHConfig(Na_g=120.0, ...)``)."""
+"""Plain configuration records in MTKNeuralToolkit's style (``HHConfig(Na_g=120.0, ...)``)."""
 
 from __future__ import annotations
 

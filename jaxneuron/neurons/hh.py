@@ -1,4 +1,4 @@
-"""The Hodgkin–Huxley neuron with the seed's configuration names."""
+"""The Hodgkin–Huxley neuron with MTKNeuralToolkit's configuration names."""
 
 from __future__ import annotations
 

@@ -1,17 +1,27 @@
-"""Stomatogastric neurons: Liu et al. 1998 and Prinz et al. 2003, with the seed's configs.
+"""Stomatogastric neurons: Liu et al. 1998 and Prinz et al. 2003, with MTKNeuralToolkit's
+configuration records.
 
-The seed's field names are kept: ``K`` is the transient A-current and ``DRK`` the delayed
+MTKNeuralToolkit's field names are kept: ``K`` is the transient A-current and ``DRK`` the delayed
 rectifier Kd (aliases ``A_g``/``Kd_g`` and ``A_E``/``Kd_E`` are accepted). In the model the
 channels carry the papers' names: Na, CaT, CaS, A, KCa, Kd, H, Leak.
 
-**About "159.2".** The seed multiplied densities in mS/cm² by 159.2 = (10 nF/mm²) /
-(0.0628 mm²), a factor from a simulator that keeps conductances in µS/mm². With C = 1 µF/cm²
-that makes every conductance 159.2× too large relative to the capacitance: the membrane time
-constant C/g shrinks 159-fold, the fast currents dominate, and the cell no longer bursts as
-in the papers. Here units are explicit (densities in mS/cm², C in µF/cm², whole-cell
-quantities through `Geometry`), so no such factor exists; ``g_scale`` is an ordinary leaf
-that multiplies every conductance, so a fit can recover a factor like 159.2 if a data set
-was made with it.
+**About "159.2".** MTKNeuralToolkit (the Julia toolkit this package replaces) multiplied
+densities in mS/cm² by 159.2. Its origin is not known: it has been read as (10 nF/mm²) /
+(0.0628 mm²), a conversion for a simulator that keeps conductances in µS/mm², but xolotl,
+the obvious such simulator (µS/mm², 10 nF/mm²), uses no such factor, and 1000/2π = 159.15
+rounds to 159.2 as well. Whatever its source, with C = 1 µF/cm² it makes every conductance
+159.2× too large relative to the capacitance: the membrane time constant C/g shrinks
+159-fold, the fast currents dominate, and the cell no longer bursts as in the papers. Here
+units are explicit (densities in mS/cm², C in µF/cm², whole-cell quantities through
+`Geometry`), so no such factor is needed; ``g_scale`` is an ordinary leaf that multiplies
+every conductance, so it reproduces the factor, or a fit recovers it, when a data set was
+made with it.
+
+**RT/2F.** E_Ca uses ``nernst_factor`` = RT/2F = 12.2 mV by default, its value at 10.0 °C
+(`jaxneuron.calcium.nernst_factor_mv`); xolotl uses 0.0431·(T + 273.15) mV, 12.247 mV at
+11 °C, which changes the isolated LP 4's firing by 5 % (310 against 294 spikes in 15 s).
+Set ``nernst_factor`` (a leaf, so it can be swept or fitted) to match another simulator or
+temperature.
 """
 
 from __future__ import annotations
@@ -68,7 +78,7 @@ def _validate(cfg, name):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _STGConfig:
-    """The fields shared by `PrinzConfig` and `LiuConfig` (the seed's names)."""
+    """The fields shared by `PrinzConfig` and `LiuConfig` (MTKNeuralToolkit's names)."""
 
     Na_g: float = 100.0
     CaT_g: float = 2.5
@@ -154,7 +164,7 @@ class PrinzConfig(_STGConfig):
 @config(aliases=_ALIASES)
 class LiuConfig(_STGConfig):
     """Parameters of a Liu et al. (1998) model neuron (same fields as `PrinzConfig`; the
-    defaults are the seed's, equal to AB/PD 2). Calcium: ``Ca_tau`` 20 ms and ``Ca_f``
+    defaults are MTKNeuralToolkit's, equal to AB/PD 2). Calcium: ``Ca_tau`` 20 ms and ``Ca_f``
     0.94 µM per nA/nF (current over capacitance)."""
 
     Ca_tau: float = 20.0
