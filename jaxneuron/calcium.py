@@ -41,6 +41,7 @@ def nernst_factor_mv(celsius: float) -> float:
         raise ValueError(f"temperature must be above absolute zero, got {celsius} °C")
     return 1000.0 * GAS_CONSTANT * kelvin / (2.0 * FARADAY)
 
+
 #: [Ca] floor (µM) inside the logarithm of the Nernst potential, so that a trial step of
 #: an adaptive solver that undershoots zero gives a finite (huge) E_Ca instead of NaN.
 _CA_FLOOR_UM = 1e-9
