@@ -121,3 +121,9 @@ def test_reasons_windows_and_per_burst_arrays(hh, abpd):
         features(t, V, ["period"])
     with pytest.raises(ValueError, match="start"):
         features(t, V, start=500.0, end=400.0)
+
+
+def test_a_tonic_trace_has_no_bursts_in_burst_metrics_either(hh):
+    t, V = hh
+    metrics = jn.analysis.burst_metrics(t, V, start=100.0)
+    assert metrics["n_bursts"] == 0 and np.isnan(metrics["period"])

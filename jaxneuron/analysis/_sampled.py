@@ -68,13 +68,15 @@ def firing_rate(ts, V, threshold: float = 0.0, start: float | None = None) -> fl
 def bursts(spikes, gap: float | None = None, regularity: float = 0.1):
     """Group spike times (ms) into bursts: (onset, offset, spike count) for each burst.
 
-    A new burst starts after an inter-spike interval longer than ``gap`` ms. By default,
-    when the intervals are irregular (coefficient of variation ≥ ``regularity``) the gap
-    is the geometric mean of the shortest and the longest interval; regular spiking is
-    not bursty, and each spike is then its own "burst".
+    A new burst starts after an inter-spike interval longer than ``gap`` ms. By default
+    (``gap`` None) the gap is the geometric mean of the shortest and the longest interval
+    when the intervals are irregular (coefficient of variation ≥ ``regularity``); a
+    regular spike train is not bursting and has no bursts (an empty list).
 
     >>> bursts([0.0, 10.0, 20.0, 500.0, 510.0, 1000.0, 1010.0])
     [(0.0, 20.0, 3), (500.0, 510.0, 2), (1000.0, 1010.0, 2)]
+    >>> bursts([0.0, 10.0, 20.0, 30.0])      # regular: no bursts
+    []
     """
     spikes = np.asarray(spikes, dtype=float)
     if spikes.size == 0:
@@ -82,7 +84,7 @@ def bursts(spikes, gap: float | None = None, regularity: float = 0.1):
     isi = np.diff(spikes)
     if gap is None:
         if isi.size == 0 or np.std(isi) < regularity * np.mean(isi):
-            return [(float(s), float(s), 1) for s in spikes]
+            return []
         gap = float(np.sqrt(isi.min() * isi.max()))
     starts = np.concatenate([[0], np.nonzero(isi > gap)[0] + 1])
     ends = np.concatenate([starts[1:] - 1, [spikes.size - 1]])
