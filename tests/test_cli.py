@@ -46,8 +46,10 @@ def test_demo_writes_figures(tmp_path):
     assert "pyloric = True" in result.output
     # the sweep and the fit of the tour
     assert re.search(r"Sweep: AB/PD 2 over CaS × Kd \(54 models", result.output)
-    na, k = map(float, re.search(r"45: ([\d.]+) / ([\d.]+) mS/cm²", result.output).groups())
+    found = re.search(r"log transforms\): ([\d.]+) / ([\d.]+) mS/cm²", result.output)
+    na, k = map(float, found.groups())
     assert abs(na / 120.0 - 1) < 0.05 and abs(k / 36.0 - 1) < 0.05
+    assert "Identifiability of Na.g, K.g, Leak.g" in result.output
     for name in (
         "sweep_cas_kd.png",
         "hh_trace.png",

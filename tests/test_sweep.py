@@ -366,6 +366,10 @@ def test_sweep_of_a_circuit_synapse():
     cells = [name[: -len(".V")] for name in net.state_names if name.endswith(".V")]
     for cell in cells:
         assert f"{cell}.class" in result.table and f"{cell}.n_spikes" in result.table
+        fractions = result.class_fractions(cell)
+        assert sum(fractions.values()) == pytest.approx(1.0)
+    with pytest.raises(KeyError, match="name a cell"):
+        result.class_fractions()
 
 
 # ---- sharding --------------------------------------------------------------------------

@@ -44,9 +44,17 @@ class SweepResult:
     seconds: float
     models_run: int
 
-    def class_fractions(self) -> dict[str, float]:
-        """Fraction of the models in each class (``failed`` included when present)."""
-        counts = self.table["class"].value_counts()
+    def class_fractions(self, cell: str | None = None) -> dict[str, float]:
+        """Fraction of the models in each class (``failed`` included when present); for a
+        circuit, of one ``cell``'s classes (its ``"<cell>.class"`` column)."""
+        column = "class" if cell is None else f"{cell}.class"
+        if column not in self.table:
+            cells = [c[: -len(".class")] for c in self.table.columns if c.endswith(".class")]
+            raise KeyError(
+                f"this sweep has no column {column!r}"
+                + (f"; it is a circuit: name a cell, one of {cells}" if cells else "")
+            )
+        counts = self.table[column].value_counts()
         total = max(len(self.table), 1)
         names = ACTIVITY_CLASSES + (("failed",) if "failed" in counts else ())
         return {c: float(counts.get(c, 0)) / total for c in names}
