@@ -10,7 +10,8 @@ and I_clamp — the current the amplifier injects, outward ionic current counted
 is Σ I_ion + C dV/dt. The exponential-Euler step treats the clamp implicitly, so the stiff
 coupling is stable at any step. `VoltageClamp` runs a set of command sweeps as batches;
 `jaxneuron.fit.ProtocolLoss` fits channel parameters — conductances and the kinetic
-``shift`` and ``tau_scale`` of `jaxneuron.channels.modulated` — to recorded clamp currents.
+``shift``, ``tau_scale`` and ``slope`` of `jaxneuron.channels.modulated` — to recorded
+clamp currents.
 
 >>> import jaxneuron as jn
 >>> vc = VoltageClamp.steps(holding=-80.0, levels=[-40.0, 0.0], onset=10.0, offset=60.0, t1=80.0)
