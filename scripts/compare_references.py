@@ -65,6 +65,33 @@ for label, solver, kwargs in [
         f"{np.max(np.abs(ours[:n] - nrn[:n])) * 1e3:.3f}",
     )
 
+try:  # Jaxley (pip install jaxley): its HH channel in one compartment, backward Euler
+    import jaxley as jx
+    from jaxley.channels import HH
+except ImportError:
+    jx = None
+for dt in (0.025, 0.01, 0.001) if jx is not None else ():
+    comp = jx.Compartment()
+    comp.insert(HH())
+    comp.set("radius", 10.0)  # µm; area 2π·r·L
+    comp.set("length", 10.0)
+    comp.set("HH_eLeak", -54.4)  # Jaxley's default is −54.3 mV
+    comp.set("v", -65.0)
+    comp.init_states()
+    area_cm2 = 2 * np.pi * 10.0 * 10.0 * 1e-8
+    comp.stimulate(jx.step_current(0.0, 1001.0, 10.0 * area_cm2 * 1e3, dt, 1000.0), verbose=False)
+    comp.record("v", verbose=False)
+    v = np.asarray(jx.integrate(comp, delta_t=dt, t_max=1000.0))[0]
+    theirs = spike_times(np.arange(v.size) * dt, v)
+    n = min(len(theirs), len(nrn))
+    row(
+        f"(Jaxley {jx.__version__}, backward Euler, dt = {dt} ms)",
+        "NEURON",
+        len(theirs),
+        f"{theirs[-1]:.6f}",
+        f"{np.max(np.abs(theirs[:n] - nrn[:n])) * 1e3:.3f}",
+    )
+
 print("\n### AB/PD 2 (Prinz et al. 2004) over 10 s, bursts after 1 s\n")
 ts, y = reference_stg.solve(
     reference_stg.PRESETS["AB/PD 2"], 10_000.0, save_every=0.025, rtol=1e-10, atol=1e-10
