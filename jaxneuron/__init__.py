@@ -40,6 +40,9 @@ from .integrate import (
     simulate_spiking,
 )
 from .network import (
+    PYLORIC_2004_CELLS,
+    PYLORIC_2004_LEVELS_NS,
+    PYLORIC_2004_SIZE,
     PYLORIC_EXAMPLE_NS,
     Chemical,
     Cholinergic,
@@ -47,6 +50,9 @@ from .network import (
     Glutamatergic,
     Network,
     build_network,
+    pyloric_2004_levels,
+    pyloric_2004_network,
+    pyloric_2004_number,
     pyloric_circuit,
 )
 from .neurons import (
@@ -189,6 +195,12 @@ __all__ = [
     "build_network",
     "pyloric_circuit",
     "PYLORIC_EXAMPLE_NS",
+    "PYLORIC_2004_CELLS",
+    "PYLORIC_2004_LEVELS_NS",
+    "PYLORIC_2004_SIZE",
+    "pyloric_2004_levels",
+    "pyloric_2004_network",
+    "pyloric_2004_number",
     "Chemical",
     "Glutamatergic",
     "Cholinergic",

@@ -24,6 +24,7 @@ import warnings
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 
 from ._numerics import advance
 from ._protocols import AbstractSplitModel
@@ -338,6 +339,94 @@ PYLORIC_EXAMPLE_NS = {
     "LP->PY": 1.0,
     "PY->LP": 30.0,
 }
+
+
+# ---- the Prinz et al. 2004 network database ---------------------------------------------
+
+#: the 2004 cell variants of each position of the pyloric circuit
+PYLORIC_2004_CELLS = {
+    "AB/PD": ("AB/PD 1", "AB/PD 2", "AB/PD 3", "AB/PD 4", "AB/PD 5"),
+    "LP": ("LP 1", "LP 2", "LP 3", "LP 4", "LP 5"),
+    "PY": ("PY 1", "PY 2", "PY 3", "PY 4", "PY 5", "PY 6"),
+}
+#: the strengths (nS) of each synapse in the database: 0, 3, 10, 30, 100 for the four
+#: synapses not onto PY and 0, 1, 3, 10, 30, 100 for the three onto PY (Prinz, Bucher &
+#: Marder 2004, Methods)
+PYLORIC_2004_LEVELS_NS = {
+    "AB->LP": (0.0, 3.0, 10.0, 30.0, 100.0),
+    "PD->LP": (0.0, 3.0, 10.0, 30.0, 100.0),
+    "LP->AB/PD": (0.0, 3.0, 10.0, 30.0, 100.0),
+    "PY->LP": (0.0, 3.0, 10.0, 30.0, 100.0),
+    "AB->PY": (0.0, 1.0, 3.0, 10.0, 30.0, 100.0),
+    "PD->PY": (0.0, 1.0, 3.0, 10.0, 30.0, 100.0),
+    "LP->PY": (0.0, 1.0, 3.0, 10.0, 30.0, 100.0),
+}
+#: the digits of a network number, most significant first, and their bases
+_PYLORIC_DIGITS = (*PYLORIC_2004_CELLS, *PYLORIC_2004_LEVELS_NS)
+_PYLORIC_BASES = np.array(
+    [len(v) for v in (*PYLORIC_2004_CELLS.values(), *PYLORIC_2004_LEVELS_NS.values())],
+    dtype=np.int64,
+)
+#: 5 · 5 · 6 cell triples × 5⁴ · 6³ synapse settings = 20,250,000 networks
+PYLORIC_2004_SIZE = int(np.prod(_PYLORIC_BASES))
+
+
+def pyloric_2004_levels(network_number) -> np.ndarray:
+    """The digits of network(s) ``network_number`` (1 … 20,250,000): indices of the AB/PD,
+    LP and PY variants, then the level of each synapse in the order of
+    `PYLORIC_2004_LEVELS_NS` (AB→LP, PD→LP, LP→AB/PD, PY→LP, AB→PY, PD→PY, LP→PY) — a
+    mixed-radix number, AB/PD the most significant digit. (This numbering is
+    jaxneuron's: the paper's own is not published.)
+
+    >>> pyloric_2004_levels(1).tolist(), pyloric_2004_levels(20_250_000).tolist()
+    ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [4, 4, 5, 4, 4, 4, 4, 5, 5, 5])
+    """
+    n = np.asarray(network_number, dtype=np.int64)
+    if np.any((n < 1) | (n > PYLORIC_2004_SIZE)):
+        raise ValueError(f"network numbers run from 1 to {PYLORIC_2004_SIZE}, got {network_number}")
+    weights = np.cumprod(np.append(_PYLORIC_BASES[1:], 1)[::-1])[::-1]
+    return ((n[..., None] - 1) // weights) % _PYLORIC_BASES
+
+
+def pyloric_2004_network(network_number: int) -> tuple[dict[str, str], dict[str, float]]:
+    """``(cells, strengths)`` of one database network: position → 2004 variant name, and
+    synapse → strength in nS; `pyloric_circuit` builds it.
+
+    >>> cells, strengths = pyloric_2004_network(1)
+    >>> cells, strengths["AB->LP"]
+    ({'AB/PD': 'AB/PD 1', 'LP': 'LP 1', 'PY': 'PY 1'}, 0.0)
+    """
+    digits = pyloric_2004_levels(int(network_number)).tolist()
+    positions = PYLORIC_2004_CELLS.items()
+    cells = {pos: names[d] for (pos, names), d in zip(positions, digits[:3], strict=True)}
+    strengths = {
+        syn: levels[d]
+        for (syn, levels), d in zip(PYLORIC_2004_LEVELS_NS.items(), digits[3:], strict=True)
+    }
+    return cells, strengths
+
+
+def pyloric_2004_number(cells: dict[str, str], strengths: dict[str, float]) -> int:
+    """The database number of a network: ``cells`` position → variant (``"AB/PD 2"``, …),
+    ``strengths`` synapse → nS on the database's levels; the inverse of
+    `pyloric_2004_network`.
+
+    >>> pyloric_2004_number(*pyloric_2004_network(123_456))
+    123456
+    """
+    digits = []
+    for position, names in PYLORIC_2004_CELLS.items():
+        name = preset_name(cells[position])
+        if name not in names:
+            raise ValueError(f"{position}: {name!r} is not one of {names}")
+        digits.append(names.index(name))
+    for synapse, levels in PYLORIC_2004_LEVELS_NS.items():
+        value = float(strengths[synapse])
+        if value not in levels:
+            raise ValueError(f"{synapse}: {value} nS is not a database level {levels}")
+        digits.append(levels.index(value))
+    weights = np.cumprod(np.append(_PYLORIC_BASES[1:], 1)[::-1])[::-1]
+    return int(np.dot(digits, weights)) + 1
 
 
 def pyloric_circuit(

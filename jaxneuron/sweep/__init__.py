@@ -10,7 +10,7 @@
 
 from ._engine import FEATURE_NAMES, Engine
 from ._pallas import run_pallas
-from ._space import Grid, ParameterSpace, PrinzDatabase, Random, Table
+from ._space import Grid, ParameterSpace, PrinzDatabase, PyloricDatabase, Random, Table
 from ._sweep import SweepResult, sweep
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Random",
     "Table",
     "PrinzDatabase",
+    "PyloricDatabase",
     "ParameterSpace",
     "Engine",
     "FEATURE_NAMES",

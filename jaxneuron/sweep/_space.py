@@ -17,7 +17,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..neurons import CHANNEL_ORDER, PRINZ_2003_SIZE, prinz_2003_conductances
+from ..network import (
+    PYLORIC_2004_CELLS,
+    PYLORIC_2004_LEVELS_NS,
+    PYLORIC_2004_SIZE,
+    pyloric_2004_levels,
+)
+from ..neurons import CHANNEL_ORDER, PRINZ_2003_SIZE, PRINZ_2004, prinz_2003_conductances
 
 
 class ParameterSpace(abc.ABC):
@@ -170,3 +176,71 @@ class PrinzDatabase(ParameterSpace):
 
     def describe(self):
         return {"kind": "prinz_2003", "sample": self.sample, "seed": self.seed}
+
+
+class PyloricDatabase(ParameterSpace):
+    """The Prinz, Bucher & Marder (2004) network database: every pyloric circuit of an
+    AB/PD 1–5, an LP 1–5 and a PY 1–6 cell with the seven synapses on their database
+    levels (`jaxneuron.network.PYLORIC_2004_LEVELS_NS`): 20,250,000 networks, numbered as
+    `jaxneuron.network.pyloric_2004_levels`; or a random sample of ``sample`` distinct
+    networks (sorted by number), or the numbers ``a … b − 1`` of a slice (``numbers=``).
+
+    A point sets both the cells and the strengths: columns ``"<cell>.<channel>.g"``
+    (mS/cm², the 24 maximal conductances of the three cells) and ``"<synapse>.g_nS"``, so
+    one compiled program sweeps every cell triple (sweep a `jaxneuron.pyloric_circuit`).
+    Labels: ``network_number`` and the variant indices ``AB/PD``, ``LP``, ``PY`` (1-based).
+
+    >>> space = PyloricDatabase(sample=4, seed=1)
+    >>> len(space), len(space.names), sorted(space.labels(0, 4))
+    (4, 31, ['AB/PD', 'LP', 'PY', 'network_number'])
+    """
+
+    names = (
+        *(f"{cell}.{c}.g" for cell in PYLORIC_2004_CELLS for c in CHANNEL_ORDER),
+        *(f"{syn}.g_nS" for syn in PYLORIC_2004_LEVELS_NS),
+    )
+
+    def __init__(self, sample: int | None = None, seed: int = 0, numbers=None):
+        if sample is not None and numbers is not None:
+            raise TypeError("give either sample= or numbers=, not both")
+        self.sample, self.seed = sample, int(seed)
+        if numbers is not None:
+            numbers = np.unique(np.asarray(numbers, dtype=np.int64))
+            pyloric_2004_levels(numbers)  # range check
+            self.numbers = numbers
+        elif sample is not None:
+            if not 1 <= int(sample) <= PYLORIC_2004_SIZE:
+                raise ValueError(f"sample must be in 1 … {PYLORIC_2004_SIZE}, got {sample}")
+            rng = np.random.default_rng(self.seed)
+            chosen = rng.choice(PYLORIC_2004_SIZE, size=int(sample), replace=False)
+            self.numbers = np.sort(chosen) + 1
+        else:
+            self.numbers = None
+
+    def __len__(self):
+        return PYLORIC_2004_SIZE if self.numbers is None else self.numbers.size
+
+    def _numbers(self, a, b):
+        return np.arange(a + 1, b + 1) if self.numbers is None else self.numbers[a:b]
+
+    def values(self, a, b):
+        digits = pyloric_2004_levels(self._numbers(a, b))
+        out = {}
+        for k, (cell, variants) in enumerate(PYLORIC_2004_CELLS.items()):
+            g = np.asarray([PRINZ_2004[v] for v in variants], dtype=float)[digits[:, k]]
+            out.update({f"{cell}.{c}.g": g[:, i] for i, c in enumerate(CHANNEL_ORDER)})
+        for k, (syn, levels) in enumerate(PYLORIC_2004_LEVELS_NS.items()):
+            out[f"{syn}.g_nS"] = np.asarray(levels, dtype=float)[digits[:, 3 + k]]
+        return out
+
+    def labels(self, a, b):
+        numbers = self._numbers(a, b)
+        digits = pyloric_2004_levels(numbers)
+        return {
+            "network_number": numbers,
+            **{cell: digits[:, k] + 1 for k, cell in enumerate(PYLORIC_2004_CELLS)},
+        }
+
+    def describe(self):
+        numbers = None if self.numbers is None else self.numbers.tolist()
+        return {"kind": "pyloric_2004", "numbers": numbers}
