@@ -1,0 +1,89 @@
+"""Benchmark: the sweep engine on Prinz 2004 network-database circuits against single
+Prinz neurons, in cell-steps per second (issue: the network database).
+
+One process, one machine: the engine (`jaxneuron.sweep.Engine`: exponential Euler,
+streaming features per cell, float32 by default) runs ``--networks`` random database
+circuits (3 cells and 7 graded synapses each) and 3 × ``--networks`` random Prinz 2003
+neurons, both for ``--t1`` ms; timed runs alternate, best of ``--repeats``. Prints both
+rates, their ratio, and the projected time of the whole database (20,250,000 networks ×
+``--database-t1`` ms) at the measured rate.
+
+    python scripts/bench_pyloric.py [--networks 1024] [--t1 500] [--dtype float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+
+import jax
+
+jax.config.update("jax_enable_x64", True)  # a script: float64 is available
+
+import numpy as np  # noqa: E402
+from _timing import best_of  # noqa: E402
+
+import jaxneuron as jn  # noqa: E402
+from jaxneuron.analysis import StreamingFeatures  # noqa: E402
+from jaxneuron.sweep import Engine, PyloricDatabase  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--networks", type=int, default=1024)
+parser.add_argument("--t1", type=float, default=500.0)
+parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+parser.add_argument("--repeats", type=int, default=3)
+parser.add_argument("--database-t1", type=float, default=12_000.0)
+args = parser.parse_args()
+dtype = np.dtype(args.dtype)
+DT = 0.025
+
+space = PyloricDatabase(sample=args.networks, seed=0)
+net_values = {k: np.asarray(v, dtype) for k, v in space.values(0, len(space)).items()}
+network = Engine(
+    jn.as_dtype(jn.pyloric_circuit(), dtype),
+    space.names,
+    args.t1,
+    DT,
+    features=StreamingFeatures(start=args.t1 / 2),
+)
+names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
+numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=3 * args.networks)
+g = jn.prinz_2003_conductances(numbers)
+cell_values = {n: np.asarray(g[:, i], dtype) for i, n in enumerate(names)}
+single = Engine(
+    jn.as_dtype(jn.build_Prinz(), dtype),
+    names,
+    args.t1,
+    DT,
+    features=StreamingFeatures(start=args.t1 / 2),
+)
+devices = jax.local_devices()
+times = best_of(
+    {
+        "networks": lambda: network(net_values, devices=devices)["LP.class"],
+        "neurons": lambda: single(cell_values, devices=devices)["class"],
+    },
+    args.repeats,
+)
+steps = int(round(args.t1 / DT))
+cell_steps = 3 * args.networks * steps
+rate_net = cell_steps / times["networks"]
+rate_cell = cell_steps / times["neurons"]
+print(
+    f"{platform.processor() or platform.machine()}, {jax.devices()[0].device_kind}, "
+    f"JAX {jax.__version__}, {args.dtype}, dt {DT} ms, {args.t1:g} ms per model"
+)
+print(
+    f"{args.networks} database networks: {times['networks']:.2f} s, "
+    f"{rate_net:.3g} cell-steps/s (each cell-step carries its share of the 7 synapses)"
+)
+print(
+    f"{3 * args.networks} Prinz 2003 neurons: {times['neurons']:.2f} s, "
+    f"{rate_cell:.3g} cell-steps/s"
+)
+print(f"networks / single neurons: {rate_net / rate_cell:.2f}×")
+total = jn.PYLORIC_2004_SIZE * 3 * args.database_t1 / DT
+print(
+    f"the whole database ({jn.PYLORIC_2004_SIZE:,} networks × {args.database_t1:g} ms) at "
+    f"this rate: {total / rate_net / 3600:.1f} h on this machine"
+)
