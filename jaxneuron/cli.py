@@ -19,6 +19,13 @@ class Model(StrEnum):
     prinz = "prinz"
 
 
+class SweepModel(StrEnum):
+    hh = "hh"
+    liu = "liu"
+    prinz = "prinz"
+    pyloric = "pyloric"
+
+
 def _fail(err) -> typer.Exit:
     """One line on stderr and exit status 2: how the command line answers a predictable
     failure (bad input, a failed simulation, an unusable path)."""
@@ -179,12 +186,17 @@ def _parse_axis(text: str, option: str):
 
 @app.command("sweep")
 def sweep_command(
-    model: Model = typer.Argument(Model.prinz, help="Model: hh, liu or prinz."),
+    model: SweepModel = typer.Argument(
+        SweepModel.prinz, help="Model: hh, liu, prinz or pyloric (the 2004 circuit)."
+    ),
     preset: str = typer.Option(
         "AB/PD 2", help="Base parameters for liu/prinz (a Prinz 2004 preset)."
     ),
     database: bool = typer.Option(
-        False, "--database", help="Sweep the Prinz 2003 database (8 conductances, 6 levels)."
+        False,
+        "--database",
+        help="Sweep the Prinz 2003 database (8 conductances, 6 levels), or with pyloric the "
+        "Prinz 2004 network database (cell triples × 7 synapse strengths).",
     ),
     sample: int = typer.Option(None, help="With --database: a random sample of N models."),
     grid: list[str] = typer.Option(
@@ -216,20 +228,24 @@ def sweep_command(
     import numpy as np
 
     import jaxneuron as jn
-    from jaxneuron.sweep import Grid, PrinzDatabase, Random, sweep
+    from jaxneuron.sweep import Grid, PrinzDatabase, PyloricDatabase, Random, sweep
 
     try:
-        if model is Model.hh:
+        if model is SweepModel.hh:
             base = jn.build_HH(name="HH")
+        elif model is SweepModel.pyloric:
+            base = jn.pyloric_circuit()  # cells from V0 −50 mV, [Ca] 0.05 µM
         else:
             name = jn.preset_name(preset)
-            config_cls = jn.PrinzConfig if model is Model.prinz else jn.LiuConfig
-            build = jn.build_Prinz if model is Model.prinz else jn.build_Liu
+            config_cls = jn.PrinzConfig if model is SweepModel.prinz else jn.LiuConfig
+            build = jn.build_Prinz if model is SweepModel.prinz else jn.build_Liu
             base = build(name=name, config=config_cls.preset(name))
         chosen = [bool(database), bool(grid), bool(random)]
         if sum(chosen) != 1:
             raise ValueError("give exactly one of --database, --grid or --random")
-        if database:
+        if database and model is SweepModel.pyloric:
+            space = PyloricDatabase(sample=sample, seed=seed)
+        elif database:
             space = PrinzDatabase(sample=sample, seed=seed)
         elif grid:
             axes = {}
@@ -267,12 +283,16 @@ def sweep_command(
     except (ValueError, TypeError, KeyError, OSError, MemoryError) as err:
         raise _fail(err) from err
     rate = result.models_run / max(result.seconds, 1e-9)
+    cells = base.neuron_names if isinstance(base, jn.Network) else (None,)
     typer.echo(
         f"{len(result.table)} models ({result.models_run} run now in {result.seconds:.1f} s, "
-        f"{rate:.0f} models/s, {rate * t1 / dt:.3g} neuron-steps/s)"
+        f"{rate:.0f} models/s, {rate * len(cells) * t1 / dt:.3g} neuron-steps/s)"
     )
-    for cls, fraction in result.class_fractions().items():
-        typer.echo(f"  {cls:<10} {100 * fraction:6.2f}%")
+    for cell in cells:
+        if cell is not None:
+            typer.echo(f"{cell}:")
+        for cls, fraction in result.class_fractions(cell).items():
+            typer.echo(f"  {cls:<10} {100 * fraction:6.2f}%")
     if out:
         typer.echo(f"dataset: {out}/parts (Parquet){'' if result.complete else ', incomplete'}")
 

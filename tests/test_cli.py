@@ -1,9 +1,11 @@
 import re
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from jaxneuron.cli import app
+from jaxneuron.sweep import PyloricDatabase
 
 runner = CliRunner()
 
@@ -95,3 +97,18 @@ def test_sweep_command(tmp_path):
     assert unknown.exit_code == 2 and "Xx.g" in unknown.output
     both = runner.invoke(app, ["sweep", "prinz", "--database", "--grid", "CaS.g=1:2:2"])
     assert both.exit_code == 2 and "exactly one" in both.output
+
+
+def test_sweep_of_the_network_database(tmp_path):
+    args = ["sweep", "pyloric", "--database", "--sample", "3", "--t1", "300"]
+    result = runner.invoke(app, [*args, "--no-progress", "--out", str(tmp_path / "n")])
+    assert result.exit_code == 0, result.output
+    assert "3 models" in result.output
+    for cell in ("AB/PD:", "LP:", "PY:"):
+        assert cell in result.output
+    fractions = [float(x) for x in re.findall(r"(\d+\.\d+)%", result.output)]
+    assert sum(fractions) == pytest.approx(300.0, abs=0.05)  # three cells, 100 % each
+    table = pd.read_parquet(tmp_path / "n" / "parts")
+    assert sorted(table["network_number"]) == sorted(
+        PyloricDatabase(sample=3).labels(0, 3)["network_number"]
+    )
