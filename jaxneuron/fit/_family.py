@@ -107,6 +107,22 @@ def _errors(table: pd.DataFrame, targets: Mapping[str, float]) -> np.ndarray:
     return np.where(np.isfinite(error), error, np.inf)
 
 
+def _sweep_settings(model, targets, tolerance, t1, start, dtype, progress) -> dict:
+    """The checked targets and tolerance, and the settings of the sweeps that measure the
+    candidates (float64 when the model is, unless ``dtype`` says otherwise)."""
+    unknown = [k for k in targets if k not in FEATURE_NAMES]
+    if unknown:
+        raise KeyError(f"unknown feature(s) {unknown}; the sweep computes {FEATURE_NAMES}")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be > 0 (a relative error), got {tolerance}")
+    settings = dict(t1=t1, start=start, progress=progress)
+    if dtype is not None:
+        settings["dtype"] = dtype
+    elif np.asarray(get_parameter(model, "C")).dtype == np.float64:
+        settings["dtype"] = np.float64
+    return settings
+
+
 def find_family(
     model,
     targets: Mapping[str, float],
@@ -147,16 +163,7 @@ def find_family(
     >>> len(family.table)
     2
     """
-    unknown = [k for k in targets if k not in FEATURE_NAMES]
-    if unknown:
-        raise KeyError(f"unknown feature(s) {unknown}; the sweep computes {FEATURE_NAMES}")
-    if not tolerance > 0:
-        raise ValueError(f"tolerance must be > 0 (a relative error), got {tolerance}")
-    settings = dict(t1=t1, start=start, progress=progress)
-    if dtype is not None:
-        settings["dtype"] = dtype
-    elif np.asarray(get_parameter(model, "C")).dtype == np.float64:
-        settings["dtype"] = np.float64
+    settings = _sweep_settings(model, targets, tolerance, t1, start, dtype, progress)
     swept = sweep(model, candidates, **settings).table
     names = tuple(candidates.names)
     swept = swept.assign(origin="sweep", error=_errors(swept, targets))
@@ -222,7 +229,7 @@ def walk_family(
 
     **Arguments:** as `find_family` for ``targets``, ``t1``, ``start``, ``tolerance``,
     ``dtype``; ``steps`` iterations of all walkers; ``seed`` of the proposals. Each
-    iteration costs walkers·(P + 3) runs (one sweep).
+    iteration costs walkers·(P + 2) runs (three sweeps).
 
     **Example:**
 
@@ -232,11 +239,7 @@ def walk_family(
     >>> len(family.table)
     5
     """
-    unknown = [k for k in targets if k not in FEATURE_NAMES]
-    if unknown:
-        raise KeyError(f"unknown feature(s) {unknown}; the sweep computes {FEATURE_NAMES}")
-    if not tolerance > 0:
-        raise ValueError(f"tolerance must be > 0 (a relative error), got {tolerance}")
+    settings = _sweep_settings(model, targets, tolerance, t1, start, dtype, False)
     for what, value in (("walkers", walkers), ("steps", steps)):
         if int(value) < 1:
             raise ValueError(f"{what} must be >= 1, got {value}")
@@ -255,11 +258,6 @@ def walk_family(
     followed = [k for k in targets if k not in _COUNTS]
     if not followed:
         raise ValueError(f"walk_family needs a target that is not an event count {_COUNTS}")
-    settings = dict(t1=t1, start=start, progress=False)
-    if dtype is not None:
-        settings["dtype"] = dtype
-    elif np.asarray(get_parameter(model, "C")).dtype == np.float64:
-        settings["dtype"] = np.float64
     goal = np.log([float(targets[k]) for k in followed])
 
     def evaluate(points):
@@ -279,18 +277,22 @@ def walk_family(
         )
     tables = [first]
     velocity = np.zeros_like(x)
+
+    def log_features(table):
+        return np.log(table[followed].to_numpy(dtype=float))
+
+    here = np.tile(log_features(first), (len(x), 1))  # (K, C): log f at each walker
     for _ in tqdm(range(int(steps)), disable=not progress, desc="walk"):
-        shifted = x[:, None, :] + difference * np.eye(P)[None]  # (K, P, P)
-        batch = evaluate(np.concatenate([x[:, None, :], shifted], axis=1).reshape(-1, P))
-        logf = np.log(batch[followed].to_numpy(dtype=float)).reshape(len(x), P + 1, -1)
-        J = np.swapaxes((logf[:, 1:] - logf[:, :1]) / difference, 1, 2)  # (K, C, P)
+        shifted = (x[:, None, :] + difference * np.eye(P)[None]).reshape(-1, P)
+        logf = log_features(evaluate(shifted)).reshape(len(x), P, -1)
+        J = np.swapaxes((logf - here[:, None, :]) / difference, 1, 2)  # (K, C, P)
         ok = np.all(np.isfinite(J), axis=(1, 2))
         J = np.where(ok[:, None, None], J, 0.0)
         pinv = np.linalg.pinv(J)  # (K, P, C)
         xi = persistence * velocity + rng.normal(0.0, step, size=x.shape)
         proposal = x + xi - np.einsum("kpc,kcq,kq->kp", pinv, J, xi)
         proposed = evaluate(proposal)
-        residual = np.log(proposed[followed].to_numpy(dtype=float)) - goal
+        residual = log_features(proposed) - goal
         residual = np.where(np.isfinite(residual), residual, 0.0)
         corrected = proposal - np.einsum("kpc,kc->kp", pinv, residual)
         checked = evaluate(corrected)
@@ -298,6 +300,11 @@ def walk_family(
         good_c = ok & (checked["error"].to_numpy() <= tolerance)
         good_p = ok & (proposed["error"].to_numpy() <= tolerance)
         moved = np.where(good_c[:, None], corrected, np.where(good_p[:, None], proposal, x))
+        here = np.where(
+            good_c[:, None],
+            log_features(checked),
+            np.where(good_p[:, None], log_features(proposed), here),
+        )
         velocity, x = moved - x, moved
     table = pd.concat(tables, ignore_index=True)
     table["member"] = table["error"] <= tolerance
