@@ -76,7 +76,10 @@ if "anneal" in args.routes:
     gains = jf.DEFAULT_GAINS + ((0.0,) if args.uncoupled else ())
     t = time.perf_counter()
     annealed = jf.anneal(start, loss, list(truth), gains=gains, steps=args.steps)
-    report(f"anneal {len(gains)} stages", annealed.result, time.perf_counter() - t)
+    wall = time.perf_counter() - t
+    for gain, stage in zip(annealed.gains, annealed.stages, strict=True):
+        report(f"anneal, stage {gain:g} mS/cm²", stage, stage.wall_time_s)
+    print(f"anneal: {len(gains)} stages in {wall:.0f} s")
 if "shooting" in args.routes:
     optimizers = [("lbfgs", None, args.steps)]
     if args.adam:

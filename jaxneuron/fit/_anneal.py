@@ -11,7 +11,8 @@ from ._losses import ProtocolLoss, TraceLoss
 #: `anneal`'s default coupling gains (mS/cm²), strongest first. They end at a weak coupling,
 #: not at 0: over a long free-running trace the uncoupled MSE's basin around the truth is
 #: narrower than what the coupled stages reach, and an uncoupled last stage can leave it
-#: (scripts/fit_burster_nudging.py measures both). Append 0.0 to finish uncoupled.
+#: (`scripts/fit_burster.py --routes anneal --uncoupled` reports every stage). Append 0.0
+#: to finish uncoupled.
 DEFAULT_GAINS = (30.0, 10.0, 3.0, 1.0, 0.3)
 
 
