@@ -24,6 +24,7 @@ from jaxneuron.analysis import burst_metrics, features, spike_times  # noqa: E40
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 import reference_hh  # noqa: E402
 import reference_stg  # noqa: E402
+from test_features import _efel as efel_values  # noqa: E402
 from test_neuron_reference import _neuron_spikes  # noqa: E402
 
 
@@ -122,16 +123,6 @@ for label, solver, kwargs in [
         f"{got['spikes_per_burst']:.2f}",
         f"{got['period'] / ref['period'] - 1:+.2e}",
     )
-
-
-def efel_values(t, V, start, end, names):
-    efel.reset()
-    efel.set_setting("Threshold", 0.0)
-    efel.set_setting("interp_step", float(t[1] - t[0]))
-    efel.set_setting("ignore_first_ISI", False)
-    window = (t >= start) & (t <= end)
-    trace = {"T": t[window], "V": V[window], "stim_start": [start], "stim_end": [end]}
-    return efel.get_feature_values([trace], names)[0]
 
 
 for title, model, t1, start in [
