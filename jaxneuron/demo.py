@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import plot
-from .analysis import StreamingFeatures, burst_metrics, classify, firing_rate, spike_times
+from .analysis import StreamingFeatures, classify, features, firing_rate, spike_times
 from .integrate import ExponentialEuler, get_solver, simulate
 from .neurons import PRINZ_2004, HHConfig, PrinzConfig, build_HH, build_Prinz
 from .stimuli import Step
@@ -104,14 +104,17 @@ def stg_demo(out: Path, echo=print) -> dict:
         f"\nPrinz et al. 2004 cells alone, {t1 / 1000:g} s each, all 16 in one vmapped call "
         f"(exponential Euler, dt 0.025 ms): {seconds:.2f} s including compilation"
     )
-    echo(f"{'cell':<9}{'class':<11}{'rate (Hz)':>10}{'period (ms)':>13}{'duty':>7}")
+    echo(
+        f"{'cell':<9}{'class':<11}{'rate (Hz)':>10}{'period (ms)':>13}{'duty':>7}"
+        f"{'spikes/burst':>14}"
+    )
+    chosen = ["rate", "burst_period", "duty_cycle", "spikes_per_burst"]
     for i, name in enumerate(names):
         V = np.asarray(sols.V[i])
-        metrics = burst_metrics(ts, V, start=window)
+        f = features(ts, V, chosen, start=window)  # one spike detection for all four
         echo(
-            f"{name:<9}{classify(ts, V, start=window):<11}"
-            f"{firing_rate(ts, V, start=window):>10.2f}{metrics['period']:>13.1f}"
-            f"{metrics['duty_cycle']:>7.3f}"
+            f"{name:<9}{classify(ts, V, start=window):<11}{f['rate']:>10.2f}"
+            f"{f['burst_period']:>13.1f}{f['duty_cycle']:>7.3f}{f['spikes_per_burst']:>14.1f}"
         )
     plt = plot._pyplot()
     fig, axes = plt.subplots(4, 4, figsize=(12, 7), sharex=True, sharey=True)
@@ -126,9 +129,9 @@ def stg_demo(out: Path, echo=print) -> dict:
     results["presets"] = plot.save(fig, out / "prinz_2004_cells.png")
 
     abpd = models[1]
-    features = StreamingFeatures(start=2000.0, burst_gap=200.0)
+    streaming = StreamingFeatures(start=2000.0, burst_gap=200.0)
     sol = simulate(
-        abpd, 8000.0, solver=ExponentialEuler(dt=0.025), save_every=0.5, features=features
+        abpd, 8000.0, solver=ExponentialEuler(dt=0.025), save_every=0.5, features=streaming
     )
     f = {k: float(v) for k, v in sol.features.items()}
     echo(
