@@ -228,6 +228,7 @@ def sweep_command(
     import numpy as np
 
     import jaxneuron as jn
+    from jaxneuron.analysis import PyloricCriteria, StreamingRhythm
     from jaxneuron.sweep import Grid, PrinzDatabase, PyloricDatabase, Random, sweep
 
     try:
@@ -267,12 +268,17 @@ def sweep_command(
                     raise ValueError(f"--random takes NAME=LO:HI or NAME=LO:HI:log, got {text!r}")
                 ranges[name] = (float(parts[0]), float(parts[1]), *parts[2:])
             space = Random(ranges, n=n, seed=seed)
+        # the pyloric circuit's rhythm: phases in AB/PD's cycle, pyloric-like, 15 criteria
+        rhythm = None
+        if model is SweepModel.pyloric:
+            rhythm = StreamingRhythm(("AB/PD", "LP", "PY"), criteria=PyloricCriteria())
         result = sweep(
             base,
             space,
             t1=t1,
             dt=dt,
             start=start,
+            rhythm=rhythm,
             dtype=jnp.float64 if x64 else jnp.float32,
             path=out,
             chunk_size=chunk_size,
@@ -293,6 +299,15 @@ def sweep_command(
             typer.echo(f"{cell}:")
         for cls, fraction in result.class_fractions(cell).items():
             typer.echo(f"  {cls:<10} {100 * fraction:6.2f}%")
+    if rhythm is not None:
+        published = {"pyloric_like": "≈ 20", "pyloric": "≈ 2.2"} if database else {}
+        for column, label in (("pyloric_like", "pyloric-like"), ("pyloric", "15 criteria")):
+            p, low, high = result.fraction(column)
+            note = f"; Prinz et al. 2004: {published[column]}%" if published else ""
+            typer.echo(
+                f"{label:<13} {100 * p:6.2f}% (95% Wilson interval {100 * low:.2f}–"
+                f"{100 * high:.2f}%{note})"
+            )
     if out:
         typer.echo(f"dataset: {out}/parts (Parquet){'' if result.complete else ', incomplete'}")
 

@@ -106,8 +106,12 @@ def test_sweep_of_the_network_database(tmp_path):
     assert "3 models" in result.output
     for cell in ("AB/PD:", "LP:", "PY:"):
         assert cell in result.output
-    fractions = [float(x) for x in re.findall(r"(\d+\.\d+)%", result.output)]
+    classes = "".join(line for line in result.output.splitlines(True) if line.startswith("  "))
+    fractions = [float(x) for x in re.findall(r"(\d+\.\d+)%", classes)]
     assert sum(fractions) == pytest.approx(300.0, abs=0.05)  # three cells, 100 % each
+    # the rhythm: 300 ms hold no cycle, so no network is pyloric-like
+    assert re.search(r"pyloric-like\s+0\.00% \(95% Wilson interval 0\.00–\d", result.output)
+    assert "Prinz et al. 2004: ≈ 2.2%" in result.output
     table = pd.read_parquet(tmp_path / "n" / "parts")
     assert sorted(table["network_number"]) == sorted(
         PyloricDatabase(sample=3).labels(0, 3)["network_number"]

@@ -1,10 +1,12 @@
 """The Prinz et al. 2004 network database: numbering both ways, the parameter space
 against `pyloric_circuit`, and a sweep of database networks against direct simulations."""
 
+import jax
 import numpy as np
 import pytest
 
 import jaxneuron as jn
+import jaxneuron.analysis as an
 from jaxneuron.analysis import spike_times
 from jaxneuron.sweep import PyloricDatabase, sweep
 
@@ -61,3 +63,156 @@ def test_sweep_of_database_networks_matches_direct_simulations():
         for k, cell in enumerate(("AB/PD", "LP", "PY")):
             spikes = spike_times(ts, np.asarray(sol.V[:, k]))
             assert row[f"{cell}.n_spikes"] == np.sum(spikes >= 500.0), (row["network_number"], cell)
+
+
+# ---- the rhythm, online and offline ------------------------------------------------------
+
+CELLS = ("AB/PD", "LP", "PY")
+
+
+def _spike_train(t, bursts, dt):
+    V = np.full(t.size, -60.0)
+    for onset, offset, isi in bursts:
+        for s in np.arange(onset, offset + 1e-9, isi):
+            if int(s / dt) < t.size:
+                V[int(s / dt)] = 20.0
+    return V
+
+
+def _compare(online, offline):
+    """Online (`StreamingRhythm`) against offline (`burst_phases`) values; an online offset
+    may be NaN only for a burst outlasting the next cycle (offline phase > 1)."""
+    if offline is None:
+        assert int(online["cycles"]) == 0
+        return
+    ref = offline["AB/PD"]
+    assert int(online["cycles"]) == ref["cycles"]
+    np.testing.assert_allclose(float(online["period"]), ref["period"], rtol=1e-6)
+    np.testing.assert_allclose(float(online["period_cv"]), ref["period_cv"], rtol=1e-5, atol=1e-6)
+    for cell in CELLS:
+        for key, off_key in [
+            ("onset_phase", "onset"),
+            ("offset_phase", "offset"),
+            ("burst_length", "burst_length"),
+            ("bursts_per_cycle", "bursts_per_cycle"),
+        ]:
+            x, y = float(online[f"{cell}.{key}"]), offline[cell][off_key]
+            if np.isnan(x) and key in ("offset_phase", "burst_length"):
+                assert np.isnan(y) or offline[cell]["offset"] > 1.0, (cell, key, y)
+                continue
+            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5, err_msg=f"{cell}.{key}")
+    assert bool(online["in_order"]) == an.is_pyloric(offline)
+
+
+def test_streaming_rhythm_equals_burst_phases_on_random_spike_trains():
+    """Irregular periods, jitter, missing and extra bursts, bursts longer than a cycle and
+    onsets that coincide with the reference's: the online values equal the offline ones."""
+    rng = np.random.default_rng(0)
+    dt, start = 0.5, 1000.0
+    t = np.arange(0.0, 8000.0, dt)
+    rhythm = an.StreamingRhythm(CELLS, features=an.StreamingFeatures(start=start))
+    run = jax.jit(rhythm.run)
+    for trial in range(24):
+        period = rng.uniform(400, 1500)
+        traces = {}
+        for k, cell in enumerate(CELLS):
+            onset = 0.0 if k == 0 else rng.uniform(0.05, 0.9) * period
+            length = rng.uniform(0.05, 0.6 if trial % 3 else 1.5) * period
+            bursts, c = [], rng.uniform(0, 300)
+            while c < t[-1]:
+                jitter = rng.normal(0, 0.03 * period) if trial % 2 else 0.0
+                if rng.uniform() > (0.1 if trial % 4 == 0 else 0.0):
+                    on = c + onset + jitter
+                    bursts.append((on, on + length * rng.uniform(0.8, 1.2), rng.uniform(5, 30)))
+                if trial % 5 == 0 and rng.uniform() < 0.3:
+                    bursts.append((c + onset + 0.5 * period, c + onset + 0.5 * period + 20, 10))
+                c += period * rng.uniform(0.95, 1.05)
+            traces[cell] = _spike_train(t, bursts, dt)
+        online = run(t, [traces[c] for c in CELLS])
+        try:
+            offline = an.burst_phases(
+                t, traces, "AB/PD", start=start, gaps=dict.fromkeys(CELLS, an.BURST_GAP_MS)
+            )
+        except ValueError:  # fewer than three reference bursts
+            offline = None
+        _compare(online, offline)
+
+
+def test_sweep_rhythm_equals_offline_analysis_of_recorded_networks():
+    """Database networks (pyloric with all 15 criteria, pyloric-like, and neither) swept
+    in float32 with the rhythm in the loop and every step recorded: the online phases,
+    flags and criteria equal `burst_phases` / `is_pyloric` / `PyloricCriteria` on the
+    recorded traces."""
+    numbers = [2_519_523, 2_919_229, 5_046_875, 558_072, 1_736_220, 8_572_353, 15_292_121]
+    criteria = an.PyloricCriteria()
+    rhythm = an.StreamingRhythm(CELLS, criteria=criteria)
+    result = sweep(
+        jn.pyloric_circuit(),
+        PyloricDatabase(numbers=numbers),
+        t1=7000.0,
+        start=2000.0,
+        rhythm=rhythm,
+        record=range(len(numbers)),
+        record_every=0.025,
+        progress=False,
+    )
+    table = result.table.set_index("model_id")
+    columns = [result.state_names.index(f"{c}.V") for c in CELLS]
+    flags = []
+    for i, trace in result.traces.items():
+        ts = np.arange(trace.shape[0]) * result.record_every
+        traces = {c: trace[:, k].astype(float) for c, k in zip(CELLS, columns, strict=True)}
+        row = table.loc[i]
+        flags.append((bool(row["pyloric_like"]), bool(row["pyloric"])))
+        try:
+            offline = an.burst_phases(
+                ts, traces, "AB/PD", start=2000.0, gaps=dict.fromkeys(CELLS, an.BURST_GAP_MS)
+            )
+        except ValueError:  # AB/PD has fewer than three bursts
+            _compare(row, None)
+            assert row["criteria_met"] == 0 and not row["pyloric_like"]
+            continue
+        _compare(row, offline)
+        keys = [
+            ("onset_phase", "onset"),
+            ("offset_phase", "offset"),
+            ("burst_length", "burst_length"),
+        ]
+        offline_columns = {f"{c}.{k}": offline[c][o] for c in CELLS for k, o in keys}
+        expected = criteria({**row.to_dict(), **offline_columns})
+        assert int(row["criteria_met"]) == int(expected["criteria_met"])
+        assert bool(row["pyloric_like"]) == bool(expected["pyloric_like"])
+    # the sample holds every outcome
+    assert (True, True) in flags and (True, False) in flags and (False, False) in flags
+    assert result.fraction("pyloric")[0] == pytest.approx(1 / 7)
+
+
+def test_pyloric_criteria_at_the_biological_means():
+    """A rhythm at the means of Prinz 2004's Table 1 meets all 15 criteria; moving one
+    feature out of its range fails one; breaking the burst order is not pyloric-like."""
+    period = 1509.0
+    rhythm = {
+        "period": period,
+        "in_order": True,
+        "AB/PD.onset_phase": 0.0,
+        "AB/PD.offset_phase": 0.385,
+        "AB/PD.burst_length": 0.385 * period,
+        "LP.onset_phase": 0.533,
+        "LP.offset_phase": 0.533 + 0.264,
+        "LP.burst_length": 0.264 * period,
+        "PY.onset_phase": 0.758,
+        "PY.offset_phase": 0.758 + 0.348,
+        "PY.burst_length": 0.348 * period,
+    }
+    criteria = an.PyloricCriteria()
+    out = criteria(rhythm)
+    assert int(out["criteria_met"]) == 15 and bool(out["pyloric"])
+    for c in an.PYLORIC_2004_CRITERIA:  # every feature near its mean (rounding of means)
+        assert abs(float(out[f"pyloric.{c.name}"]) - c.mean) < 0.35 * c.sd, c.name
+    slow = criteria({**rhythm, "period": 2100.0})  # period out; phases, duty cycles in
+    assert bool(slow["pyloric_like"]) and not bool(slow["pyloric"])
+    assert 14 - 5 <= int(slow["criteria_met"]) < 15  # ms features scale with the period
+    late_lp = criteria({**rhythm, "LP.offset_phase": 1.2})  # LP ends after PY
+    assert not bool(late_lp["pyloric_like"]) and not bool(late_lp["pyloric"])
+    with pytest.raises(ValueError, match="15 features"):
+        an.PyloricCriteria(criteria=an.PYLORIC_2004_CRITERIA[:14])

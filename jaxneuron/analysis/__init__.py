@@ -13,11 +13,15 @@ surrogates, and circuit rhythms.
 - differentiable: `soft_spike_count`, `soft_firing_rate`, `smooth_frequency`,
   `smooth_period`, `smooth_burst_period`, `soft_duty_cycle`, `voltage_histogram`, and for
   phases `smooth_phase_lag`, `soft_burst_edges`, `soft_edge_phase`, `soft_onset_period`;
-- circuits: `burst_phases`, `cycle_order`, `is_pyloric`.
+- circuits: `burst_phases`, `cycle_order`, `is_pyloric`, and online `StreamingRhythm`
+  (the same phases from a fixed-size state, as the sweep engine measures them);
+  `PyloricCriteria` and `PYLORIC_2004_CRITERIA`: pyloric-like and the 15 criteria of the
+  biological rhythm (Prinz, Bucher & Marder 2004).
 """
 
 from ._features import FEATURES, Features, feature_table, features
 from ._fi import fi_curve
+from ._pyloric import PYLORIC_2004_CRITERIA, Criterion, PyloricCriteria
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
     ACTIVITY_CLASSES,
@@ -32,6 +36,7 @@ from ._sampled import (
     spike_times,
 )
 from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
+from ._streaming_rhythm import CellRhythmState, RhythmState, StreamingRhythm
 from ._surrogates import (
     moving_average,
     smooth_burst_period,
@@ -81,4 +86,10 @@ __all__ = [
     "burst_phases",
     "cycle_order",
     "is_pyloric",
+    "StreamingRhythm",
+    "RhythmState",
+    "CellRhythmState",
+    "PyloricCriteria",
+    "PYLORIC_2004_CRITERIA",
+    "Criterion",
 ]

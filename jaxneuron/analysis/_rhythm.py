@@ -21,9 +21,13 @@ def burst_phases(
     A cycle runs from one onset of a ``reference`` burst to the next (complete cycles
     after ``start`` ms only; the first burst after ``start`` is skipped, as the window may
     cut it). For each cell and cycle, the bursts whose onset falls in the cycle give
-    phase = (time − cycle start) / cycle length. Returns, per cell, the circular mean
-    ``onset`` and ``offset`` phases (in [0, 1)), the mean number of ``bursts_per_cycle``,
-    the number of ``cycles`` and the mean ``period`` (ms).
+    phase = (time − cycle start) / cycle length, where a burst's offset is its last spike
+    (an offset phase may exceed 1 when the burst outlasts its cycle). Returns, per cell,
+    the mean ``onset`` and ``offset`` phases and ``burst_length`` (ms, last spike − first)
+    over those bursts, the mean number of
+    ``bursts_per_cycle``, the number of ``cycles``, the mean ``period`` (ms) and its
+    coefficient of variation ``period_cv`` (ddof 0). `StreamingRhythm` computes the same
+    values online.
 
     ``gaps`` optionally fixes the burst gap (ms) per cell (see `bursts`).
 
@@ -48,31 +52,31 @@ def burst_phases(
     if ref_onsets.size < 2:
         raise ValueError(f"the reference cell {reference!r} has fewer than three bursts")
     cycles = list(zip(ref_onsets[:-1], ref_onsets[1:], strict=True))
+    periods = np.diff(ref_onsets)
     out = {}
     for name, cell_groups in groups.items():
-        onset_phases, offset_phases, counts = [], [], []
+        onset_phases, offset_phases, lengths, counts = [], [], [], []
         for c0, c1 in cycles:
             inside = [g for g in cell_groups if c0 <= g[0] < c1]
             counts.append(len(inside))
             for onset, offset, _ in inside:
                 onset_phases.append((onset - c0) / (c1 - c0))
                 offset_phases.append((offset - c0) / (c1 - c0))
+                lengths.append(offset - onset)
         out[name] = {
-            "onset": _circular_mean(onset_phases),
-            "offset": _circular_mean(offset_phases),
+            "onset": _mean(onset_phases),
+            "offset": _mean(offset_phases),
+            "burst_length": _mean(lengths),
             "bursts_per_cycle": float(np.mean(counts)),
             "cycles": len(cycles),
-            "period": float(np.mean(np.diff(ref_onsets))),
+            "period": float(np.mean(periods)),
+            "period_cv": float(np.std(periods) / np.mean(periods)),
         }
     return out
 
 
-def _circular_mean(phases) -> float:
-    if len(phases) == 0:
-        return float("nan")
-    angles = 2 * np.pi * np.asarray(phases)
-    mean = np.arctan2(np.mean(np.sin(angles)), np.mean(np.cos(angles))) / (2 * np.pi)
-    return float(mean % 1.0)
+def _mean(phases) -> float:
+    return float(np.mean(phases)) if len(phases) else float("nan")
 
 
 def cycle_order(phases: dict[str, dict[str, float]]) -> list[str]:
@@ -89,8 +93,10 @@ def is_pyloric(
     tolerance: float = 0.1,
 ) -> bool:
     """A pyloric rhythm: each of ``ab``, ``lp``, ``py`` bursts once per cycle (within
-    ``tolerance`` bursts per cycle on average), and the onsets follow AB/PD → LP → PY."""
+    ``tolerance`` bursts per cycle on average, inclusive), and the onsets follow
+    AB/PD → LP → PY."""
+    slack = tolerance * (1 + 1e-6)  # inclusive, rounding-proof (as `StreamingRhythm`)
     for name in (ab, lp, py):
-        if name not in phases or abs(phases[name]["bursts_per_cycle"] - 1.0) > tolerance:
+        if name not in phases or abs(phases[name]["bursts_per_cycle"] - 1.0) > slack:
             return False
     return cycle_order({n: phases[n] for n in (ab, lp, py)}) == [ab, lp, py]

@@ -29,8 +29,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._precision import model_dtype
 from .._protocols import AbstractFixedStepModel, AbstractSpikingModel, as_state_tuple
-from ..analysis import ACTIVITY_CLASSES, StreamingFeatures
+from ..analysis import ACTIVITY_CLASSES, StreamingFeatures, StreamingRhythm
 from ..integrate import (
+    AbstractObserver,
     VoltageFeatures,
     fixed_step_loop,
     initial_carry,
@@ -68,7 +69,9 @@ class Engine(eqx.Module):
     below which intervals count as regular, for the class), ``record_every`` (ms between
     stored samples of the recorded traces), ``block`` (steps per scan iteration when
     nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
-    float32 and lower, as `jaxneuron.ExponentialEuler`).
+    float32 and lower, as `jaxneuron.ExponentialEuler`), ``rhythm`` (a circuit's
+    `StreamingRhythm` over some of its cells, measured in the same loop; its ``features``
+    must be the engine's).
 
     In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
     fall below float32's resolution; it cannot make float32 agree with float64 on models
@@ -85,6 +88,7 @@ class Engine(eqx.Module):
     record_every: float = eqx.field(static=True, default=1.0)
     block: int = eqx.field(static=True, default=400)
     compensated: bool | None = eqx.field(static=True, default=None)
+    rhythm: StreamingRhythm | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
         if not (self.dt > 0 and math.isfinite(self.dt)):
@@ -98,6 +102,17 @@ class Engine(eqx.Module):
                 f"the population engine runs conductance-based neurons and circuits, not "
                 f"{type(self.model).__name__}"
             )
+        if self.rhythm is not None:
+            _rhythm_cells(self)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The keys of the outputs other than ``traces``, in order."""
+        prefixes, _ = observed_voltages(self.model)
+        names = [p + k for p in prefixes for k in (*FEATURE_NAMES, "class")]
+        if self.rhythm is not None:
+            names += self.rhythm.names()
+        return (*names, "finite")
 
     @property
     def n_steps(self) -> int:
@@ -134,11 +149,53 @@ class Engine(eqx.Module):
         return _run_on(self, values, tuple(int(i) for i in record), devices, pad_to)
 
 
+def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
+    """Positions among the observed voltages of the rhythm's cells, checked."""
+    rhythm = engine.rhythm
+    prefixes, _ = observed_voltages(engine.model)
+    cells = [p[:-1] for p in prefixes]
+    missing = [c for c in rhythm.order if c not in cells]
+    if missing:
+        raise ValueError(f"rhythm cells {missing} are not cells of the model (cells: {cells})")
+    if rhythm.features != engine.features:
+        raise ValueError(
+            f"the rhythm's features ({rhythm.features}) must be the engine's ({engine.features})"
+        )
+    span = unroll_for(len(engine.model.state_names)) * engine.dt  # ms per observer update
+    if not rhythm.features.burst_gap > span:
+        raise ValueError(
+            f"burst_gap ({rhythm.features.burst_gap} ms) must exceed the {span} ms between "
+            f"the rhythm's updates (one burst edge per update)"
+        )
+    return tuple(cells.index(c) for c in rhythm.order)
+
+
+class VoltageRhythm(AbstractObserver):
+    """`VoltageFeatures` of every observed voltage plus the `StreamingRhythm` of the cells
+    at positions ``cells`` among them: state ``(feature_states, rhythm_state)``."""
+
+    voltages: VoltageFeatures
+    rhythm: StreamingRhythm = eqx.field(static=True)
+    cells: tuple[int, ...] = eqx.field(static=True)
+
+    def init(self, t0, carry):
+        features = self.voltages.init(t0, carry)
+        like = jnp.full(jnp.shape(carry[0][0]), t0)
+        return features, self.rhythm.init(like)
+
+    def update(self, state, ts, carries, events):
+        before, rhythm = state
+        after = self.voltages.update(before, ts, carries, events)
+        pick = lambda states: tuple(states[i] for i in self.cells)  # noqa: E731
+        return after, self.rhythm.update(rhythm, pick(before), pick(after))
+
+
 def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), unroll=None):
     """The engine's time loop for a population (``models``, ``axes`` from
     `jaxneuron.parameters.population`; ``y0`` the state tuple of (n,) arrays): returns
-    ``(y, feature_states, traces)``. Shared by the XLA engine and the Pallas kernel
-    (which cannot unroll: ``unroll=1``)."""
+    ``(y, observed, traces)`` (``observed``: the observer's final state, for
+    `summarize`). Shared by the XLA engine and the Pallas kernel (which cannot unroll:
+    ``unroll=1``)."""
     dtype = engine.dtype()
     dt = jnp.asarray(engine.dt, dtype)
     compensated = needs_compensation(dtype, engine.compensated)
@@ -156,6 +213,8 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
 
     unroll = unroll_for(len(y0)) if unroll is None else unroll
     observer = VoltageFeatures(engine.features, v_index)
+    if engine.rhythm is not None:
+        observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
     carry, observed, traces = fixed_step_loop(
         model_step(models, dt, axes=axes),
         carry,
@@ -170,10 +229,14 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
     return carry[0], observed, traces
 
 
-def summarize(engine: Engine, y, feature_states) -> dict[str, jax.Array]:
-    """The engine's outputs from the final state and the feature states: every feature
-    per observed voltage, the class (−1 where the integration failed) and ``finite``."""
+def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
+    """The engine's outputs from the final state and the observer's: every feature per
+    observed voltage, the class (−1 where the integration failed), the rhythm's values
+    (with a rhythm) and ``finite``."""
     prefixes, _ = observed_voltages(engine.model)
+    feature_states, rhythm_state = observed, None
+    if engine.rhythm is not None:
+        feature_states, rhythm_state = observed
     finite = jnp.ones(jnp.shape(y[0]), bool)
     for x in y:
         finite = finite & jnp.isfinite(x)
@@ -185,6 +248,12 @@ def summarize(engine: Engine, y, feature_states) -> dict[str, jax.Array]:
         out[prefix + "class"] = jnp.where(
             finite, engine.features.classify(state, engine.regularity), -1
         )
+    if rhythm_state is not None:
+        cells = tuple(feature_states[i] for i in _rhythm_cells(engine))
+        for key, value in engine.rhythm.summary(rhythm_state, cells).items():
+            # no rhythm from a failed integration: NaN, False, −1
+            blank = jnp.nan if jnp.issubdtype(value.dtype, jnp.floating) else -1
+            out[key] = jnp.where(finite, value, False if value.dtype == bool else blank)
     out["finite"] = finite
     return out
 

@@ -3,6 +3,8 @@ r"""`sweep`: run a model over a parameter space, chunk by chunk, into a dataset.
 from __future__ import annotations
 
 import dataclasses
+import math
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,7 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_nonnegative, check_positive
-from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures
+from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures, StreamingRhythm
 from ..integrate import steps_in, time_grid
 from ..neurons import as_dtype
 from ..parameters import get_parameter
@@ -59,6 +61,31 @@ class SweepResult:
         names = ACTIVITY_CLASSES + (("failed",) if "failed" in counts else ())
         return {c: float(counts.get(c, 0)) / total for c in names}
 
+    def fraction(self, column: str, confidence: float = 0.95) -> tuple[float, float, float]:
+        """The fraction of models where the boolean ``column`` holds (e.g.
+        ``"pyloric_like"`` of a sweep with a rhythm), with its Wilson score interval at
+        ``confidence``: ``(fraction, low, high)``.
+
+        >>> import pandas as pd
+        >>> result = SweepResult(pd.DataFrame({"x": [True] * 20 + [False] * 80}), {}, (),
+        ...                      1.0, None, True, 0.0, 0)
+        >>> [round(v, 3) for v in result.fraction("x")]
+        [0.2, 0.133, 0.289]
+        """
+        if column not in self.table:
+            raise KeyError(f"this sweep has no column {column!r}")
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+        values = self.table[column].to_numpy().astype(bool)
+        n, k = len(values), int(values.sum())
+        if n == 0:
+            return float("nan"), float("nan"), float("nan")
+        z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return p, centre - half, centre + half
+
     @classmethod
     def load(cls, path) -> SweepResult:
         """Open a sweep directory written by `sweep` (finished or not)."""
@@ -87,6 +114,7 @@ def sweep(
     threshold: float = 0.0,
     burst_gap: float = BURST_GAP_MS,
     regularity: float = 0.1,
+    rhythm: StreamingRhythm | None = None,
     dtype=jnp.float32,
     path=None,
     chunk_size: int | None = None,
@@ -114,6 +142,10 @@ def sweep(
     - ``threshold`` (mV), ``burst_gap`` (ms), ``regularity``: spike threshold, the
       inter-spike interval that splits bursts, and the coefficient of variation below
       which intervals count as regular (see `StreamingFeatures.classify`).
+    - ``rhythm``: for a circuit, a `StreamingRhythm` over its cells (burst phases in a
+      reference cell's cycle, and with ``criteria`` the pyloric flags), measured in the
+      same loop and added as columns. Its ``features`` are replaced by the sweep's
+      (``threshold``, ``start``, ``burst_gap``).
     - ``dtype``: float32 (the default: what GPUs are fast at) or float64. A few percent of
       the Prinz database models have a class that float32 cannot settle: their fate hangs
       on perturbations of float32's rounding size, mostly slow passages through a
@@ -142,8 +174,8 @@ def sweep(
         chunk_size = None if stored is None else stored.get("chunk_size")
     settings = _Settings.checked(
         model, space, t1=t1, dt=dt, start=start, threshold=threshold, burst_gap=burst_gap,
-        regularity=regularity, dtype=dtype, chunk_size=chunk_size, record=record,
-        record_every=record_every, kernel=kernel,
+        regularity=regularity, rhythm=rhythm, dtype=dtype, chunk_size=chunk_size,
+        record=record, record_every=record_every, kernel=kernel,
     )  # fmt: skip
     engine = settings.engine(model, space.names)
     store = _open_store(path, model, space, settings, overwrite)
@@ -183,6 +215,7 @@ class _Settings:
     threshold: float
     burst_gap: float
     regularity: float
+    rhythm: StreamingRhythm | None
     dtype: jnp.dtype
     chunk_size: int
     n_models: int
@@ -191,8 +224,8 @@ class _Settings:
     kernel: str
 
     @classmethod
-    def checked(cls, model, space, *, t1, dt, start, threshold, burst_gap, regularity, dtype,
-                chunk_size, record, record_every, kernel) -> _Settings:  # fmt: skip
+    def checked(cls, model, space, *, t1, dt, start, threshold, burst_gap, regularity, rhythm,
+                dtype, chunk_size, record, record_every, kernel) -> _Settings:  # fmt: skip
         t1, dt = float(t1), float(dt)
         check_positive("t1 (simulated time)", t1, "ms")
         check_positive("dt (fixed step)", dt, "ms")
@@ -221,12 +254,16 @@ class _Settings:
             )
         if kernel not in ("xla", "pallas"):
             raise ValueError(f"kernel must be 'xla' or 'pallas', got {kernel!r}")
+        if rhythm is not None and not isinstance(rhythm, StreamingRhythm):
+            raise TypeError(f"rhythm must be a StreamingRhythm, got {type(rhythm).__name__}")
         if kernel == "pallas":
             reason = pallas_unsupported_reason(model)
+            if rhythm is not None:
+                reason = reason or "the Pallas kernel does not measure rhythms"
             if reason:
                 raise ValueError(reason + "; use kernel='xla'")
         settings = cls(
-            t1, dt, start, float(threshold), float(burst_gap), float(regularity), dtype,
+            t1, dt, start, float(threshold), float(burst_gap), float(regularity), rhythm, dtype,
             min(int(chunk_size), n),  # a short last chunk is padded to this size
             n, record, float(record_every), kernel,
         )  # fmt: skip
@@ -255,7 +292,11 @@ class _Settings:
             features=features,
             regularity=self.regularity,
             record_every=self.record_every,
+            rhythm=None if self.rhythm is None else self.rhythm_with(features),
         )
+
+    def rhythm_with(self, features) -> StreamingRhythm:
+        return dataclasses.replace(self.rhythm, features=features)
 
     def metadata(self, model, space) -> dict:
         """What `sweep.json` records: equal metadata mean the same sweep."""
@@ -277,7 +318,21 @@ class _Settings:
             "n_chunks": self.n_chunks,
             "record": list(self.record),
             "record_every": self.record_every,
-        }
+        } | ({} if self.rhythm is None else {"rhythm": _describe_rhythm(self.rhythm)})
+
+
+def _describe_rhythm(rhythm: StreamingRhythm) -> dict:
+    criteria = rhythm.criteria
+    return {
+        "order": list(rhythm.order),
+        "tolerance": rhythm.tolerance,
+        "criteria": None
+        if criteria is None
+        else {
+            "cells": list(criteria.cells),
+            "bounds": [[c.name, c.mean, c.sd] for c in criteria.criteria],
+        },
+    }
 
 
 def _open_store(path, model, space, settings: _Settings, overwrite: bool):

@@ -1,0 +1,335 @@
+r"""A circuit's rhythm measured online: burst phases in a reference cell's cycle.
+
+`StreamingRhythm` turns the burst edges that `StreamingFeatures` finds in each cell's
+voltage (spikes grouped into bursts at a fixed ``burst_gap``) into the quantities of
+`jaxneuron.analysis.burst_phases`, with a fixed-size state per circuit:
+
+- a **cycle** runs from one onset of a ``reference`` burst to the next; the first
+  reference burst after the analysis start is skipped (the window may cut it), and the
+  cycle still open at the end is not counted;
+- each burst whose onset t_on falls in the cycle [c, c + P) has onset phase
+  (t_on − c)/P and offset phase (t_off − c)/P, with t_off its last spike (an offset
+  phase may exceed 1); a cell's phases are the arithmetic means over those bursts;
+- ``bursts_per_cycle`` is the number of such bursts over the number of cycles;
+- ``period`` is the mean cycle length and ``period_cv`` its coefficient of variation
+  (population form, ddof 0).
+
+The offset of a burst is known only when the burst ends, which may be after its cycle
+closed: the state keeps the last closed cycle's start and length for that. A burst that
+outlasts a whole further cycle leaves the cell's offset phase NaN. With these definitions
+the values equal `burst_phases` with the same fixed gaps on the same samples (tested).
+
+>>> import jax.numpy as jnp
+>>> from jaxneuron.analysis import StreamingFeatures, StreamingRhythm
+>>> t = jnp.arange(0.0, 5000.0, 0.5)
+>>> def cell(on, off):   # spikes every 10 ms during [on, off) of each 1-s cycle
+...     phase = t % 1000.0
+...     return jnp.where((phase >= on) & (phase < off) & (phase % 10.0 < 1.0), 20.0, -60.0)
+>>> rhythm = StreamingRhythm(("A", "B"), features=StreamingFeatures(burst_gap=100.0))
+>>> out = rhythm.run(t, [cell(0, 200), cell(400, 600)])
+>>> round(float(out["B.onset_phase"]), 3), round(float(out["B.offset_phase"]), 3)
+(0.4, 0.59)
+>>> float(out["period"]), bool(out["in_order"])
+(1000.0, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+from ._pyloric import PyloricCriteria
+from ._streaming import FeatureState, StreamingFeatures
+
+Scalar = Float[Array, ""]
+
+
+class CellRhythmState(eqx.Module):
+    """One cell's part of `RhythmState`."""
+
+    cycle: Int[Array, ""]  # cycle of the latest burst's onset (−1: before the first)
+    running: Array  # that burst has not ended yet
+    onset: Scalar  # its onset (ms)
+    open_count: Int[Array, ""]  # bursts with onset in the open cycle
+    open_onset: Scalar  # Σ their onset latencies (ms)
+    open_offset: Scalar  # Σ offset latencies of those already ended (ms)
+    open_ended: Int[Array, ""]
+    open_length: Scalar  # Σ their lengths, last spike − first (ms)
+    count: Int[Array, ""]  # bursts with onset in closed cycles
+    onset_sum: Scalar  # Σ their onset phases
+    offset_sum: Scalar  # Σ offset phases of those ended
+    ended: Int[Array, ""]
+    length_sum: Scalar  # Σ lengths of those ended (ms)
+
+
+class RhythmState(eqx.Module):
+    """The running state of `StreamingRhythm` (scalars per circuit; batch with vmap)."""
+
+    start: Scalar  # start of the open cycle (NaN: none yet)
+    previous: Scalar  # start of the last closed cycle
+    n_cycles: Int[Array, ""]  # closed cycles
+    first_period: Scalar
+    period_sum: Scalar  # Σ (P − first P)
+    period_sumsq: Scalar  # Σ (P − first P)²
+    cells: tuple[CellRhythmState, ...]
+
+
+class _Event(eqx.Module):
+    new: Array  # a burst starts in this update
+    onset: Array
+    ends: Array  # the cell's running burst has ended
+    offset: Array  # … at this last spike
+
+
+def _event(features: StreamingFeatures, running, before: FeatureState, after: FeatureState):
+    """A cell's burst edges in one update. At most one burst starts per update (the sweep
+    engine checks that ``burst_gap`` exceeds an update's span). A running burst has ended
+    once ``burst_gap`` passed without a spike, or when the next burst starts."""
+    new = after.burst_index > before.burst_index
+    quiet = after.t_prev - after.last_spike > features.burst_gap
+    ends = running & (new | quiet)
+    offset = jnp.where(new, before.last_spike, after.last_spike)
+    return _Event(new, after.burst_onset, ends, offset)
+
+
+class StreamingRhythm(eqx.Module):
+    """Burst phases of the cells ``order`` in the cycle of ``order[0]``, online.
+
+    **Fields** (static): ``order`` (cell names, the reference first, in the expected
+    order of their burst onsets), ``features`` (the `StreamingFeatures` that find each
+    cell's spikes and bursts: threshold, analysis start, burst gap), ``tolerance`` (how
+    far the mean number of bursts per cycle may be from 1 for `in_order`), ``criteria``
+    (a `PyloricCriteria` whose columns are added to the summary, or None).
+
+    `summary` gives ``period`` (ms), ``period_cv``, ``cycles`` and per cell
+    ``<cell>.onset_phase``, ``<cell>.offset_phase``, ``<cell>.bursts_per_cycle``, plus
+    ``in_order``: every cell bursts once per cycle (within ``tolerance``) and the mean
+    onset phases increase along ``order`` — for ``("AB/PD", "LP", "PY")`` the
+    pyloric-like rhythm of `jaxneuron.analysis.is_pyloric`.
+    """
+
+    order: tuple[str, ...] = eqx.field(static=True, default=("AB/PD", "LP", "PY"))
+    features: StreamingFeatures = eqx.field(static=True, default=StreamingFeatures())
+    tolerance: float = eqx.field(static=True, default=0.1)
+    criteria: PyloricCriteria | None = eqx.field(static=True, default=None)
+
+    def __check_init__(self):
+        if len(self.order) < 2 or len(set(self.order)) != len(self.order):
+            raise ValueError(f"order must name two or more distinct cells, got {self.order}")
+        if not self.tolerance >= 0:
+            raise ValueError(f"tolerance (bursts per cycle) must be >= 0, got {self.tolerance}")
+
+    def init(self, t) -> RhythmState:
+        """The state before any burst; ``t`` fixes the time dtype and the batch shape."""
+        t = jnp.asarray(t)
+
+        def full(value, kind=None):
+            return jnp.full(t.shape, value, t.dtype if kind is None else kind)
+
+        cell = CellRhythmState(
+            cycle=full(-1, jnp.int32),
+            running=full(False, bool),
+            onset=full(jnp.nan),
+            open_count=full(0, jnp.int32),
+            open_onset=full(0.0),
+            open_offset=full(0.0),
+            open_ended=full(0, jnp.int32),
+            open_length=full(0.0),
+            count=full(0, jnp.int32),
+            onset_sum=full(0.0),
+            offset_sum=full(0.0),
+            ended=full(0, jnp.int32),
+            length_sum=full(0.0),
+        )
+        return RhythmState(
+            start=full(jnp.nan),
+            previous=full(jnp.nan),
+            n_cycles=full(0, jnp.int32),
+            first_period=full(jnp.nan),
+            period_sum=full(0.0),
+            period_sumsq=full(0.0),
+            cells=(cell,) * len(self.order),
+        )
+
+    def update(
+        self,
+        state: RhythmState,
+        before: tuple[FeatureState, ...],
+        after: tuple[FeatureState, ...],
+    ) -> RhythmState:
+        """The state after the cells' feature states went from ``before`` to ``after``
+        (one `StreamingFeatures.update_many` each, in ``order``), during which each cell
+        started at most one burst. Bursts that start before a new reference onset in the
+        same update belong to the closing cycle, the others to the new one."""
+        events = [
+            _event(self.features, cell.running, b, a)
+            for cell, b, a in zip(state.cells, before, after, strict=True)
+        ]
+        reference = events[0]
+        opens = reference.new & (after[0].burst_index >= 1)
+        # a burst that ends here ended more than burst_gap before now and before any new
+        # onset, so before any reference onset in this update: it goes to its cycle first
+        state = self._cells(state, self._end, events, [e.ends for e in events])
+        later = [opens & (e.onset >= reference.onset) for e in events]
+        before_new = [e.new & ~x for e, x in zip(events, later, strict=True)]
+        state = self._cells(state, self._start, events, before_new)
+        state = self._new_cycle(state, opens, reference.onset)
+        after_new = [e.new & x for e, x in zip(events, later, strict=True)]
+        return self._cells(state, self._start, events, after_new)
+
+    @staticmethod
+    def _cells(state: RhythmState, apply, events, masks) -> RhythmState:
+        cells = tuple(
+            apply(state, cell, event, mask)
+            for cell, event, mask in zip(state.cells, events, masks, strict=True)
+        )
+        return dataclasses.replace(state, cells=cells)
+
+    @staticmethod
+    def _end(state: RhythmState, cell: CellRhythmState, event: _Event, mask) -> CellRhythmState:
+        """The cell's current burst ended at ``event.offset``: the offset goes to the
+        cycle of its onset (the open one or the last closed one)."""
+        in_open = mask & (cell.cycle >= 0) & (cell.cycle == state.n_cycles)
+        in_last = mask & (cell.cycle >= 0) & (cell.cycle == state.n_cycles - 1)
+        last_phase = (event.offset - state.previous) / (state.start - state.previous)
+        length = event.offset - cell.onset
+        return dataclasses.replace(
+            cell,
+            running=cell.running & ~mask,
+            open_offset=cell.open_offset + jnp.where(in_open, event.offset - state.start, 0.0),
+            open_ended=cell.open_ended + in_open,
+            open_length=cell.open_length + jnp.where(in_open, length, 0.0),
+            offset_sum=cell.offset_sum + jnp.where(in_last, last_phase, 0.0),
+            ended=cell.ended + in_last,
+            length_sum=cell.length_sum + jnp.where(in_last, length, 0.0),
+        )
+
+    @staticmethod
+    def _start(state: RhythmState, cell: CellRhythmState, event: _Event, mask) -> CellRhythmState:
+        """A burst of the cell starts at ``event.onset``, in the open cycle if any."""
+        counted = mask & jnp.isfinite(state.start)
+        latency = event.onset - state.start
+        return dataclasses.replace(
+            cell,
+            cycle=jnp.where(mask, jnp.where(counted, state.n_cycles, -1), cell.cycle),
+            running=cell.running | mask,
+            onset=jnp.where(mask, event.onset, cell.onset),
+            open_count=cell.open_count + counted,
+            open_onset=cell.open_onset + jnp.where(counted, latency, 0.0),
+        )
+
+    @staticmethod
+    def _new_cycle(state: RhythmState, opens, onset) -> RhythmState:
+        closes = opens & jnp.isfinite(state.start)
+        period = onset - state.start
+        first = jnp.where(closes & (state.n_cycles == 0), period, state.first_period)
+        shifted = jnp.where(closes, period - first, 0.0)
+
+        def close(cell: CellRhythmState) -> CellRhythmState:
+            def moved(closed, open_):
+                return jnp.where(closes, closed + open_, closed)
+
+            return dataclasses.replace(
+                cell,
+                open_count=jnp.where(opens, 0, cell.open_count),
+                open_onset=jnp.where(opens, 0.0, cell.open_onset),
+                open_offset=jnp.where(opens, 0.0, cell.open_offset),
+                open_ended=jnp.where(opens, 0, cell.open_ended),
+                open_length=jnp.where(opens, 0.0, cell.open_length),
+                count=moved(cell.count, cell.open_count),
+                onset_sum=moved(cell.onset_sum, cell.open_onset / period),
+                offset_sum=moved(cell.offset_sum, cell.open_offset / period),
+                ended=moved(cell.ended, cell.open_ended),
+                length_sum=moved(cell.length_sum, cell.open_length),
+            )
+
+        return dataclasses.replace(
+            state,
+            start=jnp.where(opens, onset, state.start),
+            previous=jnp.where(closes, state.start, state.previous),
+            n_cycles=state.n_cycles + closes,
+            first_period=first,
+            period_sum=state.period_sum + shifted,
+            period_sumsq=state.period_sumsq + shifted * shifted,
+            cells=tuple(close(cell) for cell in state.cells),
+        )
+
+    def summary(self, state: RhythmState, features: tuple[FeatureState, ...]) -> dict[str, Array]:
+        """The rhythm's values (see the class) from the final state and the cells' final
+        feature states (a burst still running at the end ends at its last spike)."""
+        n = state.n_cycles
+        safe_n = jnp.maximum(n, 1)
+        has_cycles = n > 0
+        mean_shift = state.period_sum / safe_n
+        period = state.first_period + mean_shift
+        variance = jnp.maximum(state.period_sumsq / safe_n - mean_shift**2, 0.0)
+        out = {
+            "period": jnp.where(has_cycles, period, jnp.nan),
+            "period_cv": jnp.where(has_cycles, jnp.sqrt(variance) / period, jnp.nan),
+            "cycles": n,
+        }
+        in_order = has_cycles
+        previous_onset = None
+        last_period = state.start - state.previous
+        for name, cell, feature in zip(self.order, state.cells, features, strict=True):
+            running = cell.running & (cell.cycle == n - 1)
+            tail = (feature.last_spike - state.previous) / last_period
+            offset_sum = cell.offset_sum + jnp.where(running, tail, 0.0)
+            length_sum = cell.length_sum + jnp.where(running, feature.last_spike - cell.onset, 0.0)
+            ended = cell.ended + running
+            safe_count = jnp.maximum(cell.count, 1)
+            counted = cell.count > 0
+            onset = jnp.where(counted, cell.onset_sum / safe_count, jnp.nan)
+            complete = counted & (ended == cell.count)
+            out[f"{name}.onset_phase"] = onset
+            out[f"{name}.offset_phase"] = jnp.where(complete, offset_sum / safe_count, jnp.nan)
+            out[f"{name}.burst_length"] = jnp.where(complete, length_sum / safe_count, jnp.nan)
+            per_cycle = cell.count.astype(period.dtype) / safe_n
+            out[f"{name}.bursts_per_cycle"] = jnp.where(has_cycles, per_cycle, jnp.nan)
+            slack = self.tolerance * safe_n * (1 + 1e-6)  # inclusive, rounding-proof
+            in_order = in_order & (jnp.abs(cell.count - n) <= slack)
+            if previous_onset is not None:
+                in_order = in_order & (onset > previous_onset)
+            previous_onset = onset
+        out["in_order"] = in_order
+        if self.criteria is not None:
+            out.update(self.criteria(out))
+        return out
+
+    def names(self) -> tuple[str, ...]:
+        """The keys of `summary`, in order."""
+        keys = []
+
+        def summary(t):
+            cells = tuple(self.features.init(t, t) for _ in self.order)
+            out = self.summary(self.init(t), cells)
+            keys.extend(out)
+            return out
+
+        jax.eval_shape(summary, jnp.zeros(()))  # traced abstractly: nothing runs
+        return tuple(keys)
+
+    def run(self, ts, voltages) -> dict[str, Array]:
+        """`summary` of sampled traces (1-D ``ts``; ``voltages`` one 1-D trace per cell of
+        ``order``), fed sample by sample: the jit-able form of `burst_phases`."""
+        ts = jnp.asarray(ts)
+        Vs = jnp.stack([jnp.asarray(V) for V in voltages], axis=-1)
+        if Vs.shape[-1] != len(self.order):
+            raise ValueError(
+                f"expected {len(self.order)} traces ({self.order}), got {Vs.shape[-1]}"
+            )
+        features = self.features
+
+        def step(carry, tv):
+            rhythm, cells = carry
+            t, V = tv
+            after = tuple(features.update(c, t, V[k]) for k, c in enumerate(cells))
+            return (self.update(rhythm, cells, after), after), None
+
+        cells = tuple(features.init(ts[0], Vs[0, k]) for k in range(len(self.order)))
+        (rhythm, cells), _ = jax.lax.scan(step, (self.init(ts[0]), cells), (ts[1:], Vs[1:]))
+        return self.summary(rhythm, cells)
