@@ -3,10 +3,11 @@ Prinz neurons, in cell-steps per second (issue: the network database).
 
 One process, one machine: the engine (`jaxneuron.sweep.Engine`: exponential Euler,
 streaming features per cell, float32 by default) runs ``--networks`` random database
-circuits (3 cells and 7 graded synapses each) and 3 × ``--networks`` random Prinz 2003
-neurons, both for ``--t1`` ms; timed runs alternate, best of ``--repeats``. Prints both
-rates, their ratio, and the projected time of the whole database (20,250,000 networks ×
-``--database-t1`` ms) at the measured rate.
+circuits (3 cells and 7 graded synapses each) with and without the online rhythm
+(`StreamingRhythm` + `PyloricCriteria`, as the database sweep runs them) and 3 ×
+``--networks`` random Prinz 2003 neurons, all for ``--t1`` ms; timed runs alternate, best
+of ``--repeats``. Prints the rates, their ratios, and the projected time of the whole
+database (20,250,000 networks × ``--database-t1`` ms) at the measured rate.
 
     python scripts/bench_pyloric.py [--networks 1024] [--t1 500] [--dtype float32]
 """
@@ -24,7 +25,7 @@ import numpy as np  # noqa: E402
 from _timing import best_of  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
-from jaxneuron.analysis import StreamingFeatures  # noqa: E402
+from jaxneuron.analysis import PyloricCriteria, StreamingFeatures, StreamingRhythm  # noqa: E402
 from jaxneuron.sweep import Engine, PyloricDatabase  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -46,6 +47,14 @@ network = Engine(
     DT,
     features=StreamingFeatures(start=args.t1 / 2),
 )
+rhythmic = Engine(
+    network.model,
+    space.names,
+    args.t1,
+    DT,
+    features=network.features,
+    rhythm=StreamingRhythm(features=network.features, criteria=PyloricCriteria()),
+)
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=3 * args.networks)
 g = jn.prinz_2003_conductances(numbers)
@@ -61,6 +70,7 @@ devices = jax.local_devices()
 times = best_of(
     {
         "networks": lambda: network(net_values, devices=devices)["LP.class"],
+        "rhythm": lambda: rhythmic(net_values, devices=devices)["pyloric"],
         "neurons": lambda: single(cell_values, devices=devices)["class"],
     },
     args.repeats,
@@ -69,6 +79,7 @@ steps = int(round(args.t1 / DT))
 cell_steps = 3 * args.networks * steps
 rate_net = cell_steps / times["networks"]
 rate_cell = cell_steps / times["neurons"]
+rate_rhythm = cell_steps / times["rhythm"]
 print(
     f"{platform.processor() or platform.machine()}, {jax.devices()[0].device_kind}, "
     f"JAX {jax.__version__}, {args.dtype}, dt {DT} ms, {args.t1:g} ms per model"
@@ -81,9 +92,16 @@ print(
     f"{3 * args.networks} Prinz 2003 neurons: {times['neurons']:.2f} s, "
     f"{rate_cell:.3g} cell-steps/s"
 )
-print(f"networks / single neurons: {rate_net / rate_cell:.2f}×")
+print(
+    f"{args.networks} networks with the online rhythm and criteria: {times['rhythm']:.2f} s, "
+    f"{rate_rhythm:.3g} cell-steps/s ({rate_rhythm / rate_net:.2f}× without)"
+)
+print(
+    f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "
+    f"{rate_rhythm / rate_cell:.2f}×)"
+)
 total = jn.PYLORIC_2004_SIZE * 3 * args.database_t1 / DT
 print(
     f"the whole database ({jn.PYLORIC_2004_SIZE:,} networks × {args.database_t1:g} ms) at "
-    f"this rate: {total / rate_net / 3600:.1f} h on this machine"
+    f"the rhythm's rate: {total / rate_rhythm / 3600:.1f} h on this machine"
 )

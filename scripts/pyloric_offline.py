@@ -1,6 +1,6 @@
-"""A first estimate of the pyloric fraction of the Prinz 2004 network database, with the
-offline rhythm analysis (issue: the network database; the online classifier is not built
-yet).
+"""The pyloric-like fraction of a Prinz 2004 network database sample classified offline
+with adaptive burst gaps: a cross-check of the classifier that the database sweep runs
+online (`scripts/pyloric_database.py`: `StreamingRhythm`, fixed 100-ms burst gap).
 
 Samples ``--n`` database networks (`jaxneuron.sweep.PyloricDatabase`), simulates each for
 ``--t1`` ms with the sweep engine (exponential Euler, dt 0.025 ms, ``--dtype``; every cell
@@ -11,7 +11,13 @@ and `is_pyloric` (each cell one burst per cycle, onsets AB/PD → LP → PY). Pr
 fraction with its 95 % Wilson interval next to the published ≈ 20 % (Prinz, Bucher &
 Marder 2004, as reported by secondary sources: treat it as a band).
 
+``--compare DIR`` takes the first ``--n`` networks of a dataset written by
+``scripts/pyloric_database.py`` instead, with its protocol, and tabulates the offline
+verdict against the dataset's online ones (``in_order``: fixed-gap onsets in order;
+``pyloric_like``: with the offset rules too).
+
     python scripts/pyloric_offline.py [--n 2000] [--t1 12000] [--start 2000]
+    python scripts/pyloric_offline.py --compare pyloric_db --n 1000
 """
 
 from __future__ import annotations
@@ -37,10 +43,24 @@ parser.add_argument("--record-every", type=float, default=0.5)
 parser.add_argument("--chunk", type=int, default=250)
 parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--compare", default=None, help="a pyloric_database.py dataset")
 args = parser.parse_args()
+online = None
+if args.compare:
+    import json
+    from pathlib import Path
+
+    from jaxneuron.sweep import SweepResult
+
+    meta = json.loads((Path(args.compare) / "sweep.json").read_text())
+    args.t1, args.start, args.dtype = meta["t1"], meta["start"], meta["dtype"]
+    online = SweepResult.load(args.compare).table.sort_values("model_id").head(args.n)
 dtype = np.dtype(args.dtype)
 
 space = PyloricDatabase(sample=args.n, seed=args.seed)
+if online is not None:
+    space = PyloricDatabase(numbers=online["network_number"].to_numpy())
+    online = online.set_index("network_number").loc[space.numbers]
 engine = Engine(
     jn.as_dtype(jn.pyloric_circuit(V0=-50.0, Ca0=0.05), dtype),
     space.names,
@@ -80,3 +100,12 @@ print(
     f"{args.start:g} ms, dt 0.025 ms, {args.dtype}, V0 −50 mV, [Ca] 0.05 µM, gates at "
     f"steady state, traces every {args.record_every:g} ms, adaptive burst gaps."
 )
+if online is not None:
+    import pandas as pd
+
+    for column in ("in_order", "pyloric_like"):
+        print(
+            f"\noffline (adaptive gaps, onsets in order) against online {column!r}:\n"
+            + str(pd.crosstab(pyloric, online[column].to_numpy(), rownames=["offline"],
+                              colnames=[column]))
+        )  # fmt: skip
