@@ -5,6 +5,7 @@ from ._base import IonChannel, Leak, from_alpha_beta, modulated, sigmoid
 from .hh import HHPotassium, HHSodium
 from .liu import LiuA, LiuCaS, LiuCaT, LiuH, LiuKCa, LiuKd, LiuNa
 from .prinz import PrinzA, PrinzCaS, PrinzCaT, PrinzH, PrinzKCa, PrinzKd, PrinzNa
+from .traub import TraubPotassium, TraubSodium
 
 __all__ = [
     "IonChannel",
@@ -25,6 +26,8 @@ __all__ = [
     "PrinzKCa",
     "PrinzKd",
     "PrinzH",
+    "TraubSodium",
+    "TraubPotassium",
     "exprel",
     "from_alpha_beta",
     "sigmoid",

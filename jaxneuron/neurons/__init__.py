@@ -4,7 +4,7 @@ MTKNeuralToolkit."""
 from .._precision import as_dtype
 from ._driven import AbstractDrivenNeuron
 from ._neuron import ConductanceNeuron
-from .hh import HHConfig, build_HH
+from .hh import HHConfig, TraubMilesConfig, build_HH, build_TraubMiles
 from .integrate_and_fire import (
     IZHIKEVICH_2003,
     LIF,
@@ -40,6 +40,8 @@ __all__ = [
     "as_dtype",
     "HHConfig",
     "build_HH",
+    "TraubMilesConfig",
+    "build_TraubMiles",
     "IntegrateAndFire",
     "LIF",
     "AdEx",
