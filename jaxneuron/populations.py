@@ -20,8 +20,9 @@ projections of event-driven conductance synapses, one fixed-step loop.
   2. a spike is an upward crossing of ``threshold`` (mV) within the step, its time
      interpolated linearly;
   3. the receptors decay exactly over Δt, and each spike adds its synapses' weights to
-     their targets for the next step (no delay beyond the step: the effect of a spike in
-     (t_n, t_{n+1}] starts at t_{n+1}).
+     their targets at the end of the step, or ``delay`` (rounded to whole steps) later:
+     the effect of a spike in (t_n, t_{n+1}] starts at t_{n+1+D}. The jump lands on the
+     grid, so spike times are first-order accurate in Δt.
 
   Delivery gathers only the rows of the neurons that spiked (at most
   ``max_spikes_per_step`` per population and step; a step with more takes every row).
@@ -227,7 +228,9 @@ class ExponentialReceptor(eqx.Module):
 class Projection(eqx.Module):
     """Synapses from population ``pre`` to ``post`` (names): ``connectivity``, ``weight``
     (nS: a scalar for all, or an array shaped like ``connectivity.targets``) and the
-    ``receptor`` they open. ``scale`` multiplies every weight (a single leaf to fit)."""
+    ``receptor`` they open. ``scale`` multiplies every weight (a single leaf to fit).
+    ``delay`` (ms, static) is the conduction delay of every synapse of the projection,
+    rounded to whole steps: a spike in (t_n, t_{n+1}] acts from t_{n+1+D}, D = round(delay/Δt)."""
 
     pre: str = eqx.field(static=True)
     post: str = eqx.field(static=True)
@@ -235,8 +238,11 @@ class Projection(eqx.Module):
     weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
     receptor: ExponentialReceptor
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    delay: float = eqx.field(static=True, default=0.0)
 
     def __check_init__(self):
+        if not (self.delay >= 0 and math.isfinite(self.delay)):
+            raise ValueError(f"{self.pre}->{self.post}: delay must be >= 0 ms, got {self.delay}")
         shape = jnp.shape(self.weight)
         if shape not in ((), self.connectivity.targets.shape):
             raise ValueError(
@@ -471,8 +477,14 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
     dt_ = jnp.asarray(dt, dtype)
     decay = tuple(jnp.exp(-dt_ / p.receptor.tau.astype(dtype)) for p in net.projections)
 
+    delays = tuple(int(round(p.delay / dt)) for p in net.projections)
+    pending = tuple(
+        jnp.zeros((d, n), dtype) if d else None for d, n in zip(delays, post_n, strict=True)
+    )  # spikes in flight: ring buffers of D steps
+
     def step(t, carry):
-        ys, cs, gs = carry
+        ys, cs, gs, pending = carry
+        n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
         new_ys, new_cs, crossed, t_spike = [], [], [], []
         for k, pop in enumerate(pops):
             G = jnp.zeros((pop.n,), dtype)
@@ -493,11 +505,22 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
             new_cs.append(c)
             crossed.append(up)
             t_spike.append(t + frac * dt_)
-        new_gs = []
+        new_gs, new_pending = [], []
         for i, (proj, g) in enumerate(zip(net.projections, gs, strict=True)):
             spikes = crossed[names.index(proj.pre)]
-            new_gs.append(g * decay[i] + _deliver(spikes, proj, max_spikes, dtype))
-        carry = (tuple(new_ys), None if cs is None else tuple(new_cs), tuple(new_gs))
+            sent = _deliver(spikes, proj, max_spikes, dtype)
+            buffer = pending[i]
+            if buffer is not None:  # what was sent D steps ago arrives; this step's waits
+                slot = n % delays[i]
+                sent, buffer = buffer[slot], buffer.at[slot].set(sent)
+            new_gs.append(g * decay[i] + sent)
+            new_pending.append(buffer)
+        carry = (
+            tuple(new_ys),
+            None if cs is None else tuple(new_cs),
+            tuple(new_gs),
+            tuple(new_pending),
+        )
         return carry, (tuple(crossed), tuple(t_spike))
 
     def save(carry):
@@ -507,7 +530,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
     observer = _SpikeStats(start, raster, max_spikes)
     carry, stats, saved = fixed_step_loop(
         step,
-        (ys, cs, gs),
+        (ys, cs, gs, pending),
         t0=jnp.zeros((), dtype),
         dt=dt_,
         n_steps=n_steps,

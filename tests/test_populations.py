@@ -198,3 +198,28 @@ def test_gradient_of_population_activity_wrt_excitatory_scale_matches_finite_dif
     print("AD", float(grad), "FD", float(fd))
     assert abs(float(grad)) > 1e-6  # the excitatory drive matters
     np.testing.assert_allclose(float(grad), float(fd), rtol=1e-5)
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.0])
+def test_delays_are_whole_steps(delay):
+    """A spike of A in (t_n, t_{n+1}] opens B's conductance at t_{n+1+D}, so B's V first
+    departs from its unconnected run at t_{n+2+D}."""
+    dt = 0.1
+
+    def run(weight):
+        a = jn.Population(jn.build_TraubMiles(3.0), 1, name="A")
+        b = jn.Population(jn.build_TraubMiles(0.0), 1, name="B")
+        proj = jn.Projection("A", "B", jn.from_pairs([0], [0], 1, 1), weight,
+                             jn.ExponentialReceptor(5.0, 0.0), delay=delay)  # fmt: skip
+        net = jn.PopulationNetwork((a, b), (proj,))
+        return jn.simulate_populations(net, 30.0, dt=dt, record={"B": [0]}, raster=10)
+
+    connected, alone = run(50.0), run(0.0)
+    first_spike = float(connected.raster["A"][0][0])
+    n = int(np.floor(first_spike / dt))
+    departs = np.flatnonzero(np.asarray(connected.V["B"][:, 0] != alone.V["B"][:, 0]))[0]
+    # V is saved after each step: entry k is V(t_{k+1})
+    assert departs + 1 == n + 2 + int(round(delay / dt))
+    with pytest.raises(ValueError, match="delay"):
+        jn.Projection("A", "B", jn.from_pairs([0], [0], 1, 1), 1.0,
+                      jn.ExponentialReceptor(5.0, 0.0), delay=-1.0)  # fmt: skip
