@@ -419,6 +419,7 @@ def simulate_populations(
     y0: Mapping | None = None,
     g0: Sequence | None = None,
     threshold: float = -20.0,
+    refractory: float = 0.0,
     start: float = 0.0,
     record: Mapping | None = None,
     save_every: float | None = None,
@@ -430,8 +431,11 @@ def simulate_populations(
 
     - ``y0``: population name → state tuple (arrays (n,)); default `Population.initial_state`.
     - ``g0``: initial receptor conductances (nS), one array (n_post,) per projection.
-    - ``threshold`` (mV): a spike is an upward crossing; ``start`` (ms): spike statistics
-      count from here.
+    - ``threshold`` (mV): a spike is an upward crossing. With ``refractory`` > 0 (ms) the
+      rule is Brian2's ``threshold="v > θ", refractory=…``: a spike whenever V ≥ θ at the
+      end of a step and the neuron's last spike is at least ``refractory`` ago (so a
+      crossing within it is no spike, and V held above θ spikes again after it).
+    - ``start`` (ms): spike statistics count from here.
     - ``record``: population name → indices of neurons whose V is saved every
       ``save_every`` ms (default ``dt``); ``raster``: keep the first ``raster`` spikes
       (time, neuron) of each population after ``start`` (at most
@@ -443,6 +447,9 @@ def simulate_populations(
     """
     check_positive("t1 (simulated time)", t1, "ms")
     check_positive("dt (fixed step)", dt, "ms")
+    check_finite("threshold (spike threshold)", threshold, "mV")
+    if not refractory >= 0:
+        raise ValueError(f"refractory (refractory period) must be >= 0 ms, got {refractory}")
     n_steps = steps_in(t1, dt, "t1 (simulated time)")
     record = {k: tuple(int(i) for i in v) for k, v in (record or {}).items()}
     for name in record:
@@ -452,13 +459,14 @@ def simulate_populations(
     if max_spikes_per_step is None:
         max_spikes_per_step = 64 + max(p.n for p in net.populations) // 100
     return _simulate(net, float(t1), float(dt), n_steps, y0, g0, float(threshold),
-                     float(start), tuple(sorted(record.items())), stride, int(raster),
+                     float(refractory), float(start), tuple(sorted(record.items())), stride,
+                     int(raster),
                      int(max_spikes_per_step), compensated)  # fmt: skip
 
 
 @eqx.filter_jit
-def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, raster,
-              max_spikes, compensated):  # fmt: skip
+def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, stride,
+              raster, max_spikes, compensated):  # fmt: skip
     names = net.names
     pops = net.populations
     dtype = jnp.result_type(pops[0].neuron.C)
@@ -483,9 +491,9 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
     )  # spikes in flight: ring buffers of D steps
 
     def step(t, carry):
-        ys, cs, gs, pending = carry
+        ys, cs, gs, pending, lasts = carry
         n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
-        new_ys, new_cs, crossed, t_spike = [], [], [], []
+        new_ys, new_cs, crossed, t_spike, new_lasts = [], [], [], [], []
         for k, pop in enumerate(pops):
             G = jnp.zeros((pop.n,), dtype)
             J = jnp.zeros((pop.n,), dtype)
@@ -499,12 +507,18 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
             )
             y, c = one(pop.neuron, ys[k], None if cs is None else cs[k], G, J)
             V_old, V_new = ys[k][0], y[0]
-            up = (V_old < threshold) & (V_new >= threshold)
-            frac = crossing_fraction(V_old, V_new, threshold)
+            below = V_old < threshold
+            frac = jnp.where(below, crossing_fraction(V_old, V_new, threshold), 1.0)
+            when = t + frac * dt_
+            if refractory > 0:
+                up = (V_new >= threshold) & (when - lasts[k] >= refractory)
+            else:
+                up = below & (V_new >= threshold)
             new_ys.append(tuple(y))
             new_cs.append(c)
             crossed.append(up)
-            t_spike.append(t + frac * dt_)
+            t_spike.append(when)
+            new_lasts.append(jnp.where(up, when, lasts[k]))
         new_gs, new_pending = [], []
         for i, (proj, g) in enumerate(zip(net.projections, gs, strict=True)):
             spikes = crossed[names.index(proj.pre)]
@@ -520,6 +534,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
             None if cs is None else tuple(new_cs),
             tuple(new_gs),
             tuple(new_pending),
+            tuple(new_lasts),
         )
         return carry, (tuple(crossed), tuple(t_spike))
 
@@ -530,7 +545,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, start, record, stride, ra
     observer = _SpikeStats(start, raster, max_spikes)
     carry, stats, saved = fixed_step_loop(
         step,
-        (ys, cs, gs, pending),
+        (ys, cs, gs, pending, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
         t0=jnp.zeros((), dtype),
         dt=dt_,
         n_steps=n_steps,

@@ -8,7 +8,8 @@ and run times (s).
 The model (Brette et al. 2007, benchmark 3): Traub–Miles neurons, area 20,000 µm²,
 C 1 µF/cm², g_L 0.05, g_Na 100, g_Kd 30 mS/cm², E_L −60, E_Na 50, E_K −90 mV, V_T −63 mV;
 spikes at V > −20 mV with 3 ms refractoriness; exponential synapses (6 nS, 5 ms, 0 mV;
-67 nS, 10 ms, −80 mV); connection probability 0.02; exponential Euler, dt 0.1 ms.
+67 nS, 10 ms, −80 mV); connection probability 0.02; exponential Euler, dt ``--dt``
+(0.1 ms).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ parser.add_argument("--n", type=int, default=4000)
 parser.add_argument("--seeds", type=int, nargs="+", default=[0])
 parser.add_argument("--duration", type=float, default=1000.0)
 parser.add_argument("--p", type=float, default=0.02)
+parser.add_argument("--dt", type=float, default=0.1, help="ms")
 parser.add_argument("--target", default="cython", choices=["cython", "numpy", "cpp_standalone"])
 args = parser.parse_args()
 
@@ -34,7 +36,7 @@ if args.target == "cpp_standalone":
     b2.set_device("cpp_standalone", build_on_run=False)
 else:
     b2.prefs.codegen.target = args.target
-b2.defaultclock.dt = 0.1 * ms
+b2.defaultclock.dt = args.dt * ms
 
 area = 20000 * umetre**2
 namespace = {
@@ -119,6 +121,7 @@ for seed in args.seeds:
                 "seed": seed,
                 "n": args.n,
                 "target": args.target,
+                "dt": args.dt,
                 "rate_E": float(counts[:n_exc].mean() / seconds),
                 "rate_I": float(counts[n_exc:].mean() / seconds),
                 "cv_E": stats(trains[:n_exc]),

@@ -2,10 +2,12 @@
 same machine, and jaxneuron's scaling from 1,000 to 100,000 neurons.
 
 1. **Brian2 comparison** (``--n`` neurons, ``--seeds`` networks, ``--duration`` ms after a
-   1-ms warm-up, dt 0.1 ms): for each seed, Brian2 (``scripts/_cobahh_brian2.py``, run by
-   ``--brian-python``, a Python with Brian2 installed; code generation target
-   ``--brian-target``) and then jaxneuron (`jaxneuron.cobahh` + `simulate_populations`,
-   float32) each build and simulate their own random network of the same statistics.
+   1-ms warm-up, step ``--dt``, default 0.1 ms): for each seed, Brian2
+   (``scripts/_cobahh_brian2.py``, run by ``--brian-python``, a Python with Brian2
+   installed; code generation target ``--brian-target``) and then jaxneuron
+   (`jaxneuron.cobahh` + `simulate_populations`, float32, Brian2's spike rule: V > −20 mV
+   with 3 ms refractoriness) each build and simulate their own random network of the
+   same statistics.
    Prints per seed the excitatory and inhibitory rates and mean ISI CVs, the means over
    seeds and their relative differences, and the time per simulated second (best over
    seeds; jaxneuron's after compilation, Brian2's after code generation).
@@ -33,11 +35,14 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+#: spikes counted and delivered as Brian2's example does: V > −20 mV, 3 ms refractory
+REFRACTORY = 3.0
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--n", type=int, default=4000)
 parser.add_argument("--seeds", type=int, default=5)
 parser.add_argument("--duration", type=float, default=1000.0)
+parser.add_argument("--dt", type=float, default=0.1, help="ms, both simulators")
 parser.add_argument("--brian-python", default=os.environ.get("BRIAN_PYTHON", sys.executable))
 parser.add_argument("--brian-target", default="cython")
 parser.add_argument("--skip-brian", action="store_true")
@@ -46,7 +51,7 @@ parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
 args = parser.parse_args()
 
 
-def run_jaxneuron(n, seed, duration, *, indegree=None):
+def run_jaxneuron(n, seed, duration, *, indegree=None, dt=0.1):
     """Build and simulate one network: (stats, build s, compile s, run s)."""
     import jax
 
@@ -60,7 +65,9 @@ def run_jaxneuron(n, seed, duration, *, indegree=None):
     built = time.perf_counter()
 
     def simulate():
-        sol = jn.simulate_populations(net, duration + 1.0, dt=0.1, y0=y0, g0=g0, start=1.0)
+        sol = jn.simulate_populations(
+            net, duration + 1.0, dt=dt, y0=y0, g0=g0, start=1.0, refractory=REFRACTORY
+        )
         jax.block_until_ready(sol.counts)
         return sol
 
@@ -78,7 +85,9 @@ def run_jaxneuron(n, seed, duration, *, indegree=None):
 
 
 if args.one is not None:  # one scaling point, in its own process
-    stats, build, compile_s, run = run_jaxneuron(args.one, 0, args.duration, indegree=80)
+    stats, build, compile_s, run = run_jaxneuron(
+        args.one, 0, args.duration, indegree=80, dt=args.dt
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     print(json.dumps({**stats, "build_s": build, "compile_s": compile_s, "run_s": run,
                       "peak_mib": peak}))  # fmt: skip
@@ -88,7 +97,7 @@ import jax  # noqa: E402
 
 print(
     f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-    f"{jax.devices()[0].device_kind}, JAX {jax.__version__}; float32, dt 0.1 ms"
+    f"{jax.devices()[0].device_kind}, JAX {jax.__version__}; float32, dt {args.dt:g} ms"
 )
 if not args.skip_brian:
     rows = {"brian2": [], "jaxneuron": []}
@@ -96,11 +105,11 @@ if not args.skip_brian:
         out = subprocess.run(
             [args.brian_python, str(HERE / "_cobahh_brian2.py"), "--n", str(args.n),
              "--seeds", str(seed), "--duration", str(args.duration),
-             "--target", args.brian_target],
+             "--target", args.brian_target, "--dt", str(args.dt)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         rows["brian2"].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        stats, _, _, run = run_jaxneuron(args.n, seed, args.duration)
+        stats, _, _, run = run_jaxneuron(args.n, seed, args.duration, dt=args.dt)
         rows["jaxneuron"].append({**stats, "run_s": run})
         for name in rows:
             r = rows[name][-1]
@@ -134,7 +143,8 @@ if args.scaling:
     print(f"{'N':>8} {'build s':>8} {'compile s':>10} {'run s/s':>8} {'peak MiB':>9} {'rate E':>7}")
     for n in args.scaling:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--duration", str(args.duration)],
+            [sys.executable, __file__, "--one", str(n), "--duration", str(args.duration),
+             "--dt", str(args.dt)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         r = json.loads(out.stdout.strip().splitlines()[-1])

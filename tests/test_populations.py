@@ -184,8 +184,7 @@ def test_gradient_of_population_activity_wrt_excitatory_scale_matches_finite_dif
 
     def loss(scale):
         projections = tuple(
-            eqx.tree_at(lambda p: p.scale, p, scale) if p.pre == "E" else p
-            for p in net.projections
+            eqx.tree_at(lambda p: p.scale, p, scale) if p.pre == "E" else p for p in net.projections
         )
         moved = eqx.tree_at(lambda n: n.projections, net, projections)
         sol = jn.simulate_populations(moved, 30.0, dt=0.1, y0=y0, g0=g0, record={"E": idx})
@@ -223,3 +222,31 @@ def test_delays_are_whole_steps(delay):
     with pytest.raises(ValueError, match="delay"):
         jn.Projection("A", "B", jn.from_pairs([0], [0], 1, 1), 1.0,
                       jn.ExponentialReceptor(5.0, 0.0), delay=-1.0)  # fmt: skip
+
+
+def test_refractory_spike_rule_is_brian2s():
+    """With ``refractory`` R a spike is counted (and delivered) when V ≥ θ at a step's end
+    and the last spike is at least R before: the raster equals that rule applied offline
+    to the recorded trace."""
+    dt, R = 0.01, 6.0
+    pop = jn.Population(jn.build_TraubMiles(0.0), 1, stimulus=jn.Constant(jnp.asarray([30.0])),
+                        name="P")  # fmt: skip
+    net = jn.PopulationNetwork((pop,), ())
+    sol = jn.simulate_populations(net, 60.0, dt=dt, refractory=R, raster=50, record={"P": [0]})
+    V = np.concatenate([[float(pop.neuron.V0)], np.asarray(sol.V["P"][:, 0])])
+    t = np.arange(V.size) * dt
+    expected, last = [], -np.inf
+    for k in range(1, V.size):
+        if V[k] >= -20.0:
+            when = (
+                t[k - 1] + dt * (-20.0 - V[k - 1]) / (V[k] - V[k - 1]) if V[k - 1] < -20.0 else t[k]
+            )
+            if when - last >= R:
+                expected.append(when)
+                last = when
+    times = np.asarray(sol.raster["P"][0])
+    times = times[np.isfinite(times)]
+    crossings = np.sum((V[:-1] < -20.0) & (V[1:] >= -20.0))
+    assert len(expected) >= 5 and crossings > len(expected)  # the rule drops crossings
+    np.testing.assert_allclose(times, expected, atol=1e-9)
+    assert np.all(np.diff(times) >= R)
