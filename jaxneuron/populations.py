@@ -593,7 +593,9 @@ def cobahh(
     The initial state is drawn as in Brian2's COBAHH example: V = −60 mV + 𝒩(−5, 5²) mV,
     gates at 0, excitatory conductances 𝒩(40, 15²) nS and inhibitory 𝒩(200, 120²) nS.
 
-    Returns ``(net, y0, g0)`` for `simulate_populations`.
+    Returns ``(net, y0, g0)`` for `simulate_populations`. Brian2's example counts spikes
+    with ``threshold="v > -20*mV", refractory=3*ms``: pass ``refractory=3.0`` to
+    `simulate_populations` for the same rule.
 
     >>> net, y0, g0 = cobahh(400, seed=1)
     >>> [pop.n for pop in net.populations], len(net.projections)
