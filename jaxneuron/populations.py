@@ -374,31 +374,35 @@ class _SpikeStats(AbstractObserver):
         return cursor + added, times, ids
 
 
-def _deliver(crossed, projection: Projection, max_spikes: int, dtype):
+def _delivery_rows(projection: Projection, dtype):
+    """A projection's targets and weights (nS, scale applied) with one more row of
+    padding (targets ``n_post``, weights 0) for the unused slots of a sparse gather;
+    built once per simulation, outside the time loop."""
+    conn = projection.connectivity
+    targets = conn.targets
+    weight = jnp.asarray(projection.weight, dtype) * projection.scale.astype(dtype)
+    weight = jnp.broadcast_to(weight, targets.shape)
+    pad_t = jnp.full((1, targets.shape[1]), conn.n_post, targets.dtype)
+    pad_w = jnp.zeros((1, targets.shape[1]), dtype)
+    return jnp.concatenate([targets, pad_t]), jnp.concatenate([weight, pad_w])
+
+
+def _deliver(crossed, rows, n_post: int, max_spikes: int):
     """Σ of the weights of the synapses of the neurons that spiked, per postsynaptic
     neuron (nS): the spiking rows only, or every row when more than ``max_spikes``
-    neurons spiked."""
-    conn = projection.connectivity
-    weight = jnp.asarray(projection.weight, dtype) * projection.scale.astype(dtype)
-    per_synapse = weight.ndim == 2
-    n_pre, n_post = conn.n_pre, conn.n_post
+    neurons spiked. ``rows`` from `_delivery_rows`."""
+    targets, weight = rows
+    n_pre = targets.shape[0] - 1
 
-    def rows(ids):
-        targets = jnp.concatenate([conn.targets, jnp.full((1, conn.targets.shape[1]), n_post)])
-        tg = targets[ids]
-        if per_synapse:
-            w = jnp.concatenate([weight, jnp.zeros((1, weight.shape[1]), dtype)])[ids]
-        else:
-            w = jnp.broadcast_to(weight, tg.shape)
-        return jnp.zeros(n_post + 1, dtype).at[tg.ravel()].add(w.ravel())[:n_post]
+    def add(tg, w):
+        return jnp.zeros(n_post + 1, weight.dtype).at[tg.ravel()].add(w.ravel())[:n_post]
 
     def sparse(_):
         (ids,) = jnp.nonzero(crossed, size=max_spikes, fill_value=n_pre)
-        return rows(ids)
+        return add(targets[ids], weight[ids])
 
     def dense(_):
-        ids = jnp.where(crossed, jnp.arange(n_pre), n_pre)
-        return rows(ids)
+        return add(targets[:n_pre], jnp.where(crossed[:, None], weight[:n_pre], 0.0))
 
     if max_spikes >= n_pre:
         return dense(None)
@@ -490,6 +494,8 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
         jnp.zeros((d, n), dtype) if d else None for d, n in zip(delays, post_n, strict=True)
     )  # spikes in flight: ring buffers of D steps
 
+    rows = tuple(_delivery_rows(p, dtype) for p in net.projections)
+
     def step(t, carry):
         ys, cs, gs, pending, lasts = carry
         n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
@@ -522,7 +528,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
         new_gs, new_pending = [], []
         for i, (proj, g) in enumerate(zip(net.projections, gs, strict=True)):
             spikes = crossed[names.index(proj.pre)]
-            sent = _deliver(spikes, proj, max_spikes, dtype)
+            sent = _deliver(spikes, rows[i], proj.connectivity.n_post, max_spikes)
             buffer = pending[i]
             if buffer is not None:  # what was sent D steps ago arrives; this step's waits
                 slot = n % delays[i]
