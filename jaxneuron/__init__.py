@@ -13,6 +13,7 @@ from . import (
     parameters,
     plot,
     populations,
+    receptors,
     spiking,
     stimuli,
     sweep,
@@ -90,8 +91,10 @@ from .neurons import (
 )
 from .parameters import get_parameter, parameter_names, set_parameters
 from .populations import (
+    AbstractProjection,
     Connectivity,
-    ExponentialReceptor,
+    GapJunctionProjection,
+    GradedProjection,
     Population,
     PopulationNetwork,
     PopulationSolution,
@@ -103,6 +106,14 @@ from .populations import (
     simulate_populations,
 )
 from .protocols import Protocol, ProtocolResult
+from .receptors import (
+    AbstractReceptor,
+    AlphaReceptor,
+    ExponentialReceptor,
+    GradedRelease,
+    NMDAReceptor,
+    mg_block,
+)
 from .recordings import Recording, load_neo, load_nwb
 from .spiking import (
     AlphaSynapses,
@@ -111,7 +122,6 @@ from .spiking import (
     NMDASynapses,
     SpikingNetwork,
     ei_network,
-    mg_block,
     simulate_network,
 )
 from .stimuli import (
@@ -149,8 +159,16 @@ __all__ = [
     "fixed_probability",
     "fixed_indegree",
     "from_pairs",
+    "receptors",
+    "AbstractReceptor",
     "ExponentialReceptor",
+    "AlphaReceptor",
+    "NMDAReceptor",
+    "GradedRelease",
+    "AbstractProjection",
     "Projection",
+    "GradedProjection",
+    "GapJunctionProjection",
     "PopulationNetwork",
     "PopulationSolution",
     "simulate_populations",

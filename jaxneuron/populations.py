@@ -7,22 +7,25 @@ projections of event-driven conductance synapses, one fixed-step loop.
 - A `Connectivity` holds a projection's synapses by presynaptic neuron: ``targets`` of
   shape (n_pre, width), padded with ``n_post``. `fixed_probability`, `fixed_indegree` and
   `from_pairs` build it (seeded).
-- A `Projection` connects two populations through an `ExponentialReceptor`: because every
-  synapse of the projection shares τ and E, their conductances add up on the
-  postsynaptic neuron, and the state is one conductance g (nS) per postsynaptic neuron,
-  g ← g·e^{−Δt/τ} + Σ w over the spikes that arrived.
+- Projections (`AbstractProjection`) connect two populations: `Projection`, event-driven
+  chemical synapses opening a receptor (`jaxneuron.receptors`: exponential, alpha, NMDA);
+  because every synapse of a projection shares its kinetics, their states add up and
+  the state is one receptor state per postsynaptic neuron. `GradedProjection`, graded
+  transmitter release (one activation per presynaptic neuron); `GapJunctionProjection`,
+  electrical synapses.
 - `simulate_populations` advances everything with a fixed step Δt on
   `jaxneuron.integrate.fixed_step_loop`:
 
-  1. every neuron takes its exponential-Euler step (`ConductanceNeuron.fixed_step`) with
-     the synaptic current I = Σ_p g_p (E_p − V) included exactly in the membrane update
-     (g in nS converted to mS/cm² through the neurons' membrane ``area``);
-  2. a spike is an upward crossing of ``threshold`` (mV) within the step, its time
+  1. graded projections advance their activation from the potentials at t_n;
+  2. every neuron takes its exponential-Euler step (`ConductanceNeuron.fixed_step`) with
+     the synaptic current I = Σ G (E − V) included exactly in the membrane update
+     (G in nS converted to mS/cm² through the neurons' membrane ``area``);
+  3. a spike is an upward crossing of ``threshold`` (mV) within the step, its time
      interpolated linearly;
-  3. the receptors decay exactly over Δt, and each spike adds its synapses' weights to
-     their targets at the end of the step, or ``delay`` (rounded to whole steps) later:
-     the effect of a spike in (t_n, t_{n+1}] starts at t_{n+1+D}. The jump lands on the
-     grid, so spike times are first-order accurate in Δt.
+  4. the receptors decay exactly over Δt, and each spike opens its synapses' receptors
+     (adds its weight to the state) at the end of the step, or ``delay`` (rounded to
+     whole steps) later: the effect of a spike in (t_n, t_{n+1}] starts at
+     t_{n+1+D}, so spike times are first-order accurate in Δt.
 
   Delivery gathers only the rows of the neurons that spiked (at most
   ``max_spikes_per_step`` per population and step; a step with more takes every row).
@@ -41,6 +44,7 @@ projections of event-driven conductance synapses, one fixed-step loop.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Mapping, Sequence
 
@@ -50,17 +54,20 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from ._numerics import crossing_fraction
-from ._validation import check_finite, check_positive
+from ._numerics import advance, crossing_fraction
+from ._validation import check_finite, check_nonnegative, check_positive
 from .integrate import (
     AbstractObserver,
     fixed_step_loop,
     needs_compensation,
     steps_in,
 )
+from .network import Network
 from .neurons import ConductanceNeuron, as_dtype, build_TraubMiles
 from .parameters import population as batched_population
+from .receptors import AbstractReceptor, ExponentialReceptor, GradedRelease
 from .stimuli import as_stimulus
+from .synapses import GapJunctions, GradedSynapses
 
 #: µm² in one cm²
 UM2_PER_CM2 = 1e8
@@ -213,42 +220,214 @@ def fixed_indegree(
     return from_pairs(pre.ravel(), post, n_pre, n_post)
 
 
-class ExponentialReceptor(eqx.Module):
-    """A conductance g (nS) that jumps by the synaptic weight at each spike and decays
-    as g(s) = w·e^{−s/τ}; current into the cell g·(E − V). ``tau`` in ms, ``E`` in mV."""
+def _check_weight(projection, kind: str):
+    shape = jnp.shape(projection.weight)
+    if shape not in ((), projection.connectivity.targets.shape):
+        raise ValueError(
+            f"{kind} {projection.pre}->{projection.post}: weight (nS) must be a scalar or "
+            f"shaped like the targets {projection.connectivity.targets.shape}, got {shape}"
+        )
+    check_nonnegative(f"{kind} {projection.pre}->{projection.post}: weight", projection.weight,
+                      "nS")  # fmt: skip
 
-    tau: Float[Array, ""] = eqx.field(converter=jnp.asarray)
-    E: Float[Array, ""] = eqx.field(converter=jnp.asarray)
 
-    def __check_init__(self):
-        check_positive("ExponentialReceptor.tau (decay time)", self.tau, "ms")
-        check_finite("ExponentialReceptor.E (reversal potential)", self.E, "mV")
+class AbstractProjection(eqx.Module):
+    """Synapses from the population ``pre`` to ``post`` (names) through a `Connectivity`
+    with weights in nS (``weight``: a scalar or shaped like ``connectivity.targets``;
+    ``scale`` multiplies them all, one leaf to fit). A projection has a state (per
+    simulation), contributes a current to its populations in the linear form
+    I = G·(E − V) summed as (G, J = G·E) in nS and nS·mV, and advances its state with the
+    step: before the neurons (from their potentials at t_n) and after them (from their
+    spikes in the step)."""
+
+    pre: eqx.AbstractVar[str]
+    post: eqx.AbstractVar[str]
+    connectivity: eqx.AbstractVar[Connectivity]
+    weight: eqx.AbstractVar[Array]
+    # every subclass also has ``scale`` (a leaf, default 1): declared there, after its
+    # fields without defaults
+
+    def rows(self, dtype):
+        """Targets and weights (nS, ``scale`` applied) with one more row of padding
+        (targets ``n_post``, weights 0); built once per simulation."""
+        conn = self.connectivity
+        targets = conn.targets
+        weight = jnp.asarray(self.weight, dtype) * jnp.asarray(self.scale, dtype)
+        weight = jnp.broadcast_to(weight, targets.shape)
+        pad_t = jnp.full((1, targets.shape[1]), conn.n_post, targets.dtype)
+        pad_w = jnp.zeros((1, targets.shape[1]), dtype)
+        return jnp.concatenate([targets, pad_t]), jnp.concatenate([weight, pad_w])
+
+    @abc.abstractmethod
+    def init(self, V_pre, V_post, initial, dt: float, compensated: bool):
+        """The state at t0 for the potentials at t0 (``initial``: a user-given state, or
+        None for the default), for the step ``dt`` (ms)."""
+
+    def before(self, state, V_pre, dt):
+        """The state advanced over the step from the potentials at t_n (default: as is)."""
+        return state
+
+    @abc.abstractmethod
+    def inputs(self, state, rows, V_pre, V_post):
+        """((G, J) onto ``post``, (G, J) onto ``pre`` or None), nS and nS·mV."""
+
+    def after(self, state, rows, n, dt, crossed, max_spikes: int):
+        """The state after the neurons' step, given the presynaptic spikes (default: as is)."""
+        return state
 
 
-class Projection(eqx.Module):
-    """Synapses from population ``pre`` to ``post`` (names): ``connectivity``, ``weight``
-    (nS: a scalar for all, or an array shaped like ``connectivity.targets``) and the
-    ``receptor`` they open. ``scale`` multiplies every weight (a single leaf to fit).
-    ``delay`` (ms, static) is the conduction delay of every synapse of the projection,
-    rounded to whole steps: a spike in (t_n, t_{n+1}] acts from t_{n+1+D}, D = round(delay/Δt)."""
+def _scatter(targets, values, n_post: int):
+    """Σ of ``values`` (rows × width [× c]) per target, dropping the padding target."""
+    trailing = values.shape[targets.ndim :]
+    out = jnp.zeros((n_post + 1, *trailing), values.dtype)
+    return out.at[targets.ravel()].add(values.reshape(-1, *trailing))[:n_post]
+
+
+class Projection(AbstractProjection):
+    """Event-driven chemical synapses: each spike of a ``pre`` neuron (an upward threshold
+    crossing) opens the ``receptor`` (`ExponentialReceptor`, `AlphaReceptor`,
+    `NMDAReceptor`) of its synapses onto ``post``, with the synapse's weight (nS, the
+    peak conductance). All synapses of a projection share the receptor's kinetics, so
+    their states add up: the state is one receptor state per postsynaptic neuron.
+
+    A spike at t_s ∈ (t_n, t_{n+1}] kicks the state by the weight times
+    ``receptor.kick(0)`` at t_{n+1+D}, D = round(``delay``/Δt) (``delay`` in ms,
+    static), as Brian2 delivers spikes: the synaptic charge is kept whole, and the
+    onset is late by up to one step (first order in Δt).
+
+    >>> import jaxneuron as jn
+    >>> conn = jn.fixed_probability(10, 10, 0.5, seed=0)
+    >>> proj = jn.Projection("E", "E", conn, 6.0, jn.AlphaReceptor(tau=2.0, E=0.0), delay=1.0)
+    >>> proj.receptor.n_components
+    2
+    """
 
     pre: str = eqx.field(static=True)
     post: str = eqx.field(static=True)
     connectivity: Connectivity
     weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
-    receptor: ExponentialReceptor
+    receptor: AbstractReceptor
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
     delay: float = eqx.field(static=True, default=0.0)
 
     def __check_init__(self):
         if not (self.delay >= 0 and math.isfinite(self.delay)):
             raise ValueError(f"{self.pre}->{self.post}: delay must be >= 0 ms, got {self.delay}")
-        shape = jnp.shape(self.weight)
-        if shape not in ((), self.connectivity.targets.shape):
-            raise ValueError(
-                f"{self.pre}->{self.post}: weight must be a scalar or shaped like the "
-                f"targets {self.connectivity.targets.shape}, got {shape}"
+        if not isinstance(self.receptor, AbstractReceptor):
+            raise TypeError(
+                f"{self.pre}->{self.post}: receptor must be a receptor (ExponentialReceptor, "
+                f"AlphaReceptor, NMDAReceptor), got {type(self.receptor).__name__}"
             )
+        _check_weight(self, "projection")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        shape = (V_post.shape[0], self.receptor.n_components)
+        dtype = V_post.dtype
+        if initial is None:
+            g = jnp.zeros(shape, dtype)
+        else:
+            g = jnp.asarray(initial, dtype)
+            g = g[:, None] if g.shape == shape[:1] and shape[1] == 1 else g
+            if g.shape != shape:
+                raise ValueError(
+                    f"g0 for {self.pre}->{self.post}: expected the receptor state of shape "
+                    f"{shape} (nS), got {g.shape}"
+                )
+        delay_steps = int(round(self.delay / dt))
+        pending = jnp.zeros((delay_steps, *shape), dtype) if delay_steps else None
+        return g, pending
+
+    def inputs(self, state, rows, V_pre, V_post):
+        g = self.receptor.open(state[0]) * self.receptor.block(V_post)
+        return (g, g * jnp.asarray(self.receptor.E, g.dtype)), None
+
+    def after(self, state, rows, n, dt, crossed, max_spikes):
+        g, pending = state
+        kick = self.receptor.kick(jnp.zeros((), g.dtype)).astype(g.dtype)
+        sent = _deliver(crossed, rows, self.connectivity.n_post, max_spikes)[:, None] * kick
+        if pending is not None:  # what was sent D steps ago arrives; this step's waits
+            slot = n % pending.shape[0]
+            sent, pending = pending[slot], pending.at[slot].set(sent)
+        return self.receptor.decay(g, dt) + sent, pending
+
+
+class GradedProjection(AbstractProjection):
+    """Graded chemical synapses (Abbott & Marder 1998; Prinz, Bucher & Marder 2004): each
+    ``pre`` neuron releases transmitter continuously with its potential (`GradedRelease`:
+    activation s per presynaptic neuron), and a synapse of weight w (nS) conducts w·s
+    with reversal ``E`` (mV) onto its ``post`` neuron. As in `jaxneuron.Network`'s fixed
+    step, s advances first, from V_pre(t_n), and the neurons then step with the new s.
+
+    >>> import jaxneuron as jn
+    >>> conn = jn.from_pairs([0], [0], 1, 1)
+    >>> proj = jn.GradedProjection("AB", "LP", conn, 30.0, E=-70.0)
+    >>> float(proj.release.k_minus)
+    0.025
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    connectivity: Connectivity
+    weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
+    E: Float[Array, ""] = eqx.field(converter=jnp.asarray)
+    release: GradedRelease = GradedRelease()
+    scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+
+    def __check_init__(self):
+        check_finite(f"graded projection {self.pre}->{self.post}: E (reversal potential)",
+                     self.E, "mV")  # fmt: skip
+        _check_weight(self, "graded projection")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        s = self.release.steady_state(V_pre) if initial is None else initial
+        s = jnp.broadcast_to(jnp.asarray(s, V_pre.dtype), V_pre.shape)
+        return s, jnp.zeros_like(s) if compensated else None
+
+    def before(self, state, V_pre, dt):
+        s, c = state
+        return advance(s, self.release.increment(V_pre, s, dt), c)
+
+    def inputs(self, state, rows, V_pre, V_post):
+        targets, weight = rows
+        n_pre = targets.shape[0] - 1
+        G = _scatter(targets[:n_pre], weight[:n_pre] * state[0][:, None], V_post.shape[0])
+        return (G, G * jnp.asarray(self.E, G.dtype)), None
+
+
+class GapJunctionProjection(AbstractProjection):
+    """Electrical synapses: each listed pair (i in ``pre``, j in ``post``) is a junction
+    of conductance w (nS) passing g·(V_i − V_j) into j and the opposite into i. List
+    each pair once (within one population, i → j and j → i would be two junctions).
+    The partners' potentials are taken at t_n; each neuron's own is implicit.
+
+    >>> import jaxneuron as jn
+    >>> gj = jn.GapJunctionProjection("I", "I", jn.from_pairs([0], [1], 2, 2), 1.0)
+    >>> gj.connectivity.n_synapses
+    1
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    connectivity: Connectivity
+    weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
+    scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+
+    def __check_init__(self):
+        _check_weight(self, "gap junctions")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        return ()
+
+    def inputs(self, state, rows, V_pre, V_post):
+        targets, weight = rows
+        n_pre, n_post = targets.shape[0] - 1, V_post.shape[0]
+        targets, weight = targets[:n_pre], weight[:n_pre]
+        weight = jnp.where(targets < n_post, weight, 0.0)
+        onto_post = (_scatter(targets, weight, n_post),
+                     _scatter(targets, weight * V_pre[:, None], n_post))  # fmt: skip
+        V_partner = jnp.concatenate([V_post, jnp.zeros((1,), V_post.dtype)])[targets]
+        onto_pre = (jnp.sum(weight, axis=1), jnp.sum(weight * V_partner, axis=1))
+        return onto_post, onto_pre
 
 
 class PopulationNetwork(eqx.Module):
@@ -256,10 +435,16 @@ class PopulationNetwork(eqx.Module):
     membrane area, which converts synaptic conductances (nS) to densities (mS/cm²)."""
 
     populations: tuple[Population, ...]
-    projections: tuple[Projection, ...]
+    projections: tuple[AbstractProjection, ...]
     area: float = eqx.field(static=True, default=20_000.0)
 
     def __check_init__(self):
+        for k, proj in enumerate(self.projections):
+            if not isinstance(proj, AbstractProjection):
+                raise TypeError(
+                    f"projections[{k}] is a {type(proj).__name__}, not a projection "
+                    "(Projection, GradedProjection, GapJunctionProjection)"
+                )
         names = [p.name for p in self.populations]
         if len(set(names)) != len(names):
             raise ValueError(f"population names must be distinct, got {names}")
@@ -275,6 +460,49 @@ class PopulationNetwork(eqx.Module):
                     f"{conn.n_post}, populations are {sizes[proj.pre]}×{sizes[proj.post]}"
                 )
         check_positive("PopulationNetwork.area (membrane area)", self.area, "µm²")
+
+    @classmethod
+    def from_network(cls, network: Network) -> PopulationNetwork:
+        """The circuit ``network`` (`jaxneuron.build_network`, `jaxneuron.pyloric_circuit`)
+        as populations of one: each neuron a `Population` of one with its name, each
+        graded synapse a `GradedProjection` and each gap junction a
+        `GapJunctionProjection`, over the same membrane area. `simulate_populations`
+        then takes the steps of `jaxneuron.Network.fixed_step`, in the same order.
+
+        >>> import jaxneuron as jn
+        >>> net = jn.PopulationNetwork.from_network(jn.pyloric_circuit())
+        >>> net.names, len(net.projections)
+        (('AB/PD', 'LP', 'PY'), 7)
+        """
+        cells = network.neuron_names
+        one = from_pairs([0], [0], 1, 1)
+        projections = []
+        for group in network.synapses:
+            n = len(group.names)
+            g = jnp.broadcast_to(group.g, (n,))
+            if isinstance(group, GradedSynapses):
+                E, V_th, Delta, k_minus = (
+                    jnp.broadcast_to(x, (n,))
+                    for x in (group.E, group.V_th, group.Delta, group.k_minus)
+                )
+                projections.extend(
+                    GradedProjection(cells[a], cells[b], one, g[i], E[i],
+                                     GradedRelease(V_th[i], Delta[i], k_minus[i]))
+                    for i, (a, b) in enumerate(zip(group.pre, group.post, strict=True))
+                )  # fmt: skip
+            elif isinstance(group, GapJunctions):
+                projections.extend(
+                    GapJunctionProjection(cells[a], cells[b], one, g[i])
+                    for i, (a, b) in enumerate(zip(group.a, group.b, strict=True))
+                )
+            else:
+                raise TypeError(f"no population projection for {type(group).__name__}")
+        populations = tuple(
+            Population(neuron, 1, name=name)
+            for neuron, name in zip(network.neurons, cells, strict=True)
+        )
+        area = float(network.geometry.area_cm2) * UM2_PER_CM2
+        return cls(populations, tuple(projections), area=area)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -374,35 +602,20 @@ class _SpikeStats(AbstractObserver):
         return cursor + added, times, ids
 
 
-def _delivery_rows(projection: Projection, dtype):
-    """A projection's targets and weights (nS, scale applied) with one more row of
-    padding (targets ``n_post``, weights 0) for the unused slots of a sparse gather;
-    built once per simulation, outside the time loop."""
-    conn = projection.connectivity
-    targets = conn.targets
-    weight = jnp.asarray(projection.weight, dtype) * projection.scale.astype(dtype)
-    weight = jnp.broadcast_to(weight, targets.shape)
-    pad_t = jnp.full((1, targets.shape[1]), conn.n_post, targets.dtype)
-    pad_w = jnp.zeros((1, targets.shape[1]), dtype)
-    return jnp.concatenate([targets, pad_t]), jnp.concatenate([weight, pad_w])
-
-
 def _deliver(crossed, rows, n_post: int, max_spikes: int):
     """Σ of the weights of the synapses of the neurons that spiked, per postsynaptic
     neuron (nS): the spiking rows only, or every row when more than ``max_spikes``
-    neurons spiked. ``rows`` from `_delivery_rows`."""
+    neurons spiked. ``rows`` from `AbstractProjection.rows`."""
     targets, weight = rows
     n_pre = targets.shape[0] - 1
 
-    def add(tg, w):
-        return jnp.zeros(n_post + 1, weight.dtype).at[tg.ravel()].add(w.ravel())[:n_post]
-
     def sparse(_):
         (ids,) = jnp.nonzero(crossed, size=max_spikes, fill_value=n_pre)
-        return add(targets[ids], weight[ids])
+        return _scatter(targets[ids], weight[ids], n_post)
 
     def dense(_):
-        return add(targets[:n_pre], jnp.where(crossed[:, None], weight[:n_pre], 0.0))
+        masked = jnp.where(crossed[:, None], weight[:n_pre], 0.0)
+        return _scatter(targets[:n_pre], masked, n_post)
 
     if max_spikes >= n_pre:
         return dense(None)
@@ -434,7 +647,10 @@ def simulate_populations(
     """Simulate ``net`` for ``t1`` ms with the fixed step ``dt`` (ms); see the module.
 
     - ``y0``: population name → state tuple (arrays (n,)); default `Population.initial_state`.
-    - ``g0``: initial receptor conductances (nS), one array (n_post,) per projection.
+    - ``g0``: initial projection states, one entry per projection (None: the default):
+      a `Projection`'s receptor state (n_post, n_components) in nS, or (n_post,) when
+      it has one component (default 0); a `GradedProjection`'s activation s (n_pre,)
+      (default s∞ of the initial V_pre).
     - ``threshold`` (mV): a spike is an upward crossing. With ``refractory`` > 0 (ms) the
       rule is Brian2's ``threshold="v > θ", refractory=…``: a spike whenever V ≥ θ at the
       end of a step and the neuron's last spike is at least ``refractory`` ago (so a
@@ -473,6 +689,8 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
               raster, max_spikes, compensated):  # fmt: skip
     names = net.names
     pops = net.populations
+    projs = net.projections
+    index = {name: k for k, name in enumerate(names)}
     dtype = jnp.result_type(pops[0].neuron.C)
     y0 = dict(y0 or {})
     ys = tuple(
@@ -480,38 +698,44 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
     )
     comp = needs_compensation(dtype, compensated)
     cs = tuple(tuple(jnp.zeros_like(x) for x in y) for y in ys) if comp else None
-    post_n = [net.population(p.post).n for p in net.projections]
-    gs = tuple(
-        jnp.zeros(n, dtype) if g0 is None else jnp.asarray(g0[i], dtype)
-        for i, n in enumerate(post_n)
-    )
     to_density = 1e-6 / (net.area / UM2_PER_CM2)  # nS → mS/cm²
     dt_ = jnp.asarray(dt, dtype)
-    decay = tuple(jnp.exp(-dt_ / p.receptor.tau.astype(dtype)) for p in net.projections)
+    rows = tuple(p.rows(dtype) for p in projs)
+    g0 = (None,) * len(projs) if g0 is None else tuple(g0)
+    if len(g0) != len(projs):
+        raise ValueError(f"g0: one entry per projection ({len(projs)}), got {len(g0)}")
+    states = tuple(
+        p.init(ys[index[p.pre]][0], ys[index[p.post]][0], g0[i],
+               dt, comp)
+        for i, p in enumerate(projs)
+    )  # fmt: skip
 
-    delays = tuple(int(round(p.delay / dt)) for p in net.projections)
-    pending = tuple(
-        jnp.zeros((d, n), dtype) if d else None for d, n in zip(delays, post_n, strict=True)
-    )  # spikes in flight: ring buffers of D steps
-
-    rows = tuple(_delivery_rows(p, dtype) for p in net.projections)
+    def synaptic_inputs(states, V):
+        G = [jnp.zeros((p.n,), dtype) for p in pops]
+        J = [jnp.zeros((p.n,), dtype) for p in pops]
+        for proj, state, r in zip(projs, states, rows, strict=True):
+            pre, post = index[proj.pre], index[proj.post]
+            onto_post, onto_pre = proj.inputs(state, r, V[pre], V[post])
+            for k, onto in ((post, onto_post), (pre, onto_pre)):
+                if onto is not None:
+                    G[k], J[k] = G[k] + onto[0], J[k] + onto[1]
+        return [g * to_density for g in G], [j * to_density for j in J]
 
     def step(t, carry):
-        ys, cs, gs, pending, lasts = carry
+        ys, cs, states, lasts = carry
         n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
+        V = [y[0] for y in ys]
+        states = tuple(
+            p.before(s, V[index[p.pre]], dt_) for p, s in zip(projs, states, strict=True)
+        )
+        G, J = synaptic_inputs(states, V)
         new_ys, new_cs, crossed, t_spike, new_lasts = [], [], [], [], []
         for k, pop in enumerate(pops):
-            G = jnp.zeros((pop.n,), dtype)
-            J = jnp.zeros((pop.n,), dtype)
-            for proj, g in zip(net.projections, gs, strict=True):
-                if proj.post == pop.name:
-                    G = G + g * to_density
-                    J = J + g * to_density * proj.receptor.E.astype(dtype)
             one = jax.vmap(
                 lambda m, y, c, G, J: m.fixed_step(t, y, dt_, c, inputs=(G, J)),
                 in_axes=(pop.axes, 0, None if cs is None else 0, 0, 0),
             )
-            y, c = one(pop.neuron, ys[k], None if cs is None else cs[k], G, J)
+            y, c = one(pop.neuron, ys[k], None if cs is None else cs[k], G[k], J[k])
             V_old, V_new = ys[k][0], y[0]
             below = V_old < threshold
             frac = jnp.where(below, crossing_fraction(V_old, V_new, threshold), 1.0)
@@ -525,33 +749,26 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
             crossed.append(up)
             t_spike.append(when)
             new_lasts.append(jnp.where(up, when, lasts[k]))
-        new_gs, new_pending = [], []
-        for i, (proj, g) in enumerate(zip(net.projections, gs, strict=True)):
-            spikes = crossed[names.index(proj.pre)]
-            sent = _deliver(spikes, rows[i], proj.connectivity.n_post, max_spikes)
-            buffer = pending[i]
-            if buffer is not None:  # what was sent D steps ago arrives; this step's waits
-                slot = n % delays[i]
-                sent, buffer = buffer[slot], buffer.at[slot].set(sent)
-            new_gs.append(g * decay[i] + sent)
-            new_pending.append(buffer)
+        states = tuple(
+            p.after(s, r, n, dt_, crossed[index[p.pre]], max_spikes)
+            for p, s, r in zip(projs, states, rows, strict=True)
+        )
         carry = (
             tuple(new_ys),
             None if cs is None else tuple(new_cs),
-            tuple(new_gs),
-            tuple(new_pending),
+            states,
             tuple(new_lasts),
         )
         return carry, (tuple(crossed), tuple(t_spike))
 
     def save(carry):
         ys = carry[0]
-        return {name: ys[names.index(name)][0][jnp.asarray(idx)] for name, idx in record}
+        return {name: ys[index[name]][0][jnp.asarray(idx)] for name, idx in record}
 
     observer = _SpikeStats(start, raster, max_spikes)
     carry, stats, saved = fixed_step_loop(
         step,
-        (ys, cs, gs, pending, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
+        (ys, cs, states, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
         t0=jnp.zeros((), dtype),
         dt=dt_,
         n_steps=n_steps,

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import abc
 import warnings
-from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -63,14 +62,15 @@ from .integrate import (
     time_grid,
 )
 from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
+from .receptors import (
+    AbstractReceptor,
+    AlphaReceptor,
+    ExponentialReceptor,
+    NMDAReceptor,
+)
 from .stimuli import Constant, Sum
 
 Vector = Float[Array, " n"]
-
-# Jahr & Stevens (1990): the Mg²⁺ dissociation constant at 0 mV (mM) and the voltage
-# dependence of the block (1/mV).
-MG_HALF_BLOCK_MM = 3.57
-MG_VOLTAGE_SLOPE = 0.062
 
 
 def _index_tuple(values) -> tuple[int, ...]:
@@ -81,13 +81,9 @@ def _index_tuple(values) -> tuple[int, ...]:
 
 
 class _EventSynapses(eqx.Module):
-    """Shared machinery of an event-driven synapse group (see the module docstring).
-
-    A subclass defines its linear state (``n_components`` per synapse), the exact decay
-    over Δt, the increment a spike leaves after a lag δ, and the conductance read-out.
-    """
-
-    n_components: ClassVar[int] = 1
+    """Shared machinery of an event-driven synapse group (see the module docstring): the
+    indices, the checks, and the kinetics of its `jaxneuron.receptors` receptor, applied
+    per synapse and scaled by the peak conductance ``g``."""
 
     pre: tuple[int, ...] = eqx.field(static=True, converter=_index_tuple)
     post: tuple[int, ...] = eqx.field(static=True, converter=_index_tuple)
@@ -95,6 +91,15 @@ class _EventSynapses(eqx.Module):
     @property
     def n(self) -> int:
         return len(self.pre)
+
+    @property
+    @abc.abstractmethod
+    def receptor(self) -> AbstractReceptor:
+        """The kinetics, with one value per synapse."""
+
+    @property
+    def n_components(self) -> int:
+        return self.receptor.n_components
 
     def _check_common(self, kind: str):
         if len(self.post) != len(self.pre):
@@ -130,21 +135,21 @@ class _EventSynapses(eqx.Module):
     def _vec(self, value):
         return jnp.broadcast_to(value, (self.n,))
 
-    @abc.abstractmethod
     def decay(self, state: Float[Array, "n c"], dt) -> Float[Array, "n c"]:
         """The state ``dt`` ms later without spikes (exact: the state is linear)."""
+        return self.receptor.decay(state, dt)
 
-    @abc.abstractmethod
     def kick(self, lag: Vector) -> Float[Array, "n c"]:
         """The state a single spike has reached ``lag`` ms after its arrival."""
+        return self.receptor.kick(lag)
 
-    @abc.abstractmethod
     def conductance(self, state: Float[Array, "n c"]) -> Vector:
         """g_syn per synapse, nS (without any voltage-dependent block)."""
+        return self._vec(self.g) * self.receptor.open(state)
 
-    @abc.abstractmethod
     def block(self, V_post: Vector) -> Vector:
         """The voltage-dependent fraction of open channels (1 except for NMDA)."""
+        return self.receptor.block(V_post)
 
     def current(self, state, V_post: Vector) -> Vector:
         """Outward current per synapse, pA: g_syn(t)·B(V)·(V − E) (nS·mV = pA)."""
@@ -152,7 +157,7 @@ class _EventSynapses(eqx.Module):
 
 
 class ExponentialSynapses(_EventSynapses):
-    r"""Event-driven exponential conductance synapses.
+    r"""Event-driven exponential conductance synapses (`ExponentialReceptor` kinetics).
 
         g_syn(t) = g · e^{−(t − t_s − d)/τ}   for t ≥ t_s + d,
         I_post = −g_syn · (V_post − E)                         (nS · mV = pA)
@@ -178,35 +183,23 @@ class ExponentialSynapses(_EventSynapses):
     def _leaf_units(self):
         return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
 
-    def decay(self, state, dt):
-        return state * jnp.exp(-dt / self._vec(self.tau))[:, None]
-
-    def kick(self, lag):
-        return jnp.exp(-lag / self._vec(self.tau))[:, None]
-
-    def conductance(self, state):
-        return self._vec(self.g) * state[:, 0]
-
-    def block(self, V_post):
-        return jnp.ones_like(V_post)
+    @property
+    def receptor(self):
+        return ExponentialReceptor(self._vec(self.tau), self._vec(self.E))
 
 
 class AlphaSynapses(_EventSynapses):
-    r"""Event-driven alpha-function conductance synapses (peak g at τ after arrival).
+    r"""Event-driven alpha-function conductance synapses (`AlphaReceptor` kinetics: peak
+    g at τ after arrival).
 
         g_syn(t) = g · (s/τ) · e^{1 − s/τ},   s = t − t_s − d ≥ 0
 
-    Written as two linear states, dx/dt = −x/τ and dy/dt = −y/τ + (e/τ)·x, a spike adding
-    1 to x; g_syn = g·y. Over a step both are advanced exactly:
-    x ← e^{−Δt/τ} x, y ← e^{−Δt/τ}(y + (e Δt/τ) x).
     Fields as for `ExponentialSynapses`.
 
     >>> syn = AlphaSynapses(pre=[0], post=[1], g=2.0, tau=3.0)
     >>> round(float(syn.conductance(syn.decay(syn.kick(jnp.zeros(1)), 3.0))[0]), 6)  # peak
     2.0
     """
-
-    n_components: ClassVar[int] = 2
 
     g: Vector = eqx.field(converter=jnp.asarray, default=1.0)
     E: Vector = eqx.field(converter=jnp.asarray, default=0.0)
@@ -220,55 +213,28 @@ class AlphaSynapses(_EventSynapses):
     def _leaf_units(self):
         return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
 
-    def decay(self, state, dt):
-        tau = self._vec(self.tau)
-        x, y = state[:, 0], state[:, 1]
-        factor = jnp.exp(-dt / tau)
-        return jnp.stack([factor * x, factor * (y + jnp.e * dt / tau * x)], axis=1)
-
-    def kick(self, lag):
-        tau = self._vec(self.tau)
-        factor = jnp.exp(-lag / tau)
-        return jnp.stack([factor, jnp.e * lag / tau * factor], axis=1)
-
-    def conductance(self, state):
-        return self._vec(self.g) * state[:, 1]
-
-    def block(self, V_post):
-        return jnp.ones_like(V_post)
-
-
-def mg_block(V, Mg=1.0):
-    r"""Jahr & Stevens' (1990) Mg²⁺ block of NMDA receptors, the open fraction at V (mV):
-
-        B(V) = 1 / (1 + [Mg²⁺]/3.57 mM · e^{−0.062 V})
-
-    ``Mg`` in mM. Jahr & Stevens (1990), J Neurosci 10:3178.
-
-    >>> round(float(mg_block(0.0)), 4), round(float(mg_block(-65.0)), 4)
-    (0.7812, 0.0597)
-    """
-    return 1.0 / (1.0 + Mg / MG_HALF_BLOCK_MM * jnp.exp(-MG_VOLTAGE_SLOPE * V))
+    @property
+    def receptor(self):
+        return AlphaReceptor(self._vec(self.tau), self._vec(self.E))
 
 
 class NMDASynapses(_EventSynapses):
-    r"""Event-driven NMDA synapses: dual-exponential conductance with a Mg²⁺ block.
+    r"""Event-driven NMDA synapses (`NMDAReceptor` kinetics): dual-exponential
+    conductance with a Mg²⁺ block.
 
         g_syn(s) = g · N · (e^{−s/τ_decay} − e^{−s/τ_rise}),   s = t − t_s − d ≥ 0
         I_post   = −g_syn · B(V_post) · (V_post − E),  B as in `mg_block`
 
-    N normalises the peak of the kernel to 1 (at s* = τ_r τ_d ln(τ_d/τ_r)/(τ_d − τ_r)),
-    so g (nS) is the peak conductance. **Fields:** ``pre``, ``post``, ``g`` (nS), ``E``
-    (mV, default 0), ``tau_rise`` (ms, default 2), ``tau_decay`` (ms, default 100),
-    ``delay`` (ms), ``Mg`` (mM, default 1). Jahr & Stevens (1990), J Neurosci 10:3178.
+    N normalises the peak of the kernel to 1, so g (nS) is the peak conductance.
+    **Fields:** ``pre``, ``post``, ``g`` (nS), ``E`` (mV, default 0), ``tau_rise`` (ms,
+    default 2), ``tau_decay`` (ms, default 100), ``delay`` (ms), ``Mg`` (mM, default 1).
+    Jahr & Stevens (1990), J Neurosci 10:3178.
 
     >>> syn = NMDASynapses(pre=[0], post=[1], g=1.0)
     >>> V = jnp.array([-80.0, -40.0])
     >>> [round(float(x), 4) for x in syn.block(V)]
     [0.0244, 0.2302]
     """
-
-    n_components: ClassVar[int] = 2
 
     g: Vector = eqx.field(converter=jnp.asarray, default=1.0)
     E: Vector = eqx.field(converter=jnp.asarray, default=0.0)
@@ -299,23 +265,10 @@ class NMDASynapses(_EventSynapses):
             ("Mg", "mM"),
         )
 
-    def _taus(self):
-        return jnp.stack([self._vec(self.tau_decay), self._vec(self.tau_rise)], axis=1)
-
-    def decay(self, state, dt):
-        return state * jnp.exp(-dt / self._taus())
-
-    def kick(self, lag):
-        return jnp.exp(-lag[:, None] / self._taus())
-
-    def conductance(self, state):
-        tau_r, tau_d = self._vec(self.tau_rise), self._vec(self.tau_decay)
-        t_peak = tau_r * tau_d * jnp.log(tau_d / tau_r) / (tau_d - tau_r)
-        norm = 1.0 / (jnp.exp(-t_peak / tau_d) - jnp.exp(-t_peak / tau_r))
-        return self._vec(self.g) * norm * (state[:, 0] - state[:, 1])
-
-    def block(self, V_post):
-        return mg_block(V_post, self._vec(self.Mg))
+    @property
+    def receptor(self):
+        v = self._vec
+        return NMDAReceptor(v(self.tau_rise), v(self.tau_decay), v(self.E), v(self.Mg))
 
 
 # ---- the network ----------------------------------------------------------------------

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._numerics import relax
 from ._validation import check_finite, check_nonnegative, check_positive
+from .receptors import GradedRelease
 
 Vector = Float[Array, " n"]
 
@@ -80,9 +80,7 @@ class GradedSynapses(AbstractSynapseGroup):
     ``k_minus`` (1/ms) — each a scalar or one value per synapse; ``pre``, ``post`` (static
     neuron indices); ``names`` (static, for the state names).
 
-    τs → 0 as s∞ → 1, a stiff limit: the rate 1/τs is written k₋ (1 + e^{(V_pre − V_th)/Δ}),
-    which has no division, and s is advanced exactly for frozen V_pre by the exponential
-    integrator, so s stays in [0, 1].
+    The kinetics of s are `jaxneuron.GradedRelease`'s (the stiff limit τs → 0 included).
     """
 
     g: Vector = eqx.field(converter=jnp.asarray)
@@ -122,25 +120,28 @@ class GradedSynapses(AbstractSynapseGroup):
     def state_names(self) -> tuple[str, ...]:
         return tuple(f"{name}.s" for name in self.names)
 
+    @property
+    def release(self) -> GradedRelease:
+        """The kinetics of s (`jaxneuron.GradedRelease`), one value per synapse."""
+        return GradedRelease(self.V_th, self.Delta, self.k_minus)
+
     def steady_state(self, V_pre):
         """s∞(V_pre)."""
-        return 1.0 / (1.0 + jnp.exp((self.V_th - V_pre) / self.Delta))
+        return self.release.steady_state(V_pre)
 
     def rate(self, V_pre):
         """1/τs = k₋ / (1 − s∞) = k₋ (1 + exp((V_pre − V_th)/Δ)), in 1/ms."""
-        return self.k_minus * (1.0 + jnp.exp((V_pre - self.V_th) / self.Delta))
+        return self.release.rate(V_pre)
 
     def initial_state(self, V):
         return self.steady_state(V[jnp.asarray(self.pre)])
 
     def derivative(self, V, s):
-        V_pre = V[jnp.asarray(self.pre)]
-        return (self.steady_state(V_pre) - s) * self.rate(V_pre)
+        return self.release.derivative(V[jnp.asarray(self.pre)], s)
 
     def increment(self, V, s, dt):
         """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
-        V_pre = V[jnp.asarray(self.pre)]
-        return relax(s, self.steady_state(V_pre), dt * self.rate(V_pre))
+        return self.release.increment(V[jnp.asarray(self.pre)], s, dt)
 
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""

@@ -9,13 +9,13 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from jaxneuron.neurons.integrate_and_fire import LIFConfig, build_LIF
+from jaxneuron.receptors import mg_block
 from jaxneuron.spiking import (
     AlphaSynapses,
     ExponentialSynapses,
     NMDASynapses,
     SpikingNetwork,
     ei_network,
-    mg_block,
     simulate_network,
 )
 
