@@ -58,6 +58,7 @@ from ._numerics import advance, crossing_fraction
 from ._validation import check_finite, check_nonnegative, check_positive
 from .integrate import (
     AbstractObserver,
+    FastSigmoid,
     fixed_step_loop,
     needs_compensation,
     steps_in,
@@ -515,14 +516,18 @@ class PopulationNetwork(eqx.Module):
 class PopulationSolution(eqx.Module):
     """What `simulate_populations` returns, per population name: ``counts`` (spikes per
     neuron after ``start``), ``isi_sum`` and ``isi_sumsq`` (ms, ms²; intervals between
-    spikes after ``start``), ``raster`` (``(times, neurons, complete)``: the kept spikes,
-    in order, and whether they are all the spikes after ``start``; None unless asked),
-    ``V`` (recorded membrane potentials, (n_saves, n_recorded)), ``ts`` (save times) and
-    ``duration`` (ms analysed)."""
+    spikes after ``start``), ``windowed`` (Σ over the spikes after ``start`` of the Hann
+    window sin²(π(t_s − start)/(t1 − start)); see `smooth_rate`), ``soft_counts``
+    (``counts`` as floats; with a ``surrogate``, carrying its gradient), ``raster``
+    (``(times, neurons, complete)``: the kept spikes, in order, and whether they are all
+    the spikes after ``start``; None unless asked), ``V`` (recorded membrane potentials,
+    (n_saves, n_recorded)), ``ts`` (save times) and ``duration`` (ms analysed)."""
 
     counts: dict
     isi_sum: dict
     isi_sumsq: dict
+    windowed: dict
+    soft_counts: dict
     raster: dict | None
     V: dict
     ts: Array
@@ -531,6 +536,21 @@ class PopulationSolution(eqx.Module):
     def rate(self, name: str) -> Array:
         """Mean firing rate (Hz) of the population ``name``."""
         return jnp.mean(self.counts[name]) * 1000.0 / self.duration
+
+    def smooth_rate(self, name: str) -> Array:
+        """A mean firing rate (Hz) of the population ``name`` that moves continuously with
+        the spike times: each spike after ``start`` counts with the Hann window
+        sin²(π(t_s − start)/(t1 − start)) (whose mean is 1/2), so it equals `rate` for
+        spikes spread evenly over the window. Its derivative w.r.t. any parameter is the
+        exact derivative of the interpolated spike times t_s, with no surrogate: a spike
+        that appears or vanishes (a jump) is invisible to AD, and spikes that enter or
+        leave the window do so with weight 0."""
+        return 2.0 * jnp.mean(self.windowed[name]) * 1000.0 / self.duration
+
+    def soft_rate(self, name: str) -> Array:
+        """`rate` computed from ``soft_counts``: the same value; with a ``surrogate`` in
+        `simulate_populations`, its gradient is the surrogate gradient of the rate."""
+        return jnp.mean(self.soft_counts[name]) * 1000.0 / self.duration
 
     def isi_cv(self, name: str, min_spikes: int = 3) -> Array:
         """Mean over the neurons with at least ``min_spikes`` spikes of the coefficient
@@ -545,11 +565,13 @@ class PopulationSolution(eqx.Module):
 
 
 class _SpikeStats(AbstractObserver):
-    """Per neuron of each population: spike count, last spike, Σ ISI and Σ ISI² after
-    ``start``; with ``keep`` > 0, also the first ``keep`` spikes (time, neuron) of each
-    population, at most ``per_step`` per step."""
+    """Per neuron of each population: spike count, last spike, Σ ISI, Σ ISI² and the
+    Hann-weighted count Σ sin²(π(t_s − start)/(stop − start)) after ``start``; with
+    ``keep`` > 0, also the first ``keep`` spikes (time, neuron) of each population, at
+    most ``per_step`` per step."""
 
     start: float = eqx.field(static=True)
+    stop: float = eqx.field(static=True)
     keep: int = eqx.field(static=True)
     per_step: int = eqx.field(static=True)
 
@@ -562,6 +584,8 @@ class _SpikeStats(AbstractObserver):
             stats = (
                 jnp.zeros(n, jnp.int32),
                 jnp.full(n, jnp.nan, dtype),
+                jnp.zeros(n, dtype),
+                jnp.zeros(n, dtype),
                 jnp.zeros(n, dtype),
                 jnp.zeros(n, dtype),
             )
@@ -578,17 +602,20 @@ class _SpikeStats(AbstractObserver):
     def update(self, state, ts, carries, events):
         out = []
         for k, stats in enumerate(state):
-            count, last, s1, s2, *kept = stats
+            count, last, s1, s2, hann, soft_count, *kept = stats
             for event in events:
-                crossed, t_spike = event[0][k], event[1][k]
+                crossed, t_spike, soft = event[0][k], event[1][k], event[2][k]
                 spike = crossed & (t_spike >= self.start)
+                soft_count = soft_count + jnp.where(t_spike >= self.start, soft, 0.0)
                 isi = jnp.where(spike & (count > 0), t_spike - last, 0.0)
                 count = count + spike
                 last = jnp.where(spike, t_spike, last)
                 s1, s2 = s1 + isi, s2 + isi * isi
+                phase = jnp.pi * (t_spike - self.start) / (self.stop - self.start)
+                hann = hann + jnp.where(spike, jnp.sin(phase) ** 2, 0.0)
                 if kept:
                     kept = self._keep(kept, spike, t_spike)
-            out.append((count, last, s1, s2, *kept))
+            out.append((count, last, s1, s2, hann, soft_count, *kept))
         return tuple(out)
 
     def _keep(self, kept, spike, t_spike):
@@ -643,6 +670,7 @@ def simulate_populations(
     raster: int = 0,
     max_spikes_per_step: int | None = None,
     compensated: bool | None = None,
+    surrogate: FastSigmoid | None = None,
 ) -> PopulationSolution:
     """Simulate ``net`` for ``t1`` ms with the fixed step ``dt`` (ms); see the module.
 
@@ -661,6 +689,12 @@ def simulate_populations(
       (time, neuron) of each population after ``start`` (at most
       ``max_spikes_per_step`` per step; `PopulationSolution.raster` says if any were
       lost).
+    - ``surrogate``: a `jaxneuron.FastSigmoid` gives the spike counts a surrogate
+      gradient (a spike is H(V − θ) forward and 1/(1 + slope·|V − θ|)² backward; Zenke
+      & Ganguli 2018), read through `PopulationSolution.soft_rate`. The synapses still
+      deliver the spikes without it: routed through them, the surrogate's gradient grows
+      without bound in a recurrent conductance-based network. Forward values are
+      unchanged.
     - ``max_spikes_per_step``: spikes per population and step delivered by gathering
       their rows (more take the dense path, with the same result); default 64 plus 1 %
       of the largest population (100 Hz at Δt = 0.1 ms).
@@ -681,12 +715,12 @@ def simulate_populations(
     return _simulate(net, float(t1), float(dt), n_steps, y0, g0, float(threshold),
                      float(refractory), float(start), tuple(sorted(record.items())), stride,
                      int(raster),
-                     int(max_spikes_per_step), compensated)  # fmt: skip
+                     int(max_spikes_per_step), compensated, surrogate)  # fmt: skip
 
 
 @eqx.filter_jit
 def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, stride,
-              raster, max_spikes, compensated):  # fmt: skip
+              raster, max_spikes, compensated, surrogate):  # fmt: skip
     names = net.names
     pops = net.populations
     projs = net.projections
@@ -729,7 +763,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
             p.before(s, V[index[p.pre]], dt_) for p, s in zip(projs, states, strict=True)
         )
         G, J = synaptic_inputs(states, V)
-        new_ys, new_cs, crossed, t_spike, new_lasts = [], [], [], [], []
+        new_ys, new_cs, crossed, t_spike, soft, new_lasts = [], [], [], [], [], []
         for k, pop in enumerate(pops):
             one = jax.vmap(
                 lambda m, y, c, G, J: m.fixed_step(t, y, dt_, c, inputs=(G, J)),
@@ -748,9 +782,21 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
             new_cs.append(c)
             crossed.append(up)
             t_spike.append(when)
+            if surrogate is None:
+                soft.append(up.astype(dtype))
+            else:  # forward: exactly ``up``; backward: the surrogate's derivative
+                allowed = (when - lasts[k] >= refractory) if refractory > 0 else below
+                soft.append(surrogate(V_new - threshold) * allowed.astype(dtype))
             new_lasts.append(jnp.where(up, when, lasts[k]))
         states = tuple(
-            p.after(s, r, n, dt_, crossed[index[p.pre]], max_spikes)
+            p.after(
+                s,
+                r,
+                n,
+                dt_,
+                crossed[index[p.pre]],
+                max_spikes,
+            )
             for p, s, r in zip(projs, states, rows, strict=True)
         )
         carry = (
@@ -759,13 +805,13 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
             states,
             tuple(new_lasts),
         )
-        return carry, (tuple(crossed), tuple(t_spike))
+        return carry, (tuple(crossed), tuple(t_spike), tuple(soft))
 
     def save(carry):
         ys = carry[0]
         return {name: ys[index[name]][0][jnp.asarray(idx)] for name, idx in record}
 
-    observer = _SpikeStats(start, raster, max_spikes)
+    observer = _SpikeStats(start, t1, raster, max_spikes)
     carry, stats, saved = fixed_step_loop(
         step,
         (ys, cs, states, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
@@ -786,10 +832,12 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
         counts={n: s[0] for n, s in zip(names, stats, strict=True)},
         isi_sum={n: s[2] for n, s in zip(names, stats, strict=True)},
         isi_sumsq={n: s[3] for n, s in zip(names, stats, strict=True)},
+        windowed={n: s[4] for n, s in zip(names, stats, strict=True)},
+        soft_counts={n: s[5] for n, s in zip(names, stats, strict=True)},
         raster=None
         if not raster
         else {
-            n: _raster(s[0], s[4], s[5], s[6], raster) for n, s in zip(names, stats, strict=True)
+            n: _raster(s[0], s[6], s[7], s[8], raster) for n, s in zip(names, stats, strict=True)
         },
         V=dict(saved) if record else {},
         ts=ts,
