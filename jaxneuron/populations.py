@@ -65,6 +65,7 @@ from .integrate import (
 )
 from .network import Network
 from .neurons import ConductanceNeuron, as_dtype, build_TraubMiles
+from .parameters import get_parameter, set_parameters
 from .parameters import population as batched_population
 from .receptors import AbstractReceptor, ExponentialReceptor, GradedRelease
 from .stimuli import as_stimulus
@@ -245,8 +246,14 @@ class AbstractProjection(eqx.Module):
     post: eqx.AbstractVar[str]
     connectivity: eqx.AbstractVar[Connectivity]
     weight: eqx.AbstractVar[Array]
-    # every subclass also has ``scale`` (a leaf, default 1): declared there, after its
-    # fields without defaults
+    # every subclass also has ``scale`` (a leaf, default 1) and ``name`` (static, default
+    # ""): declared there, after its fields without defaults
+
+    @property
+    def label(self) -> str:
+        """``name`` if given, else ``"<pre>-><post>"``: how sweeps and fits address the
+        projection's parameters (``"E->I.scale"``)."""
+        return self.name or f"{self.pre}->{self.post}"
 
     def rows(self, dtype):
         """Targets and weights (nS, ``scale`` applied) with one more row of padding
@@ -310,6 +317,7 @@ class Projection(AbstractProjection):
     receptor: AbstractReceptor
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
     delay: float = eqx.field(static=True, default=0.0)
+    name: str = eqx.field(static=True, default="")
 
     def __check_init__(self):
         if not (self.delay >= 0 and math.isfinite(self.delay)):
@@ -373,6 +381,7 @@ class GradedProjection(AbstractProjection):
     E: Float[Array, ""] = eqx.field(converter=jnp.asarray)
     release: GradedRelease = GradedRelease()
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    name: str = eqx.field(static=True, default="")
 
     def __check_init__(self):
         check_finite(f"graded projection {self.pre}->{self.post}: E (reversal potential)",
@@ -412,6 +421,7 @@ class GapJunctionProjection(AbstractProjection):
     connectivity: Connectivity
     weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    name: str = eqx.field(static=True, default="")
 
     def __check_init__(self):
         _check_weight(self, "gap junctions")
@@ -488,12 +498,13 @@ class PopulationNetwork(eqx.Module):
                 )
                 projections.extend(
                     GradedProjection(cells[a], cells[b], one, g[i], E[i],
-                                     GradedRelease(V_th[i], Delta[i], k_minus[i]))
+                                     GradedRelease(V_th[i], Delta[i], k_minus[i]),
+                                     name=group.names[i])
                     for i, (a, b) in enumerate(zip(group.pre, group.post, strict=True))
                 )  # fmt: skip
             elif isinstance(group, GapJunctions):
                 projections.extend(
-                    GapJunctionProjection(cells[a], cells[b], one, g[i])
+                    GapJunctionProjection(cells[a], cells[b], one, g[i], name=group.names[i])
                     for i, (a, b) in enumerate(zip(group.a, group.b, strict=True))
                 )
             else:
@@ -512,6 +523,67 @@ class PopulationNetwork(eqx.Module):
     def population(self, name: str) -> Population:
         return self.populations[self.names.index(name)]
 
+    def _where(self, name: str):
+        """A function locating the scalar leaf ``name`` in a network like this one."""
+        head, _, rest = name.partition(".")
+        if head in self.names and rest:
+            k = self.names.index(head)
+            get_parameter(self.populations[k].neuron, rest)  # a shared scalar, or a clear error
+            return lambda net: net.populations[k].neuron, rest
+        labels = [p.label for p in self.projections]
+        if head in labels and rest:
+            if labels.count(head) > 1:
+                raise KeyError(f"{name!r}: several projections are labelled {head!r}; name them")
+            k = labels.index(head)
+
+            def where(net):
+                obj = net.projections[k]
+                for part in rest.split("."):
+                    obj = getattr(obj, part)
+                return obj
+
+            try:
+                leaf = where(self)
+            except AttributeError:
+                leaf = None
+            if not (eqx.is_inexact_array(leaf) and jnp.ndim(leaf) == 0):
+                raise KeyError(f"{name!r} is not a scalar parameter of projection {head!r}")
+            return where, None
+        raise KeyError(
+            f"no parameter {name!r}: names are '<population>.<neuron parameter>' "
+            f"(populations: {list(self.names)}) or '<projection>.<field>' "
+            f"(projections: {labels})"
+        )
+
+    def get_parameter(self, name: str) -> Array:
+        """The value of the scalar parameter ``name``: ``"<population>.<neuron
+        parameter>"`` (one shared by the population, e.g. ``"E.Na.g"``) or
+        ``"<projection label>.<field path>"`` (e.g. ``"E->I.scale"``,
+        ``"E->E.receptor.tau"``)."""
+        where, rest = self._where(name)
+        return where(self) if rest is None else get_parameter(where(self), rest)
+
+    def set_parameters(self, values: Mapping) -> PopulationNetwork:
+        """A copy with the named scalar parameters (see `get_parameter`) replaced, each
+        cast to its leaf's dtype; works on traced values (under `jax.vmap`, a batch of
+        networks).
+
+        >>> import jaxneuron as jn
+        >>> net, _, _ = jn.cobahh(100, seed=0)
+        >>> float(net.set_parameters({"E->I.scale": 2.0}).get_parameter("E->I.scale"))
+        2.0
+        """
+        net = self
+        for name, value in values.items():
+            where, rest = net._where(name)
+            if rest is None:
+                net = eqx.tree_at(
+                    where, net, replace_fn=lambda old, v=value: jnp.asarray(v, old.dtype)
+                )
+            else:
+                net = eqx.tree_at(where, net, set_parameters(where(net), {rest: value}))
+        return net
+
 
 class PopulationSolution(eqx.Module):
     """What `simulate_populations` returns, per population name: ``counts`` (spikes per
@@ -521,7 +593,8 @@ class PopulationSolution(eqx.Module):
     (``counts`` as floats; with a ``surrogate``, carrying its gradient), ``raster``
     (``(times, neurons, complete)``: the kept spikes, in order, and whether they are all
     the spikes after ``start``; None unless asked), ``V`` (recorded membrane potentials,
-    (n_saves, n_recorded)), ``ts`` (save times) and ``duration`` (ms analysed)."""
+    (n_saves, n_recorded)), ``ts`` (save times), ``finite`` (every state finite at the
+    end: False when the integration blew up) and ``duration`` (ms analysed)."""
 
     counts: dict
     isi_sum: dict
@@ -531,6 +604,7 @@ class PopulationSolution(eqx.Module):
     raster: dict | None
     V: dict
     ts: Array
+    finite: Array
     duration: float = eqx.field(static=True)
 
     def rate(self, name: str) -> Array:
@@ -841,6 +915,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
         },
         V=dict(saved) if record else {},
         ts=ts,
+        finite=jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for y in carry[0] for x in y])),
         duration=t1 - start,
     )
 

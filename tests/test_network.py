@@ -128,11 +128,13 @@ def test_gradients_wrt_synapse_strengths():
 
     g0 = net.synapses[group].g
     grad = jax.jit(jax.grad(loss))(g0)
-    f = jax.jit(loss)
-    for k in range(g0.shape[0]):
-        h = 1e-6 * max(float(g0[k]), 1.0)
-        e = jnp.zeros_like(g0).at[k].set(h)
-        fd = (float(f(g0 + e)) - float(f(g0 - e))) / (2 * h)
+    # central differences, every perturbed circuit in one vmapped call
+    h = 1e-6 * jnp.maximum(g0, 1.0)
+    steps = jnp.diag(h)
+    values = jax.jit(jax.vmap(loss))(jnp.concatenate([g0 + steps, g0 - steps]))
+    n = g0.shape[0]
+    for k in range(n):
+        fd = (float(values[k]) - float(values[n + k])) / (2 * float(h[k]))
         print(net.synapses[group].names[k], float(grad[k]), fd)
         np.testing.assert_allclose(float(grad[k]), fd, rtol=1e-4, atol=1e-9)
 

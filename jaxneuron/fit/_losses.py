@@ -157,7 +157,7 @@ class _Simulated(Loss):
     max_steps: int = eqx.field(static=True)
 
     def _set_simulation(self, t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps):
-        self.solver = ExponentialEuler(dt=0.025) if solver is None else solver
+        self.solver = ExponentialEuler(dt=0.025, unroll=1) if solver is None else solver
         if save_every is None:
             save_every = self.solver.dt if isinstance(self.solver, ExponentialEuler) else 0.1
         self.t1 = float(t1)
@@ -240,7 +240,7 @@ class TraceLoss(_Simulated):
     - ``start``, ``stop``: the analysis window in ms (default: all samples).
     - ``stimulus``: the current (µA/cm²) that was injected during the recording; it
       replaces the model's stimulus in the simulation. Default: keep the model's.
-    - ``solver`` (default ``ExponentialEuler(dt=0.025)``), ``save_every``, ``adjoint``,
+    - ``solver`` (default ``ExponentialEuler(dt=0.025, unroll=1)``), ``save_every``, ``adjoint``,
       ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
 
     >>> import jax.numpy as jnp
@@ -410,7 +410,7 @@ class ProtocolLoss(_Simulated):
       ``dt`` ms from 0;
       n = ⌊t1/dt⌋ + 1 for the protocol's ``t1``.
     - ``start``, ``stop``: the analysis window in ms (default: the whole sweep).
-    - ``solver`` (default ``ExponentialEuler(dt=0.025)``), ``save_every``, ``adjoint``,
+    - ``solver`` (default ``ExponentialEuler(dt=0.025, unroll=1)``), ``save_every``, ``adjoint``,
       ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
 
     `ProtocolLoss.from_model` builds synthetic targets (with noise) from a reference model.

@@ -62,7 +62,12 @@ class ExponentialEuler(eqx.Module):
 
     **Fields:** ``dt`` (ms); ``checkpoint`` (store one state per save for reverse-mode
     gradients instead of one per step); ``compensated`` (Kahan summation of the
-    increments: None = in float32 and lower, see `jaxneuron.integrate.fixed_step_loop`).
+    increments: None = in float32 and lower, see `jaxneuron.integrate.fixed_step_loop`);
+    ``unroll`` (steps unrolled per loop iteration; the same numbers either way). None
+    chooses by dtype: `unroll_for` the model's size in float32 and below, where unrolling
+    speeds the forward loop, and 1 in float64, where it does not. Unrolling multiplies
+    the compile time of reverse-mode gradients: pass ``unroll=1`` to differentiate (the
+    fitting losses do).
 
     **Example:**
 
@@ -75,9 +80,19 @@ class ExponentialEuler(eqx.Module):
     dt: float = eqx.field(static=True, default=0.01)
     checkpoint: bool = eqx.field(static=True, default=True)
     compensated: bool | None = eqx.field(static=True, default=None)
+    unroll: int | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
         check_positive("ExponentialEuler.dt (time step)", self.dt, "ms")
+        if self.unroll is not None and int(self.unroll) < 1:
+            raise ValueError(f"ExponentialEuler.unroll (steps per group) must be >= 1, "
+                             f"got {self.unroll}")  # fmt: skip
+
+    def steps_per_group(self, n_states: int, dtype) -> int:
+        """Steps unrolled per loop iteration for a model of ``n_states`` in ``dtype``."""
+        if self.unroll is not None:
+            return int(self.unroll)
+        return 1 if jnp.finfo(dtype).bits >= 64 else unroll_for(n_states)
 
 
 def steps_in(duration: float, dt: float, what: str) -> int:

@@ -26,7 +26,6 @@ from ._fixed_step import (
     initial_carry,
     model_step,
     needs_compensation,
-    unroll_for,
 )
 from ._grid import check_save_memory, time_grid
 from ._solution import SimulationError, Solution
@@ -168,7 +167,7 @@ def _solve(model, y0, solver, adjoint, grid, rtol, atol, max_steps, progress, fe
     if isinstance(solver, ExponentialEuler):
         k = grid.steps_per_save
         compensated = needs_compensation(dtype, solver.compensated)
-        unroll = unroll_for(y0.shape[0])
+        unroll = solver.steps_per_group(y0.shape[0], dtype)
         observer = None if features is None else VoltageFeatures(features, (0,))
         _, observed, saved = fixed_step_loop(
             model_step(model, jnp.asarray(solver.dt, dtype)),

@@ -205,8 +205,23 @@ def sweep(
 # ---- the steps of a sweep ---------------------------------------------------------------
 
 
+class _Chunking:
+    """The chunks of a sweep of ``n_models`` in chunks of ``chunk_size``."""
+
+    n_models: int
+    chunk_size: int
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_models // self.chunk_size)
+
+    def chunk(self, c: int) -> tuple[int, int]:
+        """Indices a … b−1 of chunk ``c``."""
+        return c * self.chunk_size, min((c + 1) * self.chunk_size, self.n_models)
+
+
 @dataclasses.dataclass(frozen=True)
-class _Settings:
+class _Settings(_Chunking):
     """A sweep's checked arguments (see `sweep`)."""
 
     t1: float
@@ -271,14 +286,6 @@ class _Settings:
         if record:
             steps_in(settings.record_every, dt, "record_every (trace sampling interval)")
         return settings
-
-    @property
-    def n_chunks(self) -> int:
-        return -(-self.n_models // self.chunk_size)
-
-    def chunk(self, c: int) -> tuple[int, int]:
-        """Indices a … b−1 of chunk ``c``."""
-        return c * self.chunk_size, min((c + 1) * self.chunk_size, self.n_models)
 
     def engine(self, model, names) -> Engine:
         features = StreamingFeatures(
