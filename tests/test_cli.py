@@ -52,12 +52,14 @@ def test_demo_writes_figures(tmp_path):
     na, k = map(float, found.groups())
     assert abs(na / 120.0 - 1) < 0.05 and abs(k / 36.0 - 1) < 0.05
     assert "Identifiability of Na.g, K.g, Leak.g" in result.output
+    assert re.search(r"COBAHH network .* E [\d.]+ Hz", result.output)
     for name in (
         "sweep_cas_kd.png",
         "hh_trace.png",
         "hh_fi_curve.png",
         "prinz_2004_cells.png",
         "abpd2_currentscape.png",
+        "cobahh_raster.png",
     ):
         assert (tmp_path / name).stat().st_size > 10_000
 
