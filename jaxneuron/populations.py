@@ -70,6 +70,7 @@ from .parameters import population as batched_population
 from .receptors import AbstractReceptor, ExponentialReceptor, GradedRelease
 from .stimuli import as_stimulus
 from .synapses import GapJunctions, GradedSynapses
+from .units import Geometry
 
 #: µm² in one cm²
 UM2_PER_CM2 = 1e8
@@ -515,6 +516,74 @@ class PopulationNetwork(eqx.Module):
         )
         area = float(network.geometry.area_cm2) * UM2_PER_CM2
         return cls(populations, tuple(projections), area=area)
+
+    def to_network(self, name: str = "network") -> Network:
+        """This network as a `jaxneuron.Network` of single neurons, for `jaxneuron.simulate`
+        and its adaptive solvers: neuron i of population ``P`` is named ``"P[i]"`` (``"P"``
+        in a population of one), graded projections become `GradedSynapses` and gap
+        junctions `GapJunctions` (one per synapse, strength = scale·weight, named
+        ``"<label>[i->j]"``, or the label for a single synapse). Spike-driven projections
+        have no such form (a `Network` has no events): they raise a TypeError. Meant for
+        small networks: the circuit holds every neuron separately.
+
+        >>> import jaxneuron as jn
+        >>> net = jn.PopulationNetwork.from_network(jn.pyloric_circuit()).to_network()
+        >>> net.neuron_names
+        ('AB/PD', 'LP', 'PY')
+        """
+        cells, offset = [], {}
+        for pop in self.populations:
+            offset[pop.name] = len(cells)
+            for i in range(pop.n):
+                one = jax.tree_util.tree_map(
+                    lambda ax, x, i=i: x if ax is None else x[i],
+                    pop.axes, pop.neuron, is_leaf=lambda x: x is None,
+                )  # fmt: skip
+                cells.append((pop.name if pop.n == 1 else f"{pop.name}[{i}]", one))
+        graded, junctions = [], []
+        for proj in self.projections:
+            if isinstance(proj, Projection):
+                raise TypeError(
+                    f"projection {proj.label}: spike-driven synapses have no form for the "
+                    "adaptive solvers; simulate this network with simulate_populations"
+                )
+            pre, post = proj.connectivity.pairs()
+            weight = np.broadcast_to(np.asarray(proj.weight), proj.connectivity.targets.shape)
+            rows = np.nonzero(np.asarray(proj.connectivity.targets) < proj.connectivity.n_post)
+            weight = weight[rows] * float(proj.scale)
+            for i, j, w in zip(pre, post, weight, strict=True):
+                label = proj.label if len(pre) == 1 else f"{proj.label}[{i}->{j}]"
+                ends = (offset[proj.pre] + int(i), offset[proj.post] + int(j))
+                (graded if isinstance(proj, GradedProjection) else junctions).append(
+                    (label, ends, float(w), proj)
+                )
+        groups = []
+        if graded:
+            release = [p.release for *_, p in graded]
+            groups.append(GradedSynapses(
+                g=jnp.asarray([w for _, _, w, _ in graded]),
+                E=jnp.asarray([p.E for *_, p in graded]),
+                V_th=jnp.asarray([r.V_th for r in release]),
+                Delta=jnp.asarray([r.Delta for r in release]),
+                k_minus=jnp.asarray([r.k_minus for r in release]),
+                pre=tuple(e[0] for _, e, _, _ in graded),
+                post=tuple(e[1] for _, e, _, _ in graded),
+                names=tuple(label for label, *_ in graded),
+            ))  # fmt: skip
+        if junctions:
+            groups.append(GapJunctions(
+                g=jnp.asarray([w for _, _, w, _ in junctions]),
+                a=tuple(e[0] for _, e, _, _ in junctions),
+                b=tuple(e[1] for _, e, _, _ in junctions),
+                names=tuple(label for label, *_ in junctions),
+            ))  # fmt: skip
+        return Network(
+            neurons=tuple(c for _, c in cells),
+            synapses=tuple(groups),
+            geometry=Geometry(area_cm2=self.area / UM2_PER_CM2),
+            neuron_names=tuple(n for n, _ in cells),
+            name=name,
+        )
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -181,3 +181,48 @@ def test_projection_input_errors_are_named():
         jn.simulate_populations(net, 1.0, g0=[jnp.zeros(1)])
     with pytest.raises(TypeError, match="not a projection"):
         jn.PopulationNetwork((a,), (conn,))
+
+
+def test_to_network_runs_small_networks_on_the_adaptive_solvers():
+    """Three heterogeneous, individually driven HH cells coupled by gap junctions, driving
+    two more through graded synapses: `to_network` takes exactly the population engine's
+    fixed steps, and its adaptive (Kvaerno5) solution has the spike times that the fixed
+    step converges to."""
+    drive = jn.Population(
+        jn.build_HH(),
+        3,
+        {"Na.g": jnp.asarray([110.0, 120.0, 130.0])},
+        stimulus=jn.Constant(jnp.asarray([8.0, 10.0, 12.0])),
+        name="D",
+    )
+    target = jn.Population(jn.build_HH(), 2, name="T")  # fmt: skip
+    pops = jn.PopulationNetwork(
+        (drive, target),
+        (jn.GapJunctionProjection("D", "D", jn.from_pairs([0, 1], [1, 2], 3, 3), 2.0),
+         jn.GradedProjection("D", "T", jn.from_pairs([0, 2, 1], [0, 0, 1], 3, 2), 40.0,
+                             E=0.0)),
+        area=10_000.0,
+    )  # fmt: skip
+    net = pops.to_network()
+    assert net.neuron_names == ("D[0]", "D[1]", "D[2]", "T[0]", "T[1]")
+    record = {"D": [0, 1, 2], "T": [0, 1]}
+    fixed = jn.simulate(net, 60.0, solver=jn.ExponentialEuler(dt=0.01), save_every=0.01)
+    ours = jn.simulate_populations(pops, 60.0, dt=0.01, record=record, threshold=0.0)
+    V_pop = np.concatenate([np.asarray(ours.V["D"]), np.asarray(ours.V["T"])], axis=1)
+    np.testing.assert_allclose(V_pop, np.asarray(fixed.V)[1:], atol=1e-9)
+
+    adaptive = jn.simulate(net, 60.0, rtol=1e-7, atol=1e-7, save_every=0.005)
+    ts, V = np.asarray(adaptive.ts), np.asarray(adaptive.V)
+    for k in range(5):
+        ref = jn.analysis.spike_times(ts, V[:, k], threshold=0.0)
+        errors = []
+        for dt in (0.01, 0.005):
+            sol = jn.simulate_populations(pops, 60.0, dt=dt, threshold=0.0, raster=50)
+            pop, i = ("D", k) if k < 3 else ("T", k - 3)
+            times, ids, _ = (np.asarray(x) for x in sol.raster[pop])
+            mine = times[(ids == i) & np.isfinite(times)]
+            assert len(mine) == len(ref) >= 2, (k, len(mine), len(ref))
+            errors.append(np.max(np.abs(mine - np.asarray(ref))))
+        assert errors[1] < 0.05 and errors[1] < 0.7 * errors[0], (k, errors)
+    with pytest.raises(TypeError, match="spike-driven"):
+        jn.cobahh(40, seed=0)[0].to_network()
