@@ -15,6 +15,8 @@ have an attribute:
   solvers treat the gates implicitly).
 - `AbstractSpikingModel`: an integrate-and-fire model — a threshold on V, a reset map and
   a refractory period.
+- `AbstractNamedParameters`: a model that resolves its own parameter names (a network of
+  populations), for `jaxneuron.parameters` and so for sweeps and fits.
 
 **The state tuple.** diffrax integrates a flat vector ``y`` of shape (n_states,). The
 fixed-step driver carries the same variables as a tuple ``(V, …)`` instead, so that a
@@ -135,3 +137,21 @@ class AbstractSpikingModel(AbstractFixedStepModel):
     @abc.abstractmethod
     def reset(self, y: StateTuple) -> StateTuple:
         """The state right after a spike, from the state at the crossing."""
+
+
+class AbstractNamedParameters(eqx.Module):
+    """A model that resolves its own parameter names: `jaxneuron.parameters`'
+    `get_parameter`, `set_parameters` and `parameter_names` (and so `fit`) defer to it."""
+
+    @abc.abstractmethod
+    def parameters(self) -> dict:
+        """Every scalar parameter, name → value."""
+
+    @abc.abstractmethod
+    def get_parameter(self, name: str) -> Scalar:
+        """The value of the scalar parameter ``name`` (a KeyError naming the known ones
+        otherwise)."""
+
+    @abc.abstractmethod
+    def set_parameters(self, values) -> "AbstractNamedParameters":
+        """A copy with the named scalar parameters replaced (traced values allowed)."""

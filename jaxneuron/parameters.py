@@ -11,11 +11,6 @@ Sweeps and fits address parameters by the readable names of ``model.parameters()
 `set_parameters` is built on `eqx.tree_at`, so it works on traced values: under `jax.vmap`
 it turns one model into a population, under `jax.grad` it carries gradients.
 
->>> import jax.numpy as jnp
-
-from ._validation import is_concrete
-from .network import Network
-from .neurons import ConductanceNeuron
 >>> from jaxneuron import build_Prinz
 >>> model = set_parameters(build_Prinz(), {"CaS.g": 4.0, "g_scale": 1.5})
 >>> float(get_parameter(model, "CaS.g")), float(get_parameter(model, "g_scale"))
@@ -32,6 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._protocols import AbstractNamedParameters
 from ._validation import is_concrete
 from .network import Network
 from .neurons import ConductanceNeuron
@@ -108,6 +104,8 @@ def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
 
 def get_parameter(model, name: str):
     """The value of parameter ``name`` (see the module docstring for names)."""
+    if isinstance(model, AbstractNamedParameters):
+        return model.get_parameter(name)
     where, index, size = _locate(model, name)
     leaf = where(model)
     return leaf if index is None else jnp.broadcast_to(leaf, (size,))[index]
@@ -116,6 +114,8 @@ def get_parameter(model, name: str):
 def set_parameters(model, values: Mapping[str, object]):
     """A copy of ``model`` with the named parameters replaced by ``values`` (scalars,
     possibly traced); each value is cast to the dtype of the leaf it replaces."""
+    if isinstance(model, AbstractNamedParameters):
+        return model.set_parameters(values)
     for name, value in values.items():
         where, index, size = _locate(model, name)
         if jnp.ndim(value) != 0:

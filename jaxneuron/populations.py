@@ -45,6 +45,7 @@ projections of event-driven conductance synapses, one fixed-step loop.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -55,6 +56,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from ._numerics import advance, crossing_fraction
+from ._protocols import AbstractNamedParameters
 from ._validation import check_finite, check_nonnegative, check_positive
 from .integrate import (
     AbstractObserver,
@@ -442,13 +444,16 @@ class GapJunctionProjection(AbstractProjection):
         return onto_post, onto_pre
 
 
-class PopulationNetwork(eqx.Module):
+class PopulationNetwork(AbstractNamedParameters):
     """Populations and the projections between them. ``area`` (µm²) is every neuron's
-    membrane area, which converts synaptic conductances (nS) to densities (mS/cm²)."""
+    membrane area, which converts synaptic conductances (nS) to densities (mS/cm²).
+    Its parameters have names (`get_parameter`), so `jaxneuron.parameters`, sweeps and
+    `jaxneuron.fit.fit` address them as they do a neuron's."""
 
     populations: tuple[Population, ...]
     projections: tuple[AbstractProjection, ...]
     area: float = eqx.field(static=True, default=20_000.0)
+    name: str = eqx.field(static=True, default="populations")
 
     def __check_init__(self):
         for k, proj in enumerate(self.projections):
@@ -624,6 +629,18 @@ class PopulationNetwork(eqx.Module):
             f"(projections: {labels})"
         )
 
+    def parameters(self) -> dict:
+        """Every scalar parameter by name: each population's shared neuron parameters and
+        each projection's scalar fields (see `get_parameter`)."""
+        out = {}
+        for pop in self.populations:
+            for key, value in pop.neuron.parameters().items():
+                if jnp.ndim(value) == 0:
+                    out[f"{pop.name}.{key}"] = value
+        for proj in self.projections:
+            out.update({f"{proj.label}.{path}": v for path, v in _scalar_fields(proj)})
+        return out
+
     def get_parameter(self, name: str) -> Array:
         """The value of the scalar parameter ``name``: ``"<population>.<neuron
         parameter>"`` (one shared by the population, e.g. ``"E.Na.g"``) or
@@ -652,6 +669,17 @@ class PopulationNetwork(eqx.Module):
             else:
                 net = eqx.tree_at(where, net, set_parameters(where(net), {rest: value}))
         return net
+
+
+def _scalar_fields(module, prefix: str = ""):
+    """(dotted path, value) of every scalar float leaf of ``module``, through nested
+    modules (not the connectivity)."""
+    for field in dataclasses.fields(module):
+        value = getattr(module, field.name)
+        if eqx.is_inexact_array(value) and jnp.ndim(value) == 0:
+            yield prefix + field.name, value
+        elif isinstance(value, eqx.Module) and not isinstance(value, Connectivity):
+            yield from _scalar_fields(value, f"{prefix}{field.name}.")
 
 
 class PopulationSolution(eqx.Module):
