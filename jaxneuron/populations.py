@@ -689,8 +689,9 @@ class PopulationSolution(eqx.Module):
     window sin²(π(t_s − start)/(t1 − start)); see `smooth_rate`), ``soft_counts``
     (``counts`` as floats; with a ``surrogate``, carrying its gradient), ``raster``
     (``(times, neurons, complete)``: the kept spikes, in order, and whether they are all
-    the spikes after ``start``; None unless asked), ``V`` (recorded membrane potentials,
-    (n_saves, n_recorded)), ``ts`` (save times), ``finite`` (every state finite at the
+    the spikes after ``start``; None unless asked), ``states`` (population → state name →
+    the recorded values, (n_saves, n_recorded); `V` for the membrane potential), ``ts``
+    (save times), ``finite`` (every state finite at the
     end: False when the integration blew up) and ``duration`` (ms analysed)."""
 
     counts: dict
@@ -699,10 +700,15 @@ class PopulationSolution(eqx.Module):
     windowed: dict
     soft_counts: dict
     raster: dict | None
-    V: dict
+    states: dict
     ts: Array
     finite: Array
     duration: float = eqx.field(static=True)
+
+    @property
+    def V(self) -> dict:
+        """Recorded membrane potentials (mV): population → (n_saves, n_recorded)."""
+        return {name: states["V"] for name, states in self.states.items() if "V" in states}
 
     def rate(self, name: str) -> Array:
         """Mean firing rate (Hz) of the population ``name``."""
@@ -837,6 +843,7 @@ def simulate_populations(
     refractory: float = 0.0,
     start: float = 0.0,
     record: Mapping | None = None,
+    record_states: Sequence[str] = ("V",),
     save_every: float | None = None,
     raster: int = 0,
     max_spikes_per_step: int | None = None,
@@ -855,8 +862,9 @@ def simulate_populations(
       end of a step and the neuron's last spike is at least ``refractory`` ago (so a
       crossing within it is no spike, and V held above θ spikes again after it).
     - ``start`` (ms): spike statistics count from here.
-    - ``record``: population name → indices of neurons whose V is saved every
-      ``save_every`` ms (default ``dt``); ``raster``: keep the first ``raster`` spikes
+    - ``record``: population name → indices of neurons whose ``record_states`` (state
+      names, default V; `PopulationSolution.states`) are saved every ``save_every`` ms
+      (default ``dt``); ``raster``: keep the first ``raster`` spikes
       (time, neuron) of each population after ``start`` (at most
       ``max_spikes_per_step`` per step; `PopulationSolution.raster` says if any were
       lost).
@@ -880,18 +888,30 @@ def simulate_populations(
     for name in record:
         if name not in net.names:
             raise KeyError(f"record: no population {name!r} (populations: {net.names})")
+        known = net.population(name).neuron.state_names
+        for state in record_states:
+            if state not in known:
+                raise KeyError(f"record_states: population {name!r} has no state {state!r} "
+                               f"(states: {known})")  # fmt: skip
+        n = net.population(name).n
+        if any(not 0 <= i < n for i in record[name]):
+            raise ValueError(f"record[{name!r}]: indices must lie in 0 … {n - 1}")
+    record = tuple(
+        (name, idx, tuple(net.population(name).neuron.state_names.index(x) for x in record_states))
+        for name, idx in sorted(record.items())
+    )
     stride = steps_in(save_every, dt, "save_every (save interval)") if save_every else 1
     if max_spikes_per_step is None:
         max_spikes_per_step = 64 + max(p.n for p in net.populations) // 100
     return _simulate(net, float(t1), float(dt), n_steps, y0, g0, float(threshold),
-                     float(refractory), float(start), tuple(sorted(record.items())), stride,
+                     float(refractory), float(start), record, tuple(record_states), stride,
                      int(raster),
                      int(max_spikes_per_step), compensated, surrogate)  # fmt: skip
 
 
 @eqx.filter_jit
-def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, stride,
-              raster, max_spikes, compensated, surrogate):  # fmt: skip
+def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, state_names,
+              stride, raster, max_spikes, compensated, surrogate):  # fmt: skip
     names = net.names
     pops = net.populations
     projs = net.projections
@@ -980,7 +1000,13 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
 
     def save(carry):
         ys = carry[0]
-        return {name: ys[index[name]][0][jnp.asarray(idx)] for name, idx in record}
+        return {
+            name: {
+                state: ys[index[name]][i][jnp.asarray(idx)]
+                for state, i in zip(state_names, which, strict=True)
+            }
+            for name, idx, which in record
+        }
 
     observer = _SpikeStats(start, t1, raster, max_spikes)
     carry, stats, saved = fixed_step_loop(
@@ -1010,7 +1036,7 @@ def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record
         else {
             n: _raster(s[0], s[6], s[7], s[8], raster) for n, s in zip(names, stats, strict=True)
         },
-        V=dict(saved) if record else {},
+        states=dict(saved) if record else {},
         ts=ts,
         finite=jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for y in carry[0] for x in y])),
         duration=t1 - start,

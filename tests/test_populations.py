@@ -45,13 +45,17 @@ def test_population_equals_single_neuron_simulation():
     neuron = jn.build_TraubMiles(0.0)
     pop = jn.Population(neuron, 3, stimulus=jn.Constant(currents), name="P")
     net = jn.PopulationNetwork((pop,), ())
-    sol = jn.simulate_populations(net, 50.0, dt=0.025, record={"P": [0, 1, 2]})
+    states = neuron.state_names
+    sol = jn.simulate_populations(net, 50.0, dt=0.025, record={"P": [0, 1, 2]},
+                                  record_states=states)  # fmt: skip
     for i, amplitude in enumerate(np.asarray(currents)):
         single = jn.simulate(
             jn.build_TraubMiles(float(amplitude)), 50.0, solver=jn.ExponentialEuler(dt=0.025),
             save_every=0.025,
         )  # fmt: skip
         np.testing.assert_allclose(sol.V["P"][:, i], single.V[1:], atol=1e-9)
+        for state in states:
+            np.testing.assert_allclose(sol.states["P"][state][:, i], single[state][1:], atol=1e-9)
 
 
 def _two_cells(dt):
