@@ -73,3 +73,8 @@ def test_unknown_names_fail_before_compiling(cobahh):
         sweep_populations(net, Grid({"E->E.receptor": [1.0]}), t1=10.0, progress=False)
     with pytest.raises(ValueError, match="start"):
         sweep_populations(net, Grid({"E->E.scale": [1.0]}), t1=10.0, start=20.0)
+    # the neuron entry points point to the population ones
+    with pytest.raises(TypeError, match="sweep_populations"):
+        jn.sweep.sweep(net, Grid({"E->E.scale": [1.0]}), t1=10.0, progress=False)
+    with pytest.raises(TypeError, match="simulate_populations"):
+        jn.simulate(net, 10.0)

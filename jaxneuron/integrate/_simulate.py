@@ -294,7 +294,8 @@ def simulate(
     """
     if not isinstance(model, AbstractModel):
         raise TypeError(
-            f"simulate needs a model such as build_HH(...) or a Network; got {type(model).__name__}"
+            f"simulate needs a model such as build_HH(...) or a Network; got "
+            f"{type(model).__name__} (a PopulationNetwork runs with simulate_populations)"
         )
     if isinstance(solver, str):
         solver = get_solver(solver)

@@ -100,7 +100,8 @@ class Engine(eqx.Module):
         ):
             raise TypeError(
                 f"the population engine runs conductance-based neurons and circuits, not "
-                f"{type(self.model).__name__}"
+                f"{type(self.model).__name__} (a PopulationNetwork sweeps with "
+                "jaxneuron.sweep.sweep_populations)"
             )
         if self.rhythm is not None:
             _rhythm_cells(self)
