@@ -3,19 +3,18 @@ r"""`sweep_populations`: one `PopulationNetwork` per parameter set, into a datas
 from __future__ import annotations
 
 import dataclasses
-import time
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._precision import as_dtype
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..integrate import steps_in
 from ..populations import PopulationNetwork, simulate_populations
 from ._space import ParameterSpace
 from ._store import SweepStore, model_fingerprint
-from ._sweep import SweepResult, _Chunking, _run_chunks
+from ._sweep import SweepResult, _Chunking, _collect
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +52,6 @@ class _NetworkSettings(_Chunking):
             "record": [],
             "record_every": 0.0,
         }
-
-
-def _cast(net, dtype):
-    return jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, net)
 
 
 def sweep_populations(
@@ -124,32 +119,13 @@ def sweep_populations(
     settings = _NetworkSettings(
         t1, dt, start, float(threshold), float(refractory), dtype, min(int(chunk_size), n), n
     )
-    net = _cast(net, dtype)
+    net = as_dtype(net, dtype)
     store = None
     if path is not None:
         store = SweepStore(path)
         store.open(settings.metadata(net, space, (y0, g0)), overwrite=overwrite)
     run_chunk = _runner(net, tuple(space.names), settings, y0, g0)
-    done = set() if store is None else store.done()
-    began = time.perf_counter()
-    parts, _ = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
-    seconds = time.perf_counter() - began
-    models_run = sum(len(part) for part in parts)
-    if store is not None:
-        result = SweepResult.load(store.path)
-        return dataclasses.replace(result, seconds=seconds, models_run=models_run)
-    import pandas as pd
-
-    return SweepResult(
-        table=pd.concat(parts, ignore_index=True) if parts else None,
-        traces={},
-        state_names=(),
-        record_every=0.0,
-        path=None,
-        complete=jax.process_count() == 1,
-        seconds=seconds,
-        models_run=models_run,
-    )
+    return _collect(space, settings, store, run_chunk, progress, callback, (), 0.0)
 
 
 def _runner(net, names, settings: _NetworkSettings, y0, g0):

@@ -180,6 +180,13 @@ def sweep(
     engine = settings.engine(model, space.names)
     store = _open_store(path, model, space, settings, overwrite)
     run_chunk = _chunk_runner(engine, settings, devices)
+    return _collect(space, settings, store, run_chunk, progress, callback,
+                    tuple(model.state_names), settings.record_every)  # fmt: skip
+
+
+def _collect(space, settings, store, run_chunk, progress, callback, state_names, record_every):
+    """Run the missing chunks (`_run_chunks`) and gather them into a `SweepResult`: from
+    the dataset when there is one, else from the tables in memory."""
     done = set() if store is None else store.done()
     began = time.perf_counter()
     parts, traces = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
@@ -193,8 +200,8 @@ def sweep(
     return SweepResult(
         table=pd.concat(parts, ignore_index=True) if parts else None,
         traces=traces,
-        state_names=tuple(model.state_names),
-        record_every=settings.record_every,
+        state_names=state_names,
+        record_every=record_every,
         path=None,
         complete=jax.process_count() == 1,
         seconds=seconds,
