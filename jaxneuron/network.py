@@ -115,19 +115,20 @@ class Network(AbstractSplitModel):
             i += size
         return parts[: len(neuron_sizes)], parts[len(neuron_sizes) :]
 
-    def _voltages(self, states):
-        return jnp.stack([state[0] for state in states])
+    def _voltages(self, states) -> tuple:
+        return tuple(state[0] for state in states)
 
     def _to_density(self, g_nS):
         return self.geometry.conductance_density(g_nS)
 
     def _inputs(self, V, synapse_states):
+        """(G, J) per neuron (tuples) from the potentials ``V`` and the groups' states."""
         n = len(self.neurons)
-        G = jnp.zeros(n, V.dtype)
-        J = jnp.zeros(n, V.dtype)
+        G = J = (jnp.zeros_like(V[0]),) * n
         for group, s in zip(self.synapses, synapse_states, strict=True):
             dG, dJ = group.inputs(V, s, self._to_density, n)
-            G, J = G + dG, J + dJ
+            G = tuple(a + b for a, b in zip(G, dG, strict=True))
+            J = tuple(a + b for a, b in zip(J, dJ, strict=True))
         return G, J
 
     # ---- dynamics -------------------------------------------------------------------
@@ -136,14 +137,15 @@ class Network(AbstractSplitModel):
         """Each neuron at its own initial state; each synapse at s∞(V0 of its presynaptic cell)."""
         states = [n.initial_state() for n in self.neurons]
         V = self._voltages(states)
-        synapse_states = [g.initial_state(V) for g in self.synapses if g.num_states]
+        synapse_states = [jnp.stack(g.initial_state(V)) for g in self.synapses if g.num_states]
         return jnp.concatenate(states + synapse_states)
 
     def synaptic_inputs(self, y):
         """(G, J) per neuron for the state ``y``: the synaptic current into neuron i is
         G[i]·V[i] − J[i] (µA/cm², outward positive)."""
         states, synapse_states = self._unpack(y)
-        return self._inputs(self._voltages(states), synapse_states)
+        G, J = self._inputs(self._voltages(states), synapse_states)
+        return jnp.stack(G), jnp.stack(J)
 
     def _fields(self, t, y, which):
         states, synapse_states = self._unpack(y)
@@ -162,7 +164,7 @@ class Network(AbstractSplitModel):
                 parts.append(field(t, state, inputs=(G[i], J[i])))
         for group, s in zip(self.synapses, synapse_states, strict=True):
             if group.num_states:
-                ds = group.derivative(V, s)
+                ds = jnp.stack(group.derivative(V, s))
                 parts.append(jnp.zeros_like(ds) if which == "membrane" else ds)
         return jnp.concatenate(parts).astype(y.dtype)
 
@@ -189,11 +191,11 @@ class Network(AbstractSplitModel):
         V = self._voltages(states)
         new_synapses, new_c_synapses = [], []
         for group, s, c in zip(self.synapses, synapse_states, c_synapses, strict=True):
-            ds = group.increment(V, jnp.stack(s), dt) if s else ()
-            pairs = [advance(si, ds[k], ci) for k, (si, ci) in enumerate(zip(s, c, strict=True))]
+            ds = group.increment(V, s, dt)
+            pairs = [advance(si, di, ci) for si, di, ci in zip(s, ds, c, strict=True)]
             new_synapses.append(tuple(p[0] for p in pairs))
             new_c_synapses.append(tuple(p[1] for p in pairs))
-        G, J = self._inputs(V, [jnp.stack(s) if s else V[:0] for s in new_synapses])
+        G, J = self._inputs(V, new_synapses)
         y_next, c_next = [], []
         for i, (neuron, state, c) in enumerate(zip(self.neurons, states, c_states, strict=True)):
             y_i, c_i = neuron.fixed_step(

@@ -233,5 +233,13 @@ class GradedRelease(eqx.Module):
         return (self.steady_state(V_pre) - s) * self.rate(V_pre)
 
     def increment(self, V_pre, s, dt):
-        """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
-        return relax(s, self.steady_state(V_pre), dt * self.rate(V_pre))
+        """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs}).
+
+        s∞ and 1/τs share one exponential, e = exp((V_pre − V_th)/Δ): s∞ = e/(1 + e),
+        written 1/(1 + 1/e) where e > 1 (finite values and gradients as e grows or
+        vanishes), and 1/τs = k₋ (1 + e)."""
+        e = jnp.exp((V_pre - self.V_th) / self.Delta)
+        above = e > 1.0
+        e_above, e_below = jnp.where(above, e, 1.0), jnp.where(above, 1.0, e)
+        s_inf = jnp.where(above, 1.0 / (1.0 + 1.0 / e_above), e_below / (1.0 + e_below))
+        return relax(s, s_inf, dt * self.k_minus * (1.0 + e))

@@ -1,10 +1,14 @@
 r"""Synapses between conductance-based neurons, as vectorised groups.
 
-A group holds many synapses of one kind: index arrays ``pre`` and ``post`` (static) into
-the network's neurons and array leaves for the parameters, so a network of hundreds of
-connections costs one gather and one scatter per group, and every strength is a leaf to
-vmap or differentiate. Strengths are whole-cell conductances in nS; the network converts
-them to densities (mS/cm²) through its `Geometry`.
+A group holds many synapses of one kind: static indices ``pre`` and ``post`` into the
+network's neurons and array leaves for the parameters (one value per synapse), so every
+strength is a leaf to vmap or differentiate. Potentials, states and inputs pass as
+tuples (one entry per neuron or synapse): with the indices static, a synapse reads its
+presynaptic potential and adds its current without gathers, scatters or stacked
+arrays, which keeps the whole step one stream of elementwise work (in a batch of
+circuits, every entry is a vector over the batch). Strengths are whole-cell
+conductances in nS; the network converts them to densities (mS/cm²) through its
+`Geometry`.
 
 A group returns, for every neuron, the current it injects in the linear form
 I = G·V_post − J (G in mS/cm², J in µA/cm², outward positive), which the exponential
@@ -24,6 +28,23 @@ from ._validation import check_finite, check_nonnegative, check_positive
 from .receptors import GradedRelease
 
 Vector = Float[Array, " n"]
+
+
+def _zero(V):
+    return jnp.zeros_like(V[0])
+
+
+def _sum_by(values, indices: tuple[int, ...], n: int, zero) -> tuple:
+    """``out[i] = Σ values[k] over k with indices[k] = i`` for static ``indices``."""
+    out = [zero] * n
+    for k, i in enumerate(indices):
+        out[i] = out[i] + values[k]
+    return tuple(out)
+
+
+def _entry(p, k: int, n: int):
+    """Entry ``k`` of a parameter that is a scalar or one value per synapse (``n``)."""
+    return p if p.ndim == 0 else p[k] if p.shape == (n,) else jnp.broadcast_to(p, (n,))[k]
 
 
 def _index_tuple(values, name, n=None):
@@ -52,21 +73,23 @@ class AbstractSynapseGroup(eqx.Module):
         """Every neuron index the group refers to (for checks)."""
 
     @abc.abstractmethod
-    def initial_state(self, V) -> Vector:
-        """The state for the neurons' potentials ``V`` (mV), shape (num_states,)."""
+    def initial_state(self, V) -> tuple:
+        """The state for the neurons' potentials ``V`` (mV, one entry per neuron): a tuple
+        of ``num_states`` entries."""
 
     @abc.abstractmethod
-    def derivative(self, V, s) -> Vector:
-        """ds/dt for potentials ``V`` (mV) and state ``s``."""
+    def derivative(self, V, s) -> tuple:
+        """ds/dt for potentials ``V`` (mV, per neuron) and state ``s`` (per synapse)."""
 
     @abc.abstractmethod
-    def increment(self, V, s, dt) -> Vector:
-        """The exact change of ``s`` over ``dt`` ms with ``V`` frozen."""
+    def increment(self, V, s, dt) -> tuple:
+        """The exact change of ``s`` over ``dt`` ms with ``V`` frozen (per synapse)."""
 
     @abc.abstractmethod
     def inputs(self, V, s, to_density, n_neurons):
-        """(G, J) per neuron (mS/cm², µA/cm²): the current into neuron i is
-        G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to mS/cm²."""
+        """(G, J), each a tuple with one entry per neuron (mS/cm², µA/cm²): the current
+        into neuron i is G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to
+        mS/cm²."""
 
 
 class GradedSynapses(AbstractSynapseGroup):
@@ -125,6 +148,10 @@ class GradedSynapses(AbstractSynapseGroup):
         """The kinetics of s (`jaxneuron.GradedRelease`), one value per synapse."""
         return GradedRelease(self.V_th, self.Delta, self.k_minus)
 
+    def _release(self, k: int) -> GradedRelease:
+        n = len(self.pre)
+        return GradedRelease(*(_entry(p, k, n) for p in (self.V_th, self.Delta, self.k_minus)))
+
     def steady_state(self, V_pre):
         """s∞(V_pre)."""
         return self.release.steady_state(V_pre)
@@ -134,22 +161,25 @@ class GradedSynapses(AbstractSynapseGroup):
         return self.release.rate(V_pre)
 
     def initial_state(self, V):
-        return self.steady_state(V[jnp.asarray(self.pre)])
+        return tuple(self._release(k).steady_state(V[i]) for k, i in enumerate(self.pre))
 
     def derivative(self, V, s):
-        return self.release.derivative(V[jnp.asarray(self.pre)], s)
+        return tuple(self._release(k).derivative(V[i], s[k]) for k, i in enumerate(self.pre))
 
     def increment(self, V, s, dt):
         """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
-        return self.release.increment(V[jnp.asarray(self.pre)], s, dt)
+        return tuple(self._release(k).increment(V[i], s[k], dt) for k, i in enumerate(self.pre))
 
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""
-        G_syn = to_density(self.g) * s
-        post = jnp.asarray(self.post)
-        G = jnp.zeros(n_neurons, G_syn.dtype).at[post].add(G_syn)
-        J = jnp.zeros(n_neurons, G_syn.dtype).at[post].add(G_syn * self.E)
-        return G, J
+        n = len(self.pre)
+        G_syn = [to_density(_entry(self.g, k, n)) * s[k] for k in range(n)]
+        I_rev = [G_syn[k] * _entry(self.E, k, n) for k in range(n)]
+        zero = _zero(V)
+        return (
+            _sum_by(G_syn, self.post, n_neurons, zero),
+            _sum_by(I_rev, self.post, n_neurons, zero),
+        )
 
 
 class GapJunctions(AbstractSynapseGroup):
@@ -186,25 +216,36 @@ class GapJunctions(AbstractSynapseGroup):
         return self.a + self.b
 
     def initial_state(self, V):
-        return V[:0]
+        return ()
 
     def derivative(self, V, s):
-        return V[:0]
+        return ()
 
     def increment(self, V, s, dt):
-        return V[:0]
+        return ()
 
     def currents(self, V, to_density):
-        """Current into each ``a`` and each ``b`` cell (µA/cm², outward positive)."""
-        a, b = jnp.asarray(self.a), jnp.asarray(self.b)
-        I = to_density(self.g) * (V[a] - V[b])
-        return I, -I
+        """Current into each ``a`` and each ``b`` cell (µA/cm², outward positive), one
+        entry per junction."""
+        n = len(self.a)
+        I = tuple(
+            to_density(_entry(self.g, k, n)) * (V[a] - V[b])
+            for k, (a, b) in enumerate(zip(self.a, self.b, strict=True))
+        )
+        return I, tuple(-i for i in I)
 
     def inputs(self, V, s, to_density, n_neurons):
-        g = to_density(self.g) * jnp.ones(len(self.a))
-        a, b = jnp.asarray(self.a), jnp.asarray(self.b)
-        G = jnp.zeros(n_neurons, g.dtype).at[a].add(g).at[b].add(g)
-        J = jnp.zeros(n_neurons, g.dtype).at[a].add(g * V[b]).at[b].add(g * V[a])
+        n = len(self.a)
+        g = [to_density(_entry(self.g, k, n)) for k in range(n)]
+        zero = _zero(V)
+        G = _sum_by(g + g, self.a + self.b, n_neurons, zero)
+        J = _sum_by(
+            [g[k] * V[b] for k, b in enumerate(self.b)]
+            + [g[k] * V[a] for k, a in enumerate(self.a)],
+            self.a + self.b,
+            n_neurons,
+            zero,
+        )
         return G, J
 
 
