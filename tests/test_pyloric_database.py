@@ -65,6 +65,41 @@ def test_sweep_of_database_networks_matches_direct_simulations():
             assert row[f"{cell}.n_spikes"] == np.sum(spikes >= 500.0), (row["network_number"], cell)
 
 
+def test_sweep_from_a_chosen_initial_state_equals_simulate_from_it(tmp_path):
+    """Every synapse closed (s = 0) and a chosen V, [Ca] and gate: the sweep's recorded
+    states equal `simulate` of the same circuits from the same flat state."""
+    space = PyloricDatabase(numbers=[1_234_567, 15_000_001])
+    y0 = {"*.s": 0.0, "*.V": -55.0, "*.Ca": 0.2, "LP.Na.h": 0.3}
+    base = jn.pyloric_circuit()
+    result = sweep(base, space, t1=300.0, dtype=np.float64, record=[0, 1], record_every=0.5,
+                   y0=y0, path=tmp_path / "s", progress=False)  # fmt: skip
+    assert result.table["status"].tolist() == ["ok", "ok"]
+    names = base.state_names
+    values = space.values(0, len(space))
+    for i in range(len(space)):
+        net = jn.set_parameters(base, {k: float(v[i]) for k, v in values.items()})
+        start = np.array(net.initial_state())
+        for k, name in enumerate(names):
+            if name.endswith(".s"):
+                start[k] = 0.0
+            elif name.endswith(".V"):
+                start[k] = -55.0
+            elif name.endswith(".Ca"):
+                start[k] = 0.2
+        start[names.index("LP.Na.h")] = 0.3
+        sol = jn.simulate(net, 300.0, solver=jn.ExponentialEuler(dt=0.025), save_every=0.5,
+                          y0=start)  # fmt: skip
+        traces = result.traces[i]
+        np.testing.assert_allclose(traces[0], start, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(traces, np.asarray(sol.ys), rtol=1e-9, atol=1e-9)
+    # the initial state is part of the dataset's identity: another one is another sweep
+    with pytest.raises(ValueError, match="different sweep|another sweep|different"):
+        sweep(base, space, t1=300.0, dtype=np.float64, y0={"*.s": 0.5},
+              path=tmp_path / "s", progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="matches no state"):
+        sweep(base, space, t1=300.0, y0={"*.q": 0.0}, progress=False)
+
+
 # ---- the rhythm, online and offline ------------------------------------------------------
 
 CELLS = ("AB/PD", "LP", "PY")

@@ -18,6 +18,7 @@ numbers here and there.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from collections.abc import Mapping, Sequence
 
@@ -71,7 +72,9 @@ class Engine(eqx.Module):
     nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
     float32 and lower, as `jaxneuron.ExponentialEuler`), ``rhythm`` (a circuit's
     `StreamingRhythm` over some of its cells, measured in the same loop; its ``features``
-    must be the engine's).
+    must be the engine's), ``initial`` (state name → value, in the state's unit: these
+    states start at the value in every model instead of at the model's
+    ``initial_state()``; see `initial_values`).
 
     In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
     fall below float32's resolution; it cannot make float32 agree with float64 on models
@@ -89,6 +92,7 @@ class Engine(eqx.Module):
     block: int = eqx.field(static=True, default=400)
     compensated: bool | None = eqx.field(static=True, default=None)
     rhythm: StreamingRhythm | None = eqx.field(static=True, default=None)
+    initial: tuple[tuple[str, float], ...] = eqx.field(static=True, default=())
 
     def __check_init__(self):
         if not (self.dt > 0 and math.isfinite(self.dt)):
@@ -105,6 +109,12 @@ class Engine(eqx.Module):
             )
         if self.rhythm is not None:
             _rhythm_cells(self)
+        names = tuple(self.model.state_names)
+        for name, value in self.initial:
+            if name not in names:
+                raise ValueError(f"initial: {name!r} is not a state of {self.model.name}")
+            if not math.isfinite(value):
+                raise ValueError(f"initial: {name} must be finite, got {value}")
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -148,6 +158,41 @@ class Engine(eqx.Module):
         this size, so that populations of different sizes share one compiled program.
         """
         return _run_on(self, values, tuple(int(i) for i in record), devices, pad_to)
+
+
+def initial_values(model, values: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+    """``values`` (state name or shell-style pattern → value) as `Engine.initial`: every
+    state of ``model`` whose name matches, in state order. A name or pattern that matches
+    no state is an error; where several match a state, the last given wins.
+
+    >>> import jaxneuron as jn
+    >>> initial_values(jn.pyloric_circuit(), {"*.s": 0.0, "LP.V": -60.0})[:2]
+    (('LP.V', -60.0), ('AB->LP.s', 0.0))
+    """
+    names = tuple(model.state_names)
+    chosen = {}
+    for key, value in (values or {}).items():
+        matched = [n for n in names if n == key or fnmatch.fnmatchcase(n, key)]
+        if not matched:
+            raise ValueError(
+                f"initial state: {key!r} matches no state of {model.name}; states: {names}"
+            )
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"initial state: {key} must be finite, got {value}")
+        chosen.update(dict.fromkeys(matched, value))
+    return tuple((n, chosen[n]) for n in names if n in chosen)
+
+
+def initial_states(engine: Engine, models, axes) -> tuple:
+    """The state tuple of (n,) arrays the population starts from: each model's
+    ``initial_state()``, with the states of ``engine.initial`` set to their values."""
+    y0 = list(as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models)))
+    names = tuple(engine.model.state_names)
+    for name, value in engine.initial:
+        i = names.index(name)
+        y0[i] = jnp.full_like(y0[i], value)
+    return tuple(y0)
 
 
 def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
@@ -270,7 +315,7 @@ def _shard_fn(mesh):
 def _run(engine: Engine, values, record, mesh=None):
     dtype = engine.dtype()
     models, axes = population(engine.model, {k: jnp.asarray(v, dtype) for k, v in values.items()})
-    y0 = as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models))
+    y0 = initial_states(engine, models, axes)
     y, feature_states, traces = population_loop(
         engine, models, axes, y0, shard=_shard_fn(mesh), record=record
     )

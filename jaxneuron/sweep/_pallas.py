@@ -23,10 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._protocols import as_state_tuple
 from ..neurons import ConductanceNeuron
 from ..parameters import population
-from ._engine import FEATURE_NAMES, population_loop, summarize
+from ._engine import FEATURE_NAMES, initial_states, population_loop, summarize
 
 #: models per kernel program (a power of two for Triton)
 BLOCK = 128
@@ -71,7 +70,7 @@ def run_pallas(
             k: jnp.concatenate([v, jnp.repeat(v[-1:], padded - n)]) for k, v in values.items()
         }
     models, axes = population(engine.model, values)
-    y0 = as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models))
+    y0 = initial_states(engine, models, axes)
     n_states = len(y0)
     # The model's scalars enter as one small input (a kernel may not capture arrays) and
     # are read as scalars; the swept ones then come from the block's values.

@@ -6,7 +6,7 @@ import dataclasses
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import jax
@@ -19,7 +19,7 @@ from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures, Stream
 from ..integrate import steps_in, time_grid
 from ..neurons import as_dtype
 from ..parameters import get_parameter
-from ._engine import Engine, class_names
+from ._engine import Engine, class_names, initial_values
 from ._pallas import pallas_unsupported_reason, run_pallas_on
 from ._space import ParameterSpace
 from ._store import SweepStore, model_fingerprint
@@ -125,6 +125,7 @@ def sweep(
     progress: bool = True,
     overwrite: bool = False,
     callback: Callable[[int, object], None] | None = None,
+    y0: Mapping[str, float] | None = None,
 ) -> SweepResult:
     r"""Simulate ``model`` for every parameter set of ``space`` and reduce each run to
     features and an activity class, online (no trace is stored unless recorded).
@@ -168,6 +169,12 @@ def sweep(
     - ``progress``: a tqdm bar counting models (its rate is models per second).
     - ``overwrite``: discard a different (or this same) sweep found at ``path``.
     - ``callback``: called as ``callback(chunk_index, table_part)`` after each chunk.
+    - ``y0``: initial values of chosen states, the same in every model: state name or
+      shell-style pattern → value in the state's unit (mV, µM, gates and synaptic
+      activations dimensionless), e.g. ``{"*.s": 0.0, "*.V": -50.0}`` for a circuit
+      whose synapses start closed. Other states start at the model's
+      ``initial_state()`` (gates at steady state for its ``V0``). Recorded in the
+      dataset's identity.
     """
     if chunk_size is None and path is not None:
         stored = SweepStore(path).read_meta() if Path(path).is_dir() else None
@@ -175,7 +182,7 @@ def sweep(
     settings = _Settings.checked(
         model, space, t1=t1, dt=dt, start=start, threshold=threshold, burst_gap=burst_gap,
         regularity=regularity, rhythm=rhythm, dtype=dtype, chunk_size=chunk_size,
-        record=record, record_every=record_every, kernel=kernel,
+        record=record, record_every=record_every, kernel=kernel, y0=y0,
     )  # fmt: skip
     engine = settings.engine(model, space.names)
     store = _open_store(path, model, space, settings, overwrite)
@@ -244,10 +251,11 @@ class _Settings(_Chunking):
     record: tuple[int, ...]
     record_every: float
     kernel: str
+    initial: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def checked(cls, model, space, *, t1, dt, start, threshold, burst_gap, regularity, rhythm,
-                dtype, chunk_size, record, record_every, kernel) -> _Settings:  # fmt: skip
+                dtype, chunk_size, record, record_every, kernel, y0=None) -> _Settings:  # fmt: skip
         t1, dt = float(t1), float(dt)
         check_positive("t1 (simulated time)", t1, "ms")
         check_positive("dt (fixed step)", dt, "ms")
@@ -287,7 +295,7 @@ class _Settings(_Chunking):
         settings = cls(
             t1, dt, start, float(threshold), float(burst_gap), float(regularity), rhythm, dtype,
             min(int(chunk_size), n),  # a short last chunk is padded to this size
-            n, record, float(record_every), kernel,
+            n, record, float(record_every), kernel, initial_values(model, y0),
         )  # fmt: skip
         time_grid(0.0, t1, save_every=None, dt=dt, whole_steps=True)  # steps: whole, countable
         if record:
@@ -307,6 +315,7 @@ class _Settings(_Chunking):
             regularity=self.regularity,
             record_every=self.record_every,
             rhythm=None if self.rhythm is None else self.rhythm_with(features),
+            initial=self.initial,
         )
 
     def rhythm_with(self, features) -> StreamingRhythm:
@@ -314,25 +323,29 @@ class _Settings(_Chunking):
 
     def metadata(self, model, space) -> dict:
         """What `sweep.json` records: equal metadata mean the same sweep."""
-        return {
-            "model": model_fingerprint(model),
-            "model_name": model.name,
-            "space": space.describe(),
-            "names": list(space.names),
-            "state_names": list(model.state_names),
-            "t1": self.t1,
-            "dt": self.dt,
-            "start": self.start,
-            "threshold": self.threshold,
-            "burst_gap": self.burst_gap,
-            "regularity": self.regularity,
-            "dtype": self.dtype.name,
-            "chunk_size": self.chunk_size,
-            "n_models": self.n_models,
-            "n_chunks": self.n_chunks,
-            "record": list(self.record),
-            "record_every": self.record_every,
-        } | ({} if self.rhythm is None else {"rhythm": _describe_rhythm(self.rhythm)})
+        return (
+            {
+                "model": model_fingerprint(model),
+                "model_name": model.name,
+                "space": space.describe(),
+                "names": list(space.names),
+                "state_names": list(model.state_names),
+                "t1": self.t1,
+                "dt": self.dt,
+                "start": self.start,
+                "threshold": self.threshold,
+                "burst_gap": self.burst_gap,
+                "regularity": self.regularity,
+                "dtype": self.dtype.name,
+                "chunk_size": self.chunk_size,
+                "n_models": self.n_models,
+                "n_chunks": self.n_chunks,
+                "record": list(self.record),
+                "record_every": self.record_every,
+            }
+            | ({} if self.rhythm is None else {"rhythm": _describe_rhythm(self.rhythm)})
+            | ({"y0": dict(self.initial)} if self.initial else {})
+        )
 
 
 def _describe_rhythm(rhythm: StreamingRhythm) -> dict:
