@@ -15,6 +15,7 @@ database (20,250,000 networks × ``--database-t1`` ms) at the measured rate.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 
 import jax
@@ -22,7 +23,7 @@ import jax
 jax.config.update("jax_enable_x64", True)  # a script: float64 is available
 
 import numpy as np  # noqa: E402
-from _timing import best_of  # noqa: E402
+from _timing import best_wall_and_cpu  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
 from jaxneuron.analysis import PyloricCriteria, StreamingFeatures, StreamingRhythm  # noqa: E402
@@ -67,7 +68,7 @@ single = Engine(
     features=StreamingFeatures(start=args.t1 / 2),
 )
 devices = jax.local_devices()
-times = best_of(
+wall, cpu = best_wall_and_cpu(
     {
         "networks": lambda: network(net_values, devices=devices)["LP.class"],
         "rhythm": lambda: rhythmic(net_values, devices=devices)["pyloric"],
@@ -77,31 +78,35 @@ times = best_of(
 )
 steps = int(round(args.t1 / DT))
 cell_steps = 3 * args.networks * steps
-rate_net = cell_steps / times["networks"]
-rate_cell = cell_steps / times["neurons"]
-rate_rhythm = cell_steps / times["rhythm"]
 print(
     f"{platform.processor() or platform.machine()}, {jax.devices()[0].device_kind}, "
-    f"JAX {jax.__version__}, {args.dtype}, dt {DT} ms, {args.t1:g} ms per model"
+    f"JAX {jax.__version__}, {args.dtype}, dt {DT} ms, {args.t1:g} ms per model; "
+    f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 )
-print(
-    f"{args.networks} database networks: {times['networks']:.2f} s, "
-    f"{rate_net:.3g} cell-steps/s (each cell-step carries its share of the 7 synapses)"
-)
-print(
-    f"{3 * args.networks} Prinz 2003 neurons: {times['neurons']:.2f} s, "
-    f"{rate_cell:.3g} cell-steps/s"
-)
-print(
-    f"{args.networks} networks with the online rhythm and criteria: {times['rhythm']:.2f} s, "
-    f"{rate_rhythm:.3g} cell-steps/s ({rate_rhythm / rate_net:.2f}× without)"
-)
-print(
-    f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "
-    f"{rate_rhythm / rate_cell:.2f}×)"
-)
-total = jn.PYLORIC_2004_SIZE * 3 * args.database_t1 / DT
-print(
-    f"the whole database ({jn.PYLORIC_2004_SIZE:,} networks × {args.database_t1:g} ms) at "
-    f"the rhythm's rate: {total / rate_rhythm / 3600:.1f} h on this machine"
-)
+for label, times in (("wall", wall), ("CPU", cpu)):
+    rate_net = cell_steps / times["networks"]
+    rate_cell = cell_steps / times["neurons"]
+    rate_rhythm = cell_steps / times["rhythm"]
+    print(f"-- {label} time (best of {args.repeats}, interleaved)")
+    print(
+        f"{args.networks} database networks: {times['networks']:.2f} s, "
+        f"{rate_net:.3g} cell-steps/s (each cell-step carries its share of the 7 synapses)"
+    )
+    print(
+        f"{3 * args.networks} Prinz 2003 neurons: {times['neurons']:.2f} s, "
+        f"{rate_cell:.3g} cell-steps/s"
+    )
+    print(
+        f"{args.networks} networks with the online rhythm and criteria: "
+        f"{times['rhythm']:.2f} s, {rate_rhythm:.3g} cell-steps/s ({rate_rhythm / rate_net:.2f}× "
+        "without)"
+    )
+    print(
+        f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "
+        f"{rate_rhythm / rate_cell:.2f}×)"
+    )
+    total = jn.PYLORIC_2004_SIZE * 3 * args.database_t1 / DT
+    print(
+        f"the whole database ({jn.PYLORIC_2004_SIZE:,} networks × {args.database_t1:g} ms) at "
+        f"the rhythm's rate: {total / rate_rhythm / 3600:.1f} h of this machine"
+    )
