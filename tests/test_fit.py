@@ -220,12 +220,41 @@ def test_defaults_recover_hh_conductances_from_a_noisy_step_response():
     assert max(errors.values()) < 0.01, (errors, str(result))
     assert result.converged and result.stop_reason == "step_tol" and result.steps < 100
     assert result.loss == pytest.approx(4.0, rel=0.1)
+    assert result.noise_floor == pytest.approx(4.0, rel=0.1)  # σ̂² from the data alone
+    assert result.diagnosis.startswith("converged (step_tol)")
     # the fitted point is the noisy loss's own minimum: a fit from the truth ends there too
     again = jf.fit(true, loss, ["Na.g", "K.g"])
     for name in ("Na.g", "K.g"):
         assert again.values[name] == pytest.approx(result.values[name], rel=1e-4)
     se = jf.sensitivity(true, loss, ["Na.g", "K.g"]).standard_errors(4.0 / clean.shape[0])
     assert 0.002 < se["Na.g"] < 0.005 and 0.0015 < se["K.g"] < 0.004
+
+
+def test_a_fit_stuck_far_above_the_noise_says_so():
+    # 10 kHz, 2 mV noise, from Na.g = 80, K.g = 30 (within ÷2 of the truth): the default
+    # L-BFGS stops on step_tol in a local minimum, at a loss well above the noise
+    # variance. It must not be reported as converged.
+    true = jn.build_HH(10.0)
+    clean = jn.simulate(true, 100.0, solver=jn.ExponentialEuler(0.025), save_every=0.1).V
+    noisy = clean + 2.0 * jax.random.normal(jax.random.key(3), clean.shape)
+    loss = jf.TraceLoss(noisy, dt=0.1, t1=100.0)
+    assert loss.noise_floor() == pytest.approx(4.0, rel=0.1)
+    start = jn.set_parameters(true, {"Na.g": 80.0, "K.g": 30.0})
+    with pytest.warns(jf.FitWarning, match="NOT converged"):
+        result = jf.fit(start, loss, ["Na.g", "K.g"])
+    assert result.stop_reason == "step_tol" and not result.converged
+    assert result.loss > jf.NOISE_FACTOR * result.noise_floor
+    # and it is a wrong answer: a fit from the truth ends at Na.g ≈ 118, K.g ≈ 35.6
+    assert abs(result.values["Na.g"] / 118.05 - 1) > 0.02, str(result)
+    assert str(result).splitlines()[0] == result.diagnosis
+    assert "local minimum" in result.diagnosis
+    # the estimate: white noise of known variance on a smooth signal, and noise-free data
+    t = np.linspace(0.0, 100.0, 10_001)
+    rng = np.random.default_rng(1)
+    for sigma in (0.5, 2.0, 5.0):
+        x = 10 * np.sin(t / 7) + sigma * rng.normal(size=t.size)
+        assert jf.noise_variance(x) == pytest.approx(sigma**2, rel=0.1)  # sd ≈ 3.5 %
+    assert jf.noise_variance(np.asarray(clean)) < 1e-4
 
 
 def test_blocks_of_steps_do_not_change_the_optimisation():

@@ -28,11 +28,28 @@ from ._features import (
     SpikesPerBurst,
     VoltageHistogram,
 )
-from ._fit import FitResult, FreeParameters, fit, loss_and_gradient, select_parameters
+from ._fit import (
+    NOISE_FACTOR,
+    FitResult,
+    FitWarning,
+    FreeParameters,
+    fit,
+    loss_and_gradient,
+    select_parameters,
+)
 from ._gradients import FORWARD_MAX_PARAMETERS
 from ._identifiability import Identifiability, sensitivity
 from ._junction import JunctionPotential
-from ._losses import FeatureLoss, FunctionLoss, Loss, ProtocolLoss, SumLoss, TraceLoss
+from ._losses import (
+    RESOLVED,
+    FeatureLoss,
+    FunctionLoss,
+    Loss,
+    ProtocolLoss,
+    SumLoss,
+    TraceLoss,
+    noise_variance,
+)
 from ._nudging import Nudged
 from ._optimizers import lbfgs
 from ._shooting import MultipleShooting
@@ -41,6 +58,10 @@ from ._transforms import Bounded, Identity, Log, Softplus, Transform, default_tr
 __all__ = [
     "fit",
     "FitResult",
+    "FitWarning",
+    "NOISE_FACTOR",
+    "noise_variance",
+    "RESOLVED",
     "loss_and_gradient",
     "lbfgs",
     "sensitivity",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import equinox as eqx
@@ -147,6 +148,16 @@ def _check_values(free: FreeParameters, values: np.ndarray, what: str):
             )
 
 
+class FitWarning(UserWarning):
+    """A fit whose answer cannot be trusted (see `FitResult.diagnosis`)."""
+
+
+#: a fit stops "converged" only at a loss within this factor of the data's noise floor
+#: (`Loss.noise_floor`), where the loss can tell: at the optimum of noisy data the loss
+#: is about the noise variance σ²(1 − P/N), and σ̂² errs by a few percent
+NOISE_FACTOR = 2.0
+
+
 @dataclasses.dataclass(frozen=True)
 class FitResult:
     """What `fit` returns.
@@ -161,8 +172,12 @@ class FitResult:
       first block: compilation and its steps), ``stop_reason`` (``"loss_tol"``,
       ``"grad_tol"``, ``"step_tol"`` — no start moved: a minimum, possibly a local one, or
       a line search that found no decrease — or ``"steps"``: the step budget ran out),
-      ``converged`` (a criterion held: ``stop_reason != "steps"``), ``gradient`` (the mode
-      used), ``names``.
+      ``converged`` (a criterion held — ``stop_reason != "steps"`` — and the loss is
+      within `NOISE_FACTOR` of the data's noise floor, where the loss can estimate one),
+      ``gradient`` (the mode used), ``names``;
+    - ``noise_floor``: the loss the data's noise sets (`Loss.noise_floor`; None where the
+      loss cannot estimate it); ``diagnosis``: one line, what happened and, for a fit
+      that is not converged, why and what to try.
     """
 
     model: object
@@ -181,6 +196,8 @@ class FitResult:
     stop_reason: str
     gradient: str
     names: tuple[str, ...]
+    noise_floor: float | None = None
+    diagnosis: str = ""
 
     def relative_errors(self, true_values: Mapping[str, float]) -> dict[str, float]:
         """|fitted − true| / |true| by name."""
@@ -188,6 +205,7 @@ class FitResult:
 
     def __str__(self):
         lines = [
+            self.diagnosis,
             f"fit of {len(self.names)} parameter(s), {self.gradient} mode, {self.steps} steps, "
             f"{len(self.start_losses)} start(s), {self.wall_time_s:.1f} s "
             f"(compile {self.compile_time_s:.1f} s): loss {self.loss:.4g}"
@@ -445,11 +463,12 @@ def fit(
         if reason == "steps" and bool(jnp.any(best_loss <= loss_tol)):
             reason = "loss_tol"
     wall = time.perf_counter() - t_begin
+    floor = loss.noise_floor()
 
     best_loss = np.asarray(best_loss)
     best = int(np.nanargmin(np.where(np.isfinite(best_loss), best_loss, np.inf)))
     fitted = np.asarray(jnp.stack(list(free.values(best_u).values()), axis=-1))
-    return FitResult(
+    result = FitResult(
         model=free.fitted(model, best_u[best]),
         values={n: float(fitted[best, i]) for i, n in enumerate(free.names)},
         initial_values={n: float(x0[best, i]) for i, n in enumerate(free.names)},
@@ -462,11 +481,45 @@ def fit(
         steps=len(losses),
         wall_time_s=wall,
         compile_time_s=compile_time,
-        converged=reason != "steps",
+        converged=reason != "steps" and not _above_floor(float(best_loss[best]), floor),
         stop_reason=reason,
         gradient=mode,
         names=free.names,
+        noise_floor=floor,
+        diagnosis=_diagnosis(reason, float(best_loss[best]), floor, n_starts),
     )
+    if not result.converged:
+        warnings.warn(result.diagnosis, FitWarning, stacklevel=2)
+    return result
+
+
+def _above_floor(value: float, floor: float | None) -> bool:
+    return floor is not None and not value <= NOISE_FACTOR * floor
+
+
+def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) -> str:
+    """`FitResult.diagnosis`: one line."""
+    level = "" if floor is None else f" ({value / floor:.3g}× the noise floor {floor:.4g})"
+    if _above_floor(value, floor):
+        stopped = {
+            "steps": "the step budget ran out",
+            "step_tol": "no start could move (a local minimum, or a line search with no decrease)",
+            "grad_tol": "the gradient vanished (a local minimum or a flat region)",
+            "loss_tol": "loss_tol was reached",
+        }[reason]
+        advice = (
+            "more starts (starts=N), a synchronised fit (anneal) or another optimiser"
+            if n_starts == 1
+            else "more starts, a synchronised fit (anneal) or another optimiser"
+        )
+        return (
+            f"NOT converged: loss {value:.4g}{level} — {stopped}; the data allow a far "
+            f"lower loss: a local minimum or a model that cannot reproduce the data. "
+            f"Try {advice}"
+        )
+    if reason == "steps":
+        return f"NOT converged: the step budget ran out at loss {value:.4g}{level}; give more steps"
+    return f"converged ({reason}): loss {value:.4g}{level}"
 
 
 def loss_and_gradient(model, loss, params, *, gradient: str = "reverse"):

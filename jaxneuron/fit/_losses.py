@@ -55,6 +55,12 @@ class Loss(eqx.Module):
             "sensitivity needs a TraceLoss, a FeatureLoss or a sum of them"
         )
 
+    def noise_floor(self) -> float | None:
+        """The loss that the data's own noise sets: what the true parameters would give,
+        estimated from the data alone (None where it cannot be: `fit` then cannot tell a
+        local minimum from the optimum by the loss's level)."""
+        return None
+
     def variables(self, model, free):
         """What `fit` optimises for this loss, given the free parameters ``free`` (a
         `FreeParameters`): by default just them; `MultipleShooting` adds its segment
@@ -120,6 +126,12 @@ class SumLoss(Loss):
 
     def is_smooth(self):
         return all(t.is_smooth() for t in self.terms)
+
+    def noise_floor(self):
+        floors = [t.noise_floor() for t in self.terms]
+        if any(f is None for f in floors) or any(w < 0 for w in self.weights):
+            return None
+        return sum(w * f for w, f in zip(self.weights, floors, strict=True))
 
     def residuals(self, model):
         if any(w < 0 for w in self.weights):
@@ -355,6 +367,15 @@ class TraceLoss(_Simulated):
     def is_smooth(self):
         return True
 
+    def noise_floor(self):
+        """σ̂² of the target's measurement noise over the window (`noise_variance`), not
+        below `RESOLVED` of the target's variance; None with nudging (the coupled loss
+        is not the data's misfit)."""
+        if self.nudging is not None:
+            return None
+        i0, i1 = self.window
+        return _floor(np.asarray(self.target)[i0:i1], axis=0)
+
     def with_nudging(self, gain) -> TraceLoss:
         """The same loss with the model coupled to the target by a current
         gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`."""
@@ -529,6 +550,46 @@ class ProtocolLoss(_Simulated):
 
     def __call__(self, model):
         return jnp.sum(self.residuals(model) ** 2)
+
+    def noise_floor(self):
+        """As `TraceLoss.noise_floor`, over every sweep's window."""
+        if self.nudging is not None:
+            return None
+        i0, i1 = self.window
+        return _floor(np.asarray(self.targets)[:, i0:i1], axis=1)
+
+
+#: the fraction of a target's variance below which a misfit counts as resolved whatever
+#: the noise estimate says (noise-free data: RMS ≈ 0.3% of the signal's spread)
+RESOLVED = 1e-5
+
+
+def noise_variance(samples, axis: int = 0) -> float:
+    r"""σ̂² of white measurement noise on sampled data, from second differences along
+    ``axis``: for white noise of variance σ², x[i−1] − 2x[i] + x[i+1] has variance 6σ², so
+
+        σ̂ = 1.4826 · MAD(Δ²x) / √6
+
+    (MAD: the median absolute deviation; 1.4826 makes it the standard deviation of
+    normal noise). The median keeps spikes and other fast, sparse events out of the
+    estimate; the signal's own second differences count where they are not small against
+    the noise (slowly sampled data), so σ̂ errs high, never low, for smooth signals.
+
+    >>> import numpy as np
+    >>> t = np.linspace(0, 100, 10_001)
+    >>> x = np.sin(t / 5) + 2.0 * np.random.default_rng(0).normal(size=t.size)
+    >>> round(noise_variance(x), 1)
+    4.0
+    """
+    d2 = np.diff(np.asarray(samples, dtype=float), n=2, axis=axis).ravel()
+    if d2.size == 0:
+        return 0.0
+    mad = np.median(np.abs(d2 - np.median(d2)))
+    return float((1.4826 * mad) ** 2 / 6.0)
+
+
+def _floor(samples, axis):
+    return max(noise_variance(samples, axis), RESOLVED * float(np.var(samples)))
 
 
 def _replace(module, **fields):
