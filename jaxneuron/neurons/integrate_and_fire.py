@@ -3,7 +3,7 @@ r"""The integrate-and-fire family: LIF, AdEx and Izhikevich, with resets as even
 Each model is an equinox module whose parameters are array leaves. Between spikes it is an
 ODE (``vector_field``); a spike is the upward crossing of ``threshold`` by the first state
 V, after which ``reset`` maps the state and, for the LIF, V is held for ``refractory`` ms.
-`jaxneuron.integrate._events.simulate_spiking` integrates them, either with exact events
+`jaxneuron.simulate_spiking` integrates them, either with exact events
 (diffrax root finding) or with a fixed step (``fixed_step``).
 
 =========== ============================================ ==================== ===========
@@ -205,7 +205,7 @@ def build_LIF(stimulus=None, *, name: str = "neuron", config: LIFConfig | None =
     - ``config``: a `LIFConfig` (default τ = 10 ms, R = 10 MΩ, E_L = V_reset = −65 mV,
       V_th = −50 mV, t_ref = 2 ms).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> sol = simulate_spiking(build_LIF(2.0), 100.0, max_spikes=20)
     >>> int(sol.spike_count), round(float(sol.spike_times[0]), 4)   # 10 ln 4 ms
     (6, 13.8629)
@@ -412,7 +412,7 @@ def build_AdEx(stimulus=None, *, name: str = "neuron", config: AdExConfig | None
     - ``name``: label used in messages.
     - ``config``: an `AdExConfig` (default: Brette & Gerstner 2005).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> pattern = NAUD_2008["adapting"]
     >>> sol = simulate_spiking(build_AdEx(pattern["I"], config=AdExConfig.preset("adapting")),
     ...                        300.0, max_spikes=50)
@@ -569,7 +569,7 @@ def build_Izhikevich(
     - ``name``: label used in messages.
     - ``config``: an `IzhikevichConfig` (default: regular spiking).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> sol = simulate_spiking(build_Izhikevich(10.0), 200.0, max_spikes=50)
     >>> int(sol.spike_count) > 3
     True
