@@ -44,7 +44,7 @@ def summary(path: str) -> str:
 
 def table(markdown: str) -> str:
     """The summary table of a page."""
-    rows = ["| | |", "|---|---|"]
+    rows = ["| Name | Summary |", "|---|---|"]
     for line in markdown.splitlines():
         if section := _SECTION.match(line):
             rows.append(f"| **{section.group(1)}** | |")
