@@ -23,7 +23,12 @@ _packages: dict[str, griffe.Object] = {}
 def _object(path: str):
     package = path.split(".")[0]
     if package not in _packages:
-        _packages[package] = griffe.load(package, search_paths=["."])
+        # the same extensions as the reference's entries (mkdocs.yml)
+        extensions = griffe.load_extensions(
+            "docs/_attribute_comments.py:AttributeComments",
+            "docs/_doctest_fences.py:DoctestFences",
+        )
+        _packages[package] = griffe.load(package, search_paths=["."], extensions=extensions)
     obj = _packages[package]
     for part in path.split(".")[1:]:
         obj = obj.members[part]

@@ -325,9 +325,10 @@ class AdEx(IntegrateAndFire):
         return (V_new, w_new), None if compensation is None else (c_V, c_w)
 
 
-# Naud, Marcille, Clopath & Gerstner (2008), Biol Cybern 99:335, Table 1: C (pF), g_L (nS),
-# E_L (mV), V_T (mV), Δ_T (mV), a (nS), τ_w (ms), b (pA), V_r (mV) and the step current
-# I (pA) that shows the pattern. The spike cut-off V_peak is 0 mV for all of them.
+#: Firing patterns of the AdEx neuron: Naud, Marcille, Clopath & Gerstner (2008), Biol
+#: Cybern 99:335, Table 1: C (pF), g_L (nS), E_L (mV), V_T (mV), Δ_T (mV), a (nS), τ_w (ms),
+#: b (pA), V_r (mV) and the step current I (pA) that shows the pattern. The spike cut-off
+#: V_peak is 0 mV for all of them.
 NAUD_2008 = {
     "tonic": dict(C=200, g_L=10, E_L=-70, V_T=-50, Delta_T=2, a=2, tau_w=30, b=0, V_r=-58, I=500),
     "adapting": dict(
@@ -513,8 +514,8 @@ class Izhikevich(IntegrateAndFire):
         return y_next, None if compensation is None else tuple(p[1] for p in pairs)
 
 
-# Izhikevich (2003), Fig. 2: regular spiking, intrinsically bursting, chattering, fast
-# spiking and low-threshold spiking cells (a in 1/ms, b, c in mV, d in mV/ms).
+#: Cell types of Izhikevich (2003), Fig. 2: regular spiking, intrinsically bursting,
+#: chattering, fast spiking and low-threshold spiking (a in 1/ms, b, c in mV, d in mV/ms).
 IZHIKEVICH_2003 = {
     "RS": dict(a=0.02, b=0.2, c=-65.0, d=8.0),
     "IB": dict(a=0.02, b=0.2, c=-55.0, d=4.0),
