@@ -69,8 +69,8 @@ def cli_help(command: str | None) -> str:
     from jaxneuron.cli import app
 
     group = typer.main.get_command(app)
-    context = click.Context(group, info_name="jaxneuron", terminal_width=88)
-    formatter = click.HelpFormatter(width=88)
+    context = click.Context(group, info_name="jaxneuron", terminal_width=76)
+    formatter = click.HelpFormatter(width=76)
     if command is None:
         click.Group.format_help(group, context, formatter)
     else:
