@@ -44,6 +44,8 @@ def summary(path: str) -> str:
     text = " ".join(line.strip() for line in paragraph.splitlines())
     end = re.search(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bvs)\.(\s|$)", text)
     sentence = text[: end.start() + 1] if end else text
+    if sentence.endswith((":", ",")):  # the sentence goes on in a formula or a list
+        sentence = sentence[:-1] + " …"
     return sentence.replace("|", "\\|")
 
 
