@@ -3,6 +3,7 @@ the outputs that a run produces (the documentation shows the stored outputs): ex
 once in order, with the same kinds of rich output (figures, tables) in every cell.
 ``python scripts/execute_notebooks.py`` stores a notebook executed."""
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+# the kernel shows figures as a notebook does (conftest.py makes matplotlib draw off-screen)
+INLINE = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
 def rich_outputs(nb) -> list[list[str]]:
@@ -39,7 +42,7 @@ def test_notebook_runs_and_is_stored_executed(path, tmp_path):
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()
+    client.execute(env=INLINE)
     errors = [
         out
         for cell in nb.cells
