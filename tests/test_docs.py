@@ -1,6 +1,7 @@
 """The documentation site builds with ``mkdocs build --strict`` (broken references fail),
 every public name has an entry in the API reference (which shows no private names), the
-notebooks are pages that show their figures, and the gallery's images exist."""
+notebooks are pages that show their figures, and the gallery shows its images with the
+code that drew them."""
 
 import base64
 import html
@@ -133,3 +134,5 @@ def test_gallery_images_exist_and_are_small(site):
         image = (site / "gallery" / src).resolve()
         assert image.exists(), src
         assert image.stat().st_size < 150_000, src
+        # the code that drew it, one function of scripts/gallery.py named like the image
+        assert f'<span class="nf">{image.stem}</span>' in page, src
