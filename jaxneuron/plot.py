@@ -278,13 +278,13 @@ def plot_fit(ts, recording, traces: dict, loss_history=None, axes=None):
     return axes
 
 
-def plot_level_shares(groups: dict, levels, ax=None, *, title: str = ""):
+def plot_level_shares(groups: dict, levels, ax=None, *, title: str = "", colors=None):
     """For a parameter that takes a few discrete ``levels`` (a synapse strength in a
     database, a model cell), the share of each level within each group of models: one bar
     per level and group. ``groups`` maps a label (``"all"``, ``"pyloric"``) to the values
-    the parameter takes in that group.
+    the parameter takes in that group; ``colors`` (optional) gives one colour per group.
 
-    >>> axes = plot_level_shares({"all": [0, 1, 1, 3], "kept": [1, 3]}, [0, 1, 3])
+    >>> ax = plot_level_shares({"all": [0, 1, 1, 3], "kept": [1, 3]}, [0, 1, 3])
     """
     plt = _pyplot()
     if ax is None:
@@ -294,7 +294,8 @@ def plot_level_shares(groups: dict, levels, ax=None, *, title: str = ""):
         values = np.asarray(values)
         share = np.array([(values == v).sum() for v in levels]) / max(values.size, 1)
         offset = (k - (len(groups) - 1) / 2) * width
-        ax.bar(np.arange(len(levels)) + offset, share, width, label=label)
+        color = None if colors is None else colors[k]
+        ax.bar(np.arange(len(levels)) + offset, share, width, label=label, color=color)
     ax.set_xticks(np.arange(len(levels)), [f"{v:g}" for v in levels])
     ax.set_title(title, fontsize=10)
     return ax
