@@ -25,8 +25,9 @@ Scalar = Float[Array, ""]
 #: implementations of the Prinz/Liu models use 12.19–12.25 mV (xolotl: 0.0431·(T + 273.15)).
 NERNST_FACTOR_MV = 12.2
 
-#: the molar gas constant (J/(mol·K)) and the Faraday constant (C/mol), CODATA 2018
+#: The molar gas constant (J/(mol·K)), CODATA 2018.
 GAS_CONSTANT = 8.314462618
+#: The Faraday constant (C/mol), CODATA 2018.
 FARADAY = 96485.33212
 
 

@@ -117,17 +117,10 @@ def stg_demo(out: Path, echo=print) -> dict:
             f"{name:<9}{classify(ts, V, start=window):<11}{f['rate']:>10.2f}"
             f"{f['burst_period']:>13.1f}{f['duty_cycle']:>7.3f}{f['spikes_per_burst']:>14.1f}"
         )
-    plt = plot._pyplot()
-    fig, axes = plt.subplots(4, 4, figsize=(12, 7), sharex=True, sharey=True)
     keep = ts >= t1 - 3000.0
-    for ax, i in zip(axes.flat, range(len(names)), strict=True):
-        ax.plot(ts[keep] / 1000.0, np.asarray(sols.V[i])[keep], lw=0.6)
-        ax.set_title(names[i], fontsize=9)
-    for ax in axes[-1]:
-        ax.set_xlabel("time (s)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("V (mV)")
-    results["presets"] = plot.save(fig, out / "prinz_2004_cells.png")
+    traces = {name: np.asarray(sols.V[i])[keep] for i, name in enumerate(names)}
+    axes = plot.plot_cells(ts[keep], traces)
+    results["presets"] = plot.save(axes[0, 0], out / "prinz_2004_cells.png")
 
     abpd = models[1]
     streaming = StreamingFeatures(start=2000.0, burst_gap=200.0)

@@ -61,12 +61,13 @@ def plot_fi_curve(currents, rates, ax=None, **kwargs):
     return ax
 
 
-def save(fig_or_ax, path) -> str:
-    """Save a figure (or an axes' figure) to ``path`` and close it; returns the path."""
+def save(fig_or_ax, path, *, dpi: int = 120) -> str:
+    """Save a figure (or an axes' figure) to ``path`` at ``dpi`` dots per inch and close
+    it; returns the path."""
     plt = _pyplot()
     fig = getattr(fig_or_ax, "figure", fig_or_ax)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return str(path)
 
@@ -213,3 +214,88 @@ def plot_currentscape(model, solution, axes=None, *, t_range=None):
     axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, framealpha=0.8)
     axes[1].set_xlabel("time (ms)")
     return axes
+
+
+def plot_cells(ts, traces: dict, axes=None, *, columns: int = 4, titles=None):
+    """Many cells' voltage traces (mV), one small panel each on a grid of ``columns``
+    columns, sharing both axes; time in seconds (``ts`` in ms).
+
+    ``traces`` maps a name to a 1-D trace sampled at ``ts``; ``titles`` (optional) maps a
+    name to its panel's title (default: the name).
+
+    >>> import numpy as np
+    >>> ts = np.linspace(0.0, 1000.0, 101)
+    >>> axes = plot_cells(ts, {"a": np.sin(ts), "b": np.cos(ts)}, columns=2)
+    """
+    plt = _pyplot()
+    names = list(traces)
+    rows = -(-len(names) // columns)
+    if axes is None:
+        _, axes = plt.subplots(
+            rows, columns, figsize=(3 * columns, 1.7 * rows + 0.3), sharex=True, sharey=True
+        )
+    axes = np.atleast_1d(axes).reshape(rows, columns)
+    ts = np.asarray(ts)
+    for ax, name in zip(axes.flat, names, strict=False):
+        ax.plot(ts / 1000.0, np.asarray(traces[name]), lw=0.5)
+        ax.set_title((titles or {}).get(name, name), fontsize=9)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("V (mV)")
+    return axes
+
+
+def plot_fit(ts, recording, traces: dict, loss_history=None, axes=None):
+    """A fit before and after: the recording (grey) with model traces over it (``traces``
+    maps a label such as ``"start"`` or ``"fit"`` to a trace at ``ts``, in mV, ms), and,
+    with ``loss_history``, the loss against the optimiser's step in a second panel.
+
+    >>> import numpy as np
+    >>> ts = np.linspace(0.0, 10.0, 11)
+    >>> axes = plot_fit(ts, np.sin(ts), {"fit": np.sin(ts)}, loss_history=[1.0, 0.1])
+    """
+    plt = _pyplot()
+    panels = 1 if loss_history is None else 2
+    if axes is None:
+        _, axes = plt.subplots(
+            1, panels, figsize=(4.5 + 4 * panels, 3), width_ratios=[2.5, 1][:panels]
+        )
+    axes = np.atleast_1d(axes)
+    ts = np.asarray(ts)
+    axes[0].plot(ts, np.asarray(recording), lw=0.6, color="0.6", label="recording")
+    for name, trace in traces.items():
+        axes[0].plot(ts, np.asarray(trace), lw=1.0, label=name)
+    axes[0].set_xlabel("time (ms)")
+    axes[0].set_ylabel("V (mV)")
+    axes[0].legend(fontsize=8, loc="upper right")
+    if loss_history is not None:
+        axes[1].semilogy(np.asarray(loss_history))
+        axes[1].set_xlabel("step")
+        axes[1].set_ylabel("loss")
+    return axes
+
+
+def plot_level_shares(groups: dict, levels, ax=None, *, title: str = "", colors=None):
+    """For a parameter that takes a few discrete ``levels`` (a synapse strength in a
+    database, a model cell), the share of each level within each group of models: one bar
+    per level and group. ``groups`` maps a label (``"all"``, ``"pyloric"``) to the values
+    the parameter takes in that group; ``colors`` (optional) gives one colour per group.
+
+    >>> ax = plot_level_shares({"all": [0, 1, 1, 3], "kept": [1, 3]}, [0, 1, 3])
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    width = 0.8 / len(groups)
+    for k, (label, values) in enumerate(groups.items()):
+        values = np.asarray(values)
+        share = np.array([(values == v).sum() for v in levels]) / max(values.size, 1)
+        offset = (k - (len(groups) - 1) / 2) * width
+        color = None if colors is None else colors[k]
+        ax.bar(np.arange(len(levels)) + offset, share, width, label=label, color=color)
+    ax.set_xticks(np.arange(len(levels)), [f"{v:g}" for v in levels])
+    ax.set_title(title, fontsize=10)
+    return ax

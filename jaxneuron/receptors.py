@@ -38,9 +38,9 @@ from jaxtyping import Array, Float
 from ._numerics import relax
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
 
-# Jahr & Stevens (1990): the Mg²⁺ dissociation constant at 0 mV (mM) and the voltage
-# dependence of the block (1/mV).
+#: Jahr & Stevens (1990): the Mg²⁺ dissociation constant at 0 mV (mM).
 MG_HALF_BLOCK_MM = 3.57
+#: Jahr & Stevens (1990): the voltage dependence of the Mg²⁺ block (1/mV).
 MG_VOLTAGE_SLOPE = 0.062
 
 

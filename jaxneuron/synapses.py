@@ -249,6 +249,7 @@ class GapJunctions(AbstractSynapseGroup):
         return G, J
 
 
-#: Prinz, Bucher & Marder (2004): transmitter kinetics of the pyloric synapses.
+#: Prinz, Bucher & Marder (2004): kinetics of the glutamatergic pyloric synapses (mV, 1/ms).
 GLUTAMATERGIC = dict(E=-70.0, V_th=-35.0, Delta=5.0, k_minus=1.0 / 40.0)
+#: Prinz, Bucher & Marder (2004): kinetics of the cholinergic pyloric synapses (mV, 1/ms).
 CHOLINERGIC = dict(E=-80.0, V_th=-35.0, Delta=5.0, k_minus=1.0 / 100.0)

@@ -98,13 +98,9 @@ groups = [
 
 
 def distribution(ax, column, values, title):
-    width = 0.8 / len(groups)
-    for k, (label, data, color) in enumerate(groups):
-        counts = np.array([(data[column] == v).sum() for v in values], dtype=float)
-        share = counts / max(len(data), 1)
-        ax.bar(np.arange(len(values)) + (k - 1) * width, share, width, color=color, label=label)
-    ax.set_xticks(np.arange(len(values)), [f"{v:g}" for v in values])
-    ax.set_title(title, fontsize=10)
+    shares = {label: data[column] for label, data, _ in groups}
+    colors = [color for *_, color in groups]
+    jn.plot.plot_level_shares(shares, values, ax, title=title, colors=colors)
 
 
 for k, syn in enumerate(SYNAPSES):

@@ -186,6 +186,7 @@ def isi_statistics(ts, V, threshold: float = 0.0, start: float = 0.0) -> dict[st
     }
 
 
+#: The activity classes of `classify`, the streaming features and sweeps, in this order.
 ACTIVITY_CLASSES = ("silent", "tonic", "bursting", "irregular")
 
 #: The inter-spike interval (ms) that splits bursts by default, in `classify`, the

@@ -382,7 +382,7 @@ def fit(
     - ``gradient``: ``"reverse"``, ``"forward"`` or ``"auto"`` (forward mode for at most
       `FORWARD_MAX_PARAMETERS` free parameters). Reverse mode costs a few forward solves
       whatever P, with memory bounded by checkpointing; forward mode costs ≈ P forward
-      solves and stores no trajectory (see `jaxneuron.fit._gradients`).
+      solves and stores no trajectory (see `loss_and_gradient`).
     - ``loss_tol``, ``grad_tol``, ``step_tol``: stop when some start reaches loss ≤
       ``loss_tol``, when every start's ‖∇ᵤL‖ ≤ ``grad_tol``, or when no start moved more
       than ``step_tol`` in u (a line search that found no decrease); None disables one.

@@ -50,6 +50,8 @@ def _with_newton(cls):
     return make
 
 
+#: Solver name → constructor, for `get_solver` and ``simulate(solver="name")``; the implicit
+#: diffrax solvers come with Newton root finders using the step-size controller's tolerances.
 SOLVERS = {
     "tsit5": diffrax.Tsit5,
     "dopri5": diffrax.Dopri5,

@@ -234,8 +234,8 @@ class ConductanceNeuron(AbstractSplitModel):
         Every sub-step is exact for frozen coefficients, so the scheme is unconditionally
         stable for the stiff gates; this order of the sub-steps keeps burst periods of
         the STG neurons within 0.1% at Δt = 0.025 ms (updating V with the old gates does
-        not). Each increment is added (with ``compensation``: by Kahan summation, see
-        `jaxneuron._numerics.advance`) before the next sub-step reads the variable.
+        not). Each increment is added (with ``compensation``: by Kahan summation) before
+        the next sub-step reads the variable.
 
         Returns ``(y_next, compensation_next)``.
         """

@@ -3,7 +3,7 @@ r"""The integrate-and-fire family: LIF, AdEx and Izhikevich, with resets as even
 Each model is an equinox module whose parameters are array leaves. Between spikes it is an
 ODE (``vector_field``); a spike is the upward crossing of ``threshold`` by the first state
 V, after which ``reset`` maps the state and, for the LIF, V is held for ``refractory`` ms.
-`jaxneuron.integrate._events.simulate_spiking` integrates them, either with exact events
+`jaxneuron.simulate_spiking` integrates them, either with exact events
 (diffrax root finding) or with a fixed step (``fixed_step``).
 
 =========== ============================================ ==================== ===========
@@ -205,7 +205,7 @@ def build_LIF(stimulus=None, *, name: str = "neuron", config: LIFConfig | None =
     - ``config``: a `LIFConfig` (default τ = 10 ms, R = 10 MΩ, E_L = V_reset = −65 mV,
       V_th = −50 mV, t_ref = 2 ms).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> sol = simulate_spiking(build_LIF(2.0), 100.0, max_spikes=20)
     >>> int(sol.spike_count), round(float(sol.spike_times[0]), 4)   # 10 ln 4 ms
     (6, 13.8629)
@@ -325,9 +325,10 @@ class AdEx(IntegrateAndFire):
         return (V_new, w_new), None if compensation is None else (c_V, c_w)
 
 
-# Naud, Marcille, Clopath & Gerstner (2008), Biol Cybern 99:335, Table 1: C (pF), g_L (nS),
-# E_L (mV), V_T (mV), Δ_T (mV), a (nS), τ_w (ms), b (pA), V_r (mV) and the step current
-# I (pA) that shows the pattern. The spike cut-off V_peak is 0 mV for all of them.
+#: Firing patterns of the AdEx neuron: Naud, Marcille, Clopath & Gerstner (2008), Biol
+#: Cybern 99:335, Table 1: C (pF), g_L (nS), E_L (mV), V_T (mV), Δ_T (mV), a (nS), τ_w (ms),
+#: b (pA), V_r (mV) and the step current I (pA) that shows the pattern. The spike cut-off
+#: V_peak is 0 mV for all of them.
 NAUD_2008 = {
     "tonic": dict(C=200, g_L=10, E_L=-70, V_T=-50, Delta_T=2, a=2, tau_w=30, b=0, V_r=-58, I=500),
     "adapting": dict(
@@ -412,7 +413,7 @@ def build_AdEx(stimulus=None, *, name: str = "neuron", config: AdExConfig | None
     - ``name``: label used in messages.
     - ``config``: an `AdExConfig` (default: Brette & Gerstner 2005).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> pattern = NAUD_2008["adapting"]
     >>> sol = simulate_spiking(build_AdEx(pattern["I"], config=AdExConfig.preset("adapting")),
     ...                        300.0, max_spikes=50)
@@ -513,8 +514,8 @@ class Izhikevich(IntegrateAndFire):
         return y_next, None if compensation is None else tuple(p[1] for p in pairs)
 
 
-# Izhikevich (2003), Fig. 2: regular spiking, intrinsically bursting, chattering, fast
-# spiking and low-threshold spiking cells (a in 1/ms, b, c in mV, d in mV/ms).
+#: Cell types of Izhikevich (2003), Fig. 2: regular spiking, intrinsically bursting,
+#: chattering, fast spiking and low-threshold spiking (a in 1/ms, b, c in mV, d in mV/ms).
 IZHIKEVICH_2003 = {
     "RS": dict(a=0.02, b=0.2, c=-65.0, d=8.0),
     "IB": dict(a=0.02, b=0.2, c=-55.0, d=4.0),
@@ -569,7 +570,7 @@ def build_Izhikevich(
     - ``name``: label used in messages.
     - ``config``: an `IzhikevichConfig` (default: regular spiking).
 
-    >>> from jaxneuron.integrate._events import simulate_spiking
+    >>> from jaxneuron import simulate_spiking
     >>> sol = simulate_spiking(build_Izhikevich(10.0), 200.0, max_spikes=50)
     >>> int(sol.spike_count) > 3
     True

@@ -273,6 +273,7 @@ def preset_name(name: str) -> str:
 
 #: Conductance step per level (mS/cm², `CHANNEL_ORDER`); levels 0…5 in each channel.
 PRINZ_2003_STEPS = np.array([100.0, 2.5, 2.0, 10.0, 5.0, 25.0, 0.01, 0.01])
+#: The number of models in the Prinz et al. (2003) database: 6 levels of 8 conductances.
 PRINZ_2003_SIZE = 6**8
 
 
