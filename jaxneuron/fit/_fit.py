@@ -149,7 +149,8 @@ def _check_values(free: FreeParameters, values: np.ndarray, what: str):
 
 
 class FitWarning(UserWarning):
-    """A fit whose answer cannot be trusted (see `FitResult.diagnosis`)."""
+    """A fit that stopped at a loss far above the data's noise floor: its answer cannot be
+    trusted (see `FitResult.diagnosis`)."""
 
 
 #: a fit stops "converged" only at a loss within this factor of the data's noise floor
@@ -488,7 +489,7 @@ def fit(
         noise_floor=floor,
         diagnosis=_diagnosis(reason, float(best_loss[best]), floor, n_starts),
     )
-    if not result.converged:
+    if _above_floor(result.loss, floor):
         warnings.warn(result.diagnosis, FitWarning, stacklevel=2)
     return result
 
@@ -518,7 +519,11 @@ def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) ->
             f"Try {advice}"
         )
     if reason == "steps":
-        return f"NOT converged: the step budget ran out at loss {value:.4g}{level}; give more steps"
+        within = "" if floor is None else ", within the noise"
+        return (
+            f"NOT converged: the step budget ran out at loss {value:.4g}{level}{within}; "
+            "give more steps"
+        )
     return f"converged ({reason}): loss {value:.4g}{level}"
 
 
