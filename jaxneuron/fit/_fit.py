@@ -464,10 +464,10 @@ def fit(
         if reason == "steps" and bool(jnp.any(best_loss <= loss_tol)):
             reason = "loss_tol"
     wall = time.perf_counter() - t_begin
-    floor = loss.noise_floor()
 
     best_loss = np.asarray(best_loss)
     best = int(np.nanargmin(np.where(np.isfinite(best_loss), best_loss, np.inf)))
+    floor = loss.noise_floor(free.fitted(model, best_u[best]))
     fitted = np.asarray(jnp.stack(list(free.values(best_u).values()), axis=-1))
     result = FitResult(
         model=free.fitted(model, best_u[best]),

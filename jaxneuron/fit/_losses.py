@@ -55,10 +55,11 @@ class Loss(eqx.Module):
             "sensitivity needs a TraceLoss, a FeatureLoss or a sum of them"
         )
 
-    def noise_floor(self) -> float | None:
-        """The loss that the data's own noise sets: what the true parameters would give,
-        estimated from the data alone (None where it cannot be: `fit` then cannot tell a
-        local minimum from the optimum by the loss's level)."""
+    def noise_floor(self, model=None) -> float | None:
+        """The loss that the data's own noise sets: what the true parameters would give
+        (None where it cannot be estimated: `fit` then cannot tell a local minimum from
+        the optimum by the loss's level). With ``model``, the estimate also uses its
+        residuals (see `TraceLoss.noise_floor`)."""
         return None
 
     def variables(self, model, free):
@@ -127,8 +128,8 @@ class SumLoss(Loss):
     def is_smooth(self):
         return all(t.is_smooth() for t in self.terms)
 
-    def noise_floor(self):
-        floors = [t.noise_floor() for t in self.terms]
+    def noise_floor(self, model=None):
+        floors = [t.noise_floor(model) for t in self.terms]
         if any(f is None for f in floors) or any(w < 0 for w in self.weights):
             return None
         return sum(w * f for w, f in zip(self.weights, floors, strict=True))
@@ -367,14 +368,28 @@ class TraceLoss(_Simulated):
     def is_smooth(self):
         return True
 
-    def noise_floor(self):
-        """σ̂² of the target's measurement noise over the window (`noise_variance`), not
-        below `RESOLVED` of the target's variance; None with nudging (the coupled loss
-        is not the data's misfit)."""
+    def noise_floor(self, model=None):
+        """The noise variance (mV²) over the window, the larger of two estimates (and not
+        below `RESOLVED` of the target's variance):
+
+        - σ̂² of white noise, from the target's second differences (`noise_variance`);
+        - with ``model``: the robust variance of its residuals, (1.4826·MAD(r))² — what
+          is left where the model follows the data. Noise that is not white (filtered
+          by an amplifier) has less power at high frequencies, so the first estimate
+          underrates it, and this one does not; spikes out of step (a local minimum)
+          are sparse and leave it. A misfit spread over the whole trace raises it too:
+          the check then errs lenient, never strict.
+
+        None with nudging (the coupled loss is not the data's misfit).
+        """
         if self.nudging is not None:
             return None
         i0, i1 = self.window
-        return _floor(np.asarray(self.target)[i0:i1], axis=0)
+        target = np.asarray(self.target)[i0:i1]
+        floor = _floor(target, axis=0)
+        if model is not None:
+            floor = max(floor, _robust_variance(self.residuals(model)))
+        return floor
 
     def with_nudging(self, gain) -> TraceLoss:
         """The same loss with the model coupled to the target by a current
@@ -551,12 +566,16 @@ class ProtocolLoss(_Simulated):
     def __call__(self, model):
         return jnp.sum(self.residuals(model) ** 2)
 
-    def noise_floor(self):
+    def noise_floor(self, model=None):
         """As `TraceLoss.noise_floor`, over every sweep's window."""
         if self.nudging is not None:
             return None
         i0, i1 = self.window
-        return _floor(np.asarray(self.targets)[:, i0:i1], axis=1)
+        targets = np.asarray(self.targets)[:, i0:i1]
+        floor = _floor(targets, axis=1)
+        if model is not None:
+            floor = max(floor, _robust_variance(self.residuals(model)))
+        return floor
 
 
 #: the fraction of a target's variance below which a misfit counts as resolved whatever
@@ -586,6 +605,14 @@ def noise_variance(samples, axis: int = 0) -> float:
         return 0.0
     mad = np.median(np.abs(d2 - np.median(d2)))
     return float((1.4826 * mad) ** 2 / 6.0)
+
+
+def _robust_variance(scaled_residuals) -> float:
+    """(1.4826·MAD(r))² of the residuals r, from `Loss.residuals` (r/√N)."""
+    r = np.asarray(scaled_residuals, dtype=float) * math.sqrt(np.size(scaled_residuals))
+    if not np.all(np.isfinite(r)):
+        return 0.0
+    return float((1.4826 * np.median(np.abs(r - np.median(r)))) ** 2)
 
 
 def _floor(samples, axis):
