@@ -48,6 +48,7 @@ from ._losses import (
     ProtocolLoss,
     SumLoss,
     TraceLoss,
+    looks_white,
     noise_variance,
 )
 from ._nudging import Nudged
@@ -61,6 +62,7 @@ __all__ = [
     "FitWarning",
     "NOISE_FACTOR",
     "noise_variance",
+    "looks_white",
     "RESOLVED",
     "loss_and_gradient",
     "lbfgs",

@@ -373,23 +373,19 @@ class TraceLoss(_Simulated):
         below `RESOLVED` of the target's variance):
 
         - σ̂² of white noise, from the target's second differences (`noise_variance`);
-        - with ``model``: the robust variance of its residuals, (1.4826·MAD(r))² — what
-          is left where the model follows the data. Noise that is not white (filtered
-          by an amplifier) has less power at high frequencies, so the first estimate
-          underrates it, and this one does not; spikes out of step (a local minimum)
-          are sparse and leave it. A misfit spread over the whole trace raises it too:
-          the check then errs lenient, never strict.
+        - with ``model``, where its residuals r are not white noise (`looks_white`):
+          their robust variance (1.4826·MAD(r))². Noise filtered by an amplifier has
+          less power at high frequencies, so the first estimate underrates it, and this
+          one does not. Where the residuals look white — the noise plus a slow misfit,
+          or spikes out of step, which are sparse — the first estimate stands.
 
         None with nudging (the coupled loss is not the data's misfit).
         """
         if self.nudging is not None:
             return None
         i0, i1 = self.window
-        target = np.asarray(self.target)[i0:i1]
-        floor = _floor(target, axis=0)
-        if model is not None:
-            floor = max(floor, _robust_variance(self.residuals(model)))
-        return floor
+        floor = _floor(np.asarray(self.target)[i0:i1], axis=0)
+        return floor if model is None else _with_residuals(floor, self.residuals(model))
 
     def with_nudging(self, gain) -> TraceLoss:
         """The same loss with the model coupled to the target by a current
@@ -571,11 +567,8 @@ class ProtocolLoss(_Simulated):
         if self.nudging is not None:
             return None
         i0, i1 = self.window
-        targets = np.asarray(self.targets)[:, i0:i1]
-        floor = _floor(targets, axis=1)
-        if model is not None:
-            floor = max(floor, _robust_variance(self.residuals(model)))
-        return floor
+        floor = _floor(np.asarray(self.targets)[:, i0:i1], axis=1)
+        return floor if model is None else _with_residuals(floor, self.residuals(model))
 
 
 #: the fraction of a target's variance below which a misfit counts as resolved whatever
@@ -607,12 +600,36 @@ def noise_variance(samples, axis: int = 0) -> float:
     return float((1.4826 * mad) ** 2 / 6.0)
 
 
-def _robust_variance(scaled_residuals) -> float:
-    """(1.4826·MAD(r))² of the residuals r, from `Loss.residuals` (r/√N)."""
+def _mad_variance(x) -> float:
+    """(1.4826·MAD(x))²: the variance of normal data, unmoved by sparse outliers."""
+    x = np.ravel(x)
+    return float((1.4826 * np.median(np.abs(x - np.median(x)))) ** 2) if x.size else 0.0
+
+
+def looks_white(residuals) -> bool:
+    """Whether residuals (a 1-D sequence of samples) look like white noise: for white
+    noise the variances of the second and first differences are in the ratio 6 : 2;
+    noise correlated from sample to sample (low-pass filtered) gives less (a 4-sample
+    moving average: 2). Robust variances (MAD), so sparse events (spikes out of step)
+    do not count, and a slow misfit adds little to either; below 2.7 is not white.
+
+    >>> import numpy as np
+    >>> noise = np.random.default_rng(0).normal(size=10_000)
+    >>> looks_white(noise), looks_white(np.convolve(noise, np.full(4, 0.5), "valid"))
+    (True, False)
+    """
+    r = np.ravel(np.asarray(residuals, dtype=float))
+    first = _mad_variance(np.diff(r, n=1))
+    return first > 0 and _mad_variance(np.diff(r, n=2)) / first >= 2.7
+
+
+def _with_residuals(floor: float, scaled_residuals) -> float:
+    """`TraceLoss.noise_floor` with a model: ``floor`` from the data, raised to the
+    residuals' robust variance where they are not white. ``scaled_residuals``: r/√N."""
     r = np.asarray(scaled_residuals, dtype=float) * math.sqrt(np.size(scaled_residuals))
-    if not np.all(np.isfinite(r)):
-        return 0.0
-    return float((1.4826 * np.median(np.abs(r - np.median(r)))) ** 2)
+    if not np.all(np.isfinite(r)) or looks_white(r):
+        return floor
+    return max(floor, _mad_variance(r))
 
 
 def _floor(samples, axis):
