@@ -31,7 +31,12 @@ import jax
 import numpy as np
 
 import jaxneuron as jn
-from jaxneuron.analysis import PYLORIC_2004_CRITERIA, PyloricCriteria, StreamingRhythm
+from jaxneuron.analysis import (
+    PYLORIC_2004_CRITERIA,
+    PrinzAdaptive,
+    PyloricCriteria,
+    StreamingRhythm,
+)
 from jaxneuron.sweep import PyloricDatabase, SweepResult, sweep
 
 PUBLISHED = {"pyloric_like": 4_047_375, "pyloric": 452_516}
@@ -46,7 +51,15 @@ parser.add_argument("--start", type=float, default=2000.0)
 parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
 parser.add_argument("--V0", type=float, default=-50.0, help="initial V of every cell, mV")
 parser.add_argument("--Ca0", type=float, default=0.05, help="initial [Ca] of every cell, µM")
-parser.add_argument("--burst-gap", type=float, default=100.0, help="ms")
+parser.add_argument(
+    "--rule",
+    default="prinz",
+    choices=["prinz", "gap"],
+    help="prinz: Prinz's adaptive routine on buffered spike times (default); gap: the "
+    "streaming fixed-gap analysis (--burst-gap)",
+)
+parser.add_argument("--burst-gap", type=float, default=100.0, help="ms, with --rule gap")
+parser.add_argument("--max-spikes", type=int, default=512, help="spike buffer per cell")
 parser.add_argument("--chunk-size", type=int, default=None)
 parser.add_argument("--out", default=None, help="dataset directory (resumable)")
 parser.add_argument("--no-progress", action="store_true")
@@ -61,7 +74,12 @@ result = sweep(
     t1=args.t1,
     start=args.start,
     burst_gap=args.burst_gap,
-    rhythm=StreamingRhythm(("AB/PD", "LP", "PY"), criteria=PyloricCriteria()),
+    rhythm=StreamingRhythm(
+        ("AB/PD", "LP", "PY"),
+        criteria=PyloricCriteria(),
+        rule=PrinzAdaptive() if args.rule == "prinz" else None,
+        max_spikes=args.max_spikes,
+    ),
     dtype=np.dtype(args.dtype),
     path=args.out,
     chunk_size=args.chunk_size,

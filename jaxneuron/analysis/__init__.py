@@ -19,8 +19,10 @@ surrogates, and circuit rhythms.
   biological rhythm (Prinz, Bucher & Marder 2004).
 """
 
+from ._burst_rules import AbstractBurstRule, FixedGap, PrinzAdaptive, split_bursts
 from ._features import FEATURES, Features, feature_table, features
 from ._fi import fi_curve
+from ._prinz_rhythm import PrinzRhythm
 from ._pyloric import PYLORIC_2004_CRITERIA, Criterion, PyloricCriteria
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
@@ -36,7 +38,7 @@ from ._sampled import (
     spike_times,
 )
 from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
-from ._streaming_rhythm import CellRhythmState, RhythmState, StreamingRhythm
+from ._streaming_rhythm import CellRhythmState, RhythmState, SpikeBuffer, StreamingRhythm
 from ._surrogates import (
     moving_average,
     smooth_burst_period,
@@ -89,6 +91,12 @@ __all__ = [
     "StreamingRhythm",
     "RhythmState",
     "CellRhythmState",
+    "SpikeBuffer",
+    "AbstractBurstRule",
+    "FixedGap",
+    "PrinzAdaptive",
+    "split_bursts",
+    "PrinzRhythm",
     "PyloricCriteria",
     "PYLORIC_2004_CRITERIA",
     "Criterion",

@@ -162,6 +162,8 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
         raise ValueError(
             f"the rhythm's features ({rhythm.features}) must be the engine's ({engine.features})"
         )
+    if rhythm.buffered:  # spike times buffered, bursts cut after the run: any gap works
+        return tuple(cells.index(c) for c in rhythm.order)
     span = unroll_for(len(engine.model.state_names)) * engine.dt  # ms per observer update
     if not rhythm.features.burst_gap > span:
         raise ValueError(
@@ -254,7 +256,8 @@ def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
         for key, value in engine.rhythm.summary(rhythm_state, cells).items():
             # no rhythm from a failed integration: NaN, False, −1
             blank = jnp.nan if jnp.issubdtype(value.dtype, jnp.floating) else -1
-            out[key] = jnp.where(finite, value, False if value.dtype == bool else blank)
+            mask = finite.reshape(finite.shape + (1,) * (value.ndim - finite.ndim))
+            out[key] = jnp.where(mask, value, False if value.dtype == bool else blank)
     out["finite"] = finite
     return out
 
@@ -294,12 +297,14 @@ def _run_on(engine: Engine, values, record, devices, size):
     if len(devices) == 1:
         with jax.default_device(devices[0]):
             out = _run(engine, values, tuple(record))
-        return {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
-    mesh = Mesh(np.asarray(devices), ("models",))
-    sharding = NamedSharding(mesh, PartitionSpec("models"))
-    values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}
-    out = _run(engine, values, tuple(record), mesh)
-    return {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
+    else:
+        mesh = Mesh(np.asarray(devices), ("models",))
+        sharding = NamedSharding(mesh, PartitionSpec("models"))
+        values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}
+        out = _run(engine, values, tuple(record), mesh)
+    out = {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
+    # a rhythm from buffered spike times is classified here, on the host
+    return out if engine.rhythm is None else engine.rhythm.finish(out)
 
 
 def class_names(codes) -> np.ndarray:

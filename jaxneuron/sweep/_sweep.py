@@ -320,6 +320,7 @@ class _Settings(_Chunking):
             "space": space.describe(),
             "names": list(space.names),
             "state_names": list(model.state_names),
+            "initial_state": _initial_state(model),
             "t1": self.t1,
             "dt": self.dt,
             "start": self.start,
@@ -335,10 +336,20 @@ class _Settings(_Chunking):
         } | ({} if self.rhythm is None else {"rhythm": _describe_rhythm(self.rhythm)})
 
 
+def _initial_state(model) -> dict[str, float]:
+    """The base model's initial state by name (the protocol's start; a swept parameter
+    that changes steady-state gates changes it per model)."""
+    y0 = model.initial_state()
+    values = y0 if isinstance(y0, tuple | list) else list(jnp.asarray(y0))
+    return {n: float(v) for n, v in zip(model.state_names, values, strict=True)}
+
+
 def _describe_rhythm(rhythm: StreamingRhythm) -> dict:
     criteria = rhythm.criteria
     return {
         "order": list(rhythm.order),
+        "rule": None if rhythm.rule is None else repr(rhythm.rule),
+        "max_spikes": None if rhythm.rule is None else rhythm.max_spikes,
         "tolerance": rhythm.tolerance,
         "criteria": None
         if criteria is None
