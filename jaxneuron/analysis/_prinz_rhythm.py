@@ -62,6 +62,8 @@ import equinox as eqx
 import numpy as np
 
 from ._burst_rules import AbstractBurstRule, PrinzAdaptive, split_bursts
+from ._pyloric import PyloricCriteria
+from ._sampled import spike_times
 
 
 class PrinzRhythm(eqx.Module):
@@ -191,3 +193,43 @@ def _cycle_values(order, groups) -> tuple[dict, list]:
         out[f"{cell}.burst_length"] = float(np.mean(durations)) if durations else nan
         out[f"{cell}.bursts_per_cycle"] = count / len(cycles) if cycles else nan
     return out, cycles
+
+
+def pyloric_rhythm(
+    ts,
+    traces: Mapping[str, np.ndarray],
+    *,
+    rhythm: PrinzRhythm | None = None,
+    start: float = 0.0,
+    end: float | None = None,
+    threshold: float = 0.0,
+    criteria: PyloricCriteria | None = None,
+) -> dict:
+    """Prinz's classification of a circuit's sampled voltage traces (``traces``: cell →
+    V in mV at times ``ts`` in ms): `PrinzRhythm` (default: Prinz's rule over
+    ``("AB/PD", "LP", "PY")``) on the spikes (upward crossings of ``threshold`` mV) in
+    [``start``, ``end``] ms, and with ``criteria`` (default `PyloricCriteria` when the
+    cells are AB/PD, LP, PY) the 15 criteria, ``pyloric_like`` and ``pyloric``. The same
+    values as a sweep with ``StreamingRhythm(rule=...)`` on the same samples.
+
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 10000.0, 0.5)
+    >>> def cell(on, off):   # spikes every 20 ms during [on, off) of each 1.5-s cycle
+    ...     phase = t % 1500.0
+    ...     return np.where((phase >= on) & (phase < off) & (phase % 20.0 < 1.0), 20.0, -60.0)
+    >>> out = pyloric_rhythm(t, {"AB/PD": cell(0, 560), "LP": cell(780, 1180),
+    ...                          "PY": cell(1080, 1500)}, start=1000.0)
+    >>> out["rhythm_status"], bool(out["pyloric_like"]), int(out["criteria_met"])
+    ('ok', True, 15)
+    """
+    rhythm = PrinzRhythm() if rhythm is None else rhythm
+    ts = np.asarray(ts, dtype=float)
+    end = float(ts[-1]) if end is None else float(end)
+    spikes = {c: spike_times(ts, np.asarray(traces[c]), threshold) for c in rhythm.order}
+    out = rhythm(spikes, float(start), end)
+    if criteria is None and rhythm.order == ("AB/PD", "LP", "PY"):
+        criteria = PyloricCriteria()
+    if criteria is not None:
+        judged = criteria({k: np.asarray(v) for k, v in out.items() if k != "rhythm_status"})
+        out.update({k: np.asarray(v).item() for k, v in judged.items()})
+    return out
