@@ -405,6 +405,8 @@ class StreamingRhythm(eqx.Module):
         if self.criteria is not None:
             judged = self.criteria(columns)
             columns.update({k: np.asarray(v) for k, v in judged.items()})
+        if not shape:  # one network: scalars
+            columns = {k: v[()] for k, v in columns.items()}
         outputs.update(columns)
         return outputs
 
@@ -435,7 +437,7 @@ class StreamingRhythm(eqx.Module):
         ``order``), fed sample by sample: the jit-able form of `burst_phases`. With a
         rule, `finish` of it (not jit-able: call it outside `jax.jit`)."""
         if self.buffered:
-            return self.finish(jax.jit(self._scan)(ts, voltages))
+            return self.finish(_scan_compiled(self, ts, voltages))
         return self._scan(ts, voltages)
 
     def _scan(self, ts, voltages) -> dict[str, Array]:
@@ -477,3 +479,8 @@ def _blank(keys, status: str) -> dict:
     out = dict.fromkeys(keys, float("nan"))
     out.update(cycles=0, in_order=False, rhythm_status=status)
     return out
+
+
+@eqx.filter_jit
+def _scan_compiled(rhythm: StreamingRhythm, ts, voltages):
+    return rhythm._scan(ts, voltages)
