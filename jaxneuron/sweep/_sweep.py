@@ -145,7 +145,10 @@ def sweep(
     - ``rhythm``: for a circuit, a `StreamingRhythm` over its cells (burst phases in a
       reference cell's cycle, and with ``criteria`` the pyloric flags), measured in the
       same loop and added as columns. Its ``features`` are replaced by the sweep's
-      (``threshold``, ``start``, ``burst_gap``).
+      (``threshold``, ``start``, ``burst_gap``). With a ``rule`` (e.g.
+      `jaxneuron.analysis.PrinzAdaptive`: Prinz et al. 2004's classification) each cell's
+      spike times are buffered in the loop and classified after each chunk; the table
+      then also holds ``rhythm_status`` and ``<cell>.spike_times``.
     - ``dtype``: float32 (the default: what GPUs are fast at) or float64. A few percent of
       the Prinz database models have a class that float32 cannot settle: their fate hangs
       on perturbations of float32's rounding size, mostly slow passages through a
