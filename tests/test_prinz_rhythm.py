@@ -188,3 +188,19 @@ def test_sweep_online_equals_offline_on_recorded_networks():
             np.testing.assert_allclose(row[f"{c}.spike_times"], spikes[spikes >= start], atol=2e-3)
         statuses.append(offline["rhythm_status"])
     assert "ok" in statuses and len(set(statuses)) == len(numbers)
+
+
+def test_offline_features_and_phases_take_a_rule():
+    dt = 0.5
+    t = np.arange(0.0, 12000.0, dt)
+    lp = np.concatenate([[c + 400, c + 420, c + 570, c + 590] for c in range(0, 12000, 1000)])
+    V = _voltage(t, lp, dt)
+    prinz = an.features(t, V, ["spikes_per_burst", "burst_period"], burst_gap=PrinzAdaptive())
+    assert prinz["spikes_per_burst"] == 4.0 and prinz["burst_period"] == pytest.approx(1000.0)
+    fixed = an.features(t, V, ["spikes_per_burst"], burst_gap=100.0)
+    assert fixed["spikes_per_burst"] == 2.0
+    traces = {c: _voltage(t, s, dt) for c, s in _pyloric(LP=lp).items()}
+    phases = an.burst_phases(t, traces, "AB/PD", start=1000.0, rule=PrinzAdaptive())
+    assert phases["LP"]["bursts_per_cycle"] == 1.0 and an.is_pyloric(phases)
+    split = an.burst_phases(t, traces, "AB/PD", start=1000.0, rule=FixedGap(100.0))
+    assert split["LP"]["bursts_per_cycle"] == 2.0 and not an.is_pyloric(split)
