@@ -125,6 +125,10 @@ def report(path: str) -> dict[str, pd.DataFrame]:
             cells += [f"{k} = {k / n:.2%}", f"{low:.2%}–{high:.2%}"]
         print(f"| {name} | " + " | ".join(cells) + " |")
     prinz = frames["Prinz (adaptive)"]
+    print("\nnetwork-for-network agreement of the pyloric-like flag with Prinz (adaptive):")
+    for name, frame in frames.items():
+        same = np.mean(frame["pyloric_like"].to_numpy() == prinz["pyloric_like"].to_numpy())
+        print(f"  {name:<34} {same:.1%}")
     status = prinz["rhythm_status"].str.replace(r"[\d.]+", "N", regex=True)
     print("\nPrinz's routine, why networks are not pyloric-like (first failing step):")
     for reason, count in status.value_counts().items():
