@@ -97,8 +97,9 @@ def report(path: str) -> dict[str, pd.DataFrame]:
     n = len(table)
     start, end = meta["start"], meta["t1"]
     y0 = meta.get("initial_state", {})
+    space = {k: v for k, v in meta["space"].items() if k != "numbers"}
     print(
-        f"{path}: {n} networks of {meta['n_models']} ({meta['space']}); protocol: "
+        f"{path}: {n} networks of {meta['n_models']} ({space}); protocol: "
         f"{meta['t1']:g} ms, analysis from {start:g} ms, dt {meta['dt']:g} ms, "
         f"{meta['dtype']}; every cell from V {y0.get('AB/PD.V', float('nan')):g} mV, "
         f"[Ca] {y0.get('AB/PD.Ca', float('nan')):.3g} µM, gates at steady state; rhythm "
