@@ -71,7 +71,8 @@ class Engine(eqx.Module):
     nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
     float32 and lower, as `jaxneuron.ExponentialEuler`), ``rhythm`` (a circuit's
     `StreamingRhythm` over some of its cells, measured in the same loop; its ``features``
-    must be the engine's).
+    must be the engine's; with a ``rule`` its spike buffers are classified on the host
+    when the compiled call returns, so the outputs hold its final columns).
 
     In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
     fall below float32's resolution; it cannot make float32 agree with float64 on models
