@@ -20,7 +20,7 @@ then why Prinz's routine rejected networks and which of the 15 criteria fail mos
 its pyloric-like networks. Networks whose spike buffer overflowed are counted as not
 pyloric (their spike trains are cut) and reported.
 
-    python scripts/pyloric_rules.py DATASET [--compare DATASET2 ...]
+    python scripts/pyloric_rules.py DATASET [DATASET2 ...] [--pool]
 """
 
 from __future__ import annotations
@@ -91,9 +91,24 @@ def classify(table: pd.DataFrame, start: float, end: float) -> dict[str, pd.Data
     return out
 
 
-def report(path: str) -> dict[str, pd.DataFrame]:
-    meta = json.loads((Path(path) / "sweep.json").read_text())
-    table = pd.read_parquet(Path(path) / "parts").sort_values("model_id")
+PROTOCOL = ("t1", "start", "dt", "dtype", "threshold", "initial_state", "rhythm")
+
+
+def load(paths: list[str]) -> tuple[dict, pd.DataFrame]:
+    """The datasets' pooled table (one protocol; a network in several counted once)."""
+    metas = [json.loads((Path(p) / "sweep.json").read_text()) for p in paths]
+    for path, meta in zip(paths[1:], metas[1:], strict=True):
+        if any(meta.get(k) != metas[0].get(k) for k in PROTOCOL):
+            raise SystemExit(f"{path}: another protocol than {paths[0]}; not pooled")
+    tables = [pd.read_parquet(Path(p) / "parts").sort_values("model_id") for p in paths]
+    table = pd.concat(tables, ignore_index=True).drop_duplicates("network_number")
+    meta = dict(metas[0], n_models=sum(m["n_models"] for m in metas))
+    return meta, table
+
+
+def report(paths: list[str]) -> dict[str, pd.DataFrame]:
+    meta, table = load(paths)
+    path = " + ".join(paths)
     n = len(table)
     start, end = meta["start"], meta["t1"]
     y0 = meta.get("initial_state", {})
@@ -151,7 +166,8 @@ def report(path: str) -> dict[str, pd.DataFrame]:
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("datasets", nargs="+", help="pyloric_database.py datasets")
+parser.add_argument("--pool", action="store_true", help="one table of all datasets (same protocol)")
 args = parser.parse_args()
-for path in args.datasets:
-    report(path)
+for paths in [args.datasets] if args.pool else [[p] for p in args.datasets]:
+    report(paths)
     print()
