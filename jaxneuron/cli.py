@@ -166,6 +166,11 @@ def pyloric(
         f"pyloric = {jn.analysis.is_pyloric(phases)}, "
         f"period {phases['AB/PD']['period']:.0f} ms"
     )
+    prinz = jn.analysis.pyloric_rhythm(ts, traces, start=start)
+    typer.echo(
+        f"Prinz et al. 2004's routine: pyloric-like = {prinz['pyloric_like']} "
+        f"({prinz['rhythm_status']}), {prinz['criteria_met']} of 15 criteria"
+    )
     for name, p in phases.items():
         typer.echo(
             f"{name:<6} burst phase {p['onset']:.3f} – {p['offset']:.3f}, "
@@ -207,9 +212,17 @@ def sweep_command(
     ),
     n: int = typer.Option(1000, "-n", help="Number of random samples."),
     seed: int = typer.Option(0, help="Seed of --random and --sample."),
-    t1: float = typer.Option(10_000.0, help="Simulated time per model, ms."),
+    t1: float = typer.Option(
+        None, help="Simulated time per model, ms (default 10,000; pyloric 12,000)."
+    ),
     dt: float = typer.Option(0.025, help="Exponential-Euler step, ms."),
-    start: float = typer.Option(None, help="Analysis start, ms (default t1/2)."),
+    start: float = typer.Option(None, help="Analysis start, ms (default t1/2; pyloric 2,000)."),
+    rule: str = typer.Option(
+        "prinz",
+        help="pyloric: how bursts are cut and the rhythm classified — prinz (Prinz et al. "
+        "2004's adaptive routine on buffered spike times) or gap (fixed 100-ms gaps, "
+        "streaming).",
+    ),
     chunk_size: int = typer.Option(
         None, help="Models per compiled chunk (default 2^14 on CPU, 2^20 on GPU)."
     ),
@@ -228,7 +241,7 @@ def sweep_command(
     import numpy as np
 
     import jaxneuron as jn
-    from jaxneuron.analysis import PyloricCriteria, StreamingRhythm
+    from jaxneuron.analysis import PrinzAdaptive, PyloricCriteria, StreamingRhythm
     from jaxneuron.sweep import Grid, PrinzDatabase, PyloricDatabase, Random, sweep
 
     try:
@@ -270,8 +283,18 @@ def sweep_command(
             space = Random(ranges, n=n, seed=seed)
         # the pyloric circuit's rhythm: phases in AB/PD's cycle, pyloric-like, 15 criteria
         rhythm = None
+        if rule not in ("prinz", "gap"):
+            raise ValueError(f"--rule must be prinz or gap, got {rule!r}")
         if model is SweepModel.pyloric:
-            rhythm = StreamingRhythm(("AB/PD", "LP", "PY"), criteria=PyloricCriteria())
+            # the database protocol of scripts/pyloric_database.py: 12 s, analysed from 2 s
+            t1 = 12_000.0 if t1 is None else t1
+            start = 2000.0 if start is None and t1 > 2000.0 else start
+            rhythm = StreamingRhythm(
+                ("AB/PD", "LP", "PY"),
+                criteria=PyloricCriteria(),
+                rule=PrinzAdaptive() if rule == "prinz" else None,
+            )
+        t1 = 10_000.0 if t1 is None else t1
         result = sweep(
             base,
             space,
@@ -300,6 +323,15 @@ def sweep_command(
         for cls, fraction in result.class_fractions(cell).items():
             typer.echo(f"  {cls:<10} {100 * fraction:6.2f}%")
     if rhythm is not None:
+        y0 = dict(zip(base.state_names, base.initial_state(), strict=True))
+        typer.echo(
+            f"protocol: {t1:g} ms per network, analysis from "
+            f"{t1 / 2 if start is None else start:g} ms, exponential Euler dt {dt:g} ms, "
+            f"{'float64' if x64 else 'float32'}; every cell from V {float(y0['AB/PD.V']):g} "
+            f"mV, [Ca] {float(y0['AB/PD.Ca']):g} µM, gates at steady state; spikes at 0 mV; "
+            + ("bursts and rhythm by Prinz et al. 2004's routine (PrinzAdaptive)"
+               if rule == "prinz" else "bursts split at 100 ms (streaming)")
+        )  # fmt: skip
         published = {"pyloric_like": "≈ 20", "pyloric": "≈ 2.2"} if database else {}
         for column, label in (("pyloric_like", "pyloric-like"), ("pyloric", "15 criteria")):
             p, low, high = result.fraction(column)

@@ -3,8 +3,9 @@ Prinz neurons, in cell-steps per second (issue: the network database).
 
 One process, one machine: the engine (`jaxneuron.sweep.Engine`: exponential Euler,
 streaming features per cell, float32 by default) runs ``--networks`` random database
-circuits (3 cells and 7 graded synapses each) with and without the online rhythm
-(`StreamingRhythm` + `PyloricCriteria`, as the database sweep runs them) and 3 ×
+circuits (3 cells and 7 graded synapses each) without a rhythm, with the streaming
+fixed-gap rhythm (`StreamingRhythm` + `PyloricCriteria`), with Prinz's routine (spike
+times buffered in the loop, `PrinzRhythm` on the host: the database sweep's default) and 3 ×
 ``--networks`` random Prinz 2003 neurons, all for ``--t1`` ms; timed runs alternate, best
 of ``--repeats``. Prints the rates, their ratios, and the projected time of the whole
 database (20,250,000 networks × ``--database-t1`` ms) at the measured rate.
@@ -26,7 +27,12 @@ import numpy as np  # noqa: E402
 from _timing import best_wall_and_cpu  # noqa: E402
 
 import jaxneuron as jn  # noqa: E402
-from jaxneuron.analysis import PyloricCriteria, StreamingFeatures, StreamingRhythm  # noqa: E402
+from jaxneuron.analysis import (  # noqa: E402
+    PrinzAdaptive,
+    PyloricCriteria,
+    StreamingFeatures,
+    StreamingRhythm,
+)
 from jaxneuron.sweep import Engine, PyloricDatabase  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -56,6 +62,16 @@ rhythmic = Engine(
     features=network.features,
     rhythm=StreamingRhythm(features=network.features, criteria=PyloricCriteria()),
 )
+prinz = Engine(
+    network.model,
+    space.names,
+    args.t1,
+    DT,
+    features=network.features,
+    rhythm=StreamingRhythm(
+        features=network.features, criteria=PyloricCriteria(), rule=PrinzAdaptive()
+    ),
+)
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=3 * args.networks)
 g = jn.prinz_2003_conductances(numbers)
@@ -72,6 +88,7 @@ wall, cpu = best_wall_and_cpu(
     {
         "networks": lambda: network(net_values, devices=devices)["LP.class"],
         "rhythm": lambda: rhythmic(net_values, devices=devices)["pyloric"],
+        "prinz": lambda: prinz(net_values, devices=devices)["pyloric"],
         "neurons": lambda: single(cell_values, devices=devices)["class"],
     },
     args.repeats,
@@ -101,9 +118,15 @@ for label, times in (("wall", wall), ("CPU", cpu)):
         f"{times['rhythm']:.2f} s, {rate_rhythm:.3g} cell-steps/s ({rate_rhythm / rate_net:.2f}× "
         "without)"
     )
+    rate_prinz = cell_steps / times["prinz"]
+    print(
+        f"{args.networks} networks with Prinz's routine (spike buffers in the loop, "
+        f"classified on the host): {times['prinz']:.2f} s, {rate_prinz:.3g} cell-steps/s "
+        f"({rate_prinz / rate_net:.2f}× without a rhythm)"
+    )
     print(
         f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "
-        f"{rate_rhythm / rate_cell:.2f}×)"
+        f"{rate_rhythm / rate_cell:.2f}×, with Prinz's routine {rate_prinz / rate_cell:.2f}×)"
     )
     total = jn.PYLORIC_2004_SIZE * 3 * args.database_t1 / DT
     print(

@@ -1,6 +1,10 @@
 """The pyloric-like fraction of a Prinz 2004 network database sample classified offline
-with adaptive burst gaps: a cross-check of the classifier that the database sweep runs
-online (`scripts/pyloric_database.py`: `StreamingRhythm`, fixed 100-ms burst gap).
+from recorded traces with adaptive burst gaps (the geometric-mean gap of
+`jaxneuron.analysis.bursts`, mean phases): a cross-check of the earlier streaming
+classifier (`scripts/pyloric_database.py --rule gap`: fixed 100-ms burst gap). The
+database sweep now defaults to Prinz's routine (`--rule prinz`), whose online verdict
+equals `jaxneuron.analysis.pyloric_rhythm` on traces by construction;
+`scripts/pyloric_rules.py` compares rules on one dataset's stored spike times.
 
 Samples ``--n`` database networks (`jaxneuron.sweep.PyloricDatabase`), simulates each for
 ``--t1`` ms with the sweep engine (exponential Euler, dt 0.025 ms, ``--dtype``; every cell

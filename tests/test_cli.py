@@ -68,6 +68,7 @@ def test_pyloric_command(tmp_path):
     result = runner.invoke(app, ["pyloric", "--t1", "9000", "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 0, result.output
     assert "pyloric = True" in result.output and "LP" in result.output
+    assert "Prinz et al. 2004's routine: pyloric-like = " in result.output
     bad = runner.invoke(app, ["pyloric", "--lp", "LP 9"])
     assert bad.exit_code == 2 and "unknown Prinz 2004 preset" in bad.output
 
@@ -111,6 +112,7 @@ def test_sweep_of_the_network_database(tmp_path):
     classes = "".join(line for line in result.output.splitlines(True) if line.startswith("  "))
     fractions = [float(x) for x in re.findall(r"(\d+\.\d+)%", classes)]
     assert sum(fractions) == pytest.approx(300.0, abs=0.05)  # three cells, 100 % each
+    assert "Prinz et al. 2004's routine (PrinzAdaptive)" in result.output  # the protocol
     # the rhythm: 300 ms hold no cycle, so no network is pyloric-like
     assert re.search(r"pyloric-like\s+0\.00% \(95% Wilson interval 0\.00–\d", result.output)
     assert "Prinz et al. 2004: ≈ 2.2%" in result.output

@@ -15,12 +15,17 @@ surrogates, and circuit rhythms.
   phases `smooth_phase_lag`, `soft_burst_edges`, `soft_edge_phase`, `soft_onset_period`;
 - circuits: `burst_phases`, `cycle_order`, `is_pyloric`, and online `StreamingRhythm`
   (the same phases from a fixed-size state, as the sweep engine measures them);
+  burst rules `FixedGap` and `PrinzAdaptive` (`split_bursts`), and Prinz, Bucher &
+  Marder (2004)'s classification `PrinzRhythm` (offline on traces: `pyloric_rhythm`;
+  online: `StreamingRhythm(rule=PrinzAdaptive())`);
   `PyloricCriteria` and `PYLORIC_2004_CRITERIA`: pyloric-like and the 15 criteria of the
   biological rhythm (Prinz, Bucher & Marder 2004).
 """
 
+from ._burst_rules import AbstractBurstRule, FixedGap, PrinzAdaptive, split_bursts
 from ._features import FEATURES, Features, feature_table, features
 from ._fi import fi_curve
+from ._prinz_rhythm import PrinzRhythm, pyloric_rhythm
 from ._pyloric import PYLORIC_2004_CRITERIA, Criterion, PyloricCriteria
 from ._rhythm import burst_phases, cycle_order, is_pyloric
 from ._sampled import (
@@ -36,7 +41,7 @@ from ._sampled import (
     spike_times,
 )
 from ._streaming import FeatureState, StreamingFeatures, spike_times_padded
-from ._streaming_rhythm import CellRhythmState, RhythmState, StreamingRhythm
+from ._streaming_rhythm import CellRhythmState, RhythmState, SpikeBuffer, StreamingRhythm
 from ._surrogates import (
     moving_average,
     smooth_burst_period,
@@ -89,6 +94,13 @@ __all__ = [
     "StreamingRhythm",
     "RhythmState",
     "CellRhythmState",
+    "SpikeBuffer",
+    "AbstractBurstRule",
+    "FixedGap",
+    "PrinzAdaptive",
+    "split_bursts",
+    "PrinzRhythm",
+    "pyloric_rhythm",
     "PyloricCriteria",
     "PYLORIC_2004_CRITERIA",
     "Criterion",

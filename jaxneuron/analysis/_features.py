@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._burst_rules import AbstractBurstRule, split_bursts
 from ._sampled import BURST_GAP_MS, bursts, slow_wave_amplitude, spike_times
 
 #: Feature name → definition, units and the eFEL (5.x) feature it corresponds to.
@@ -118,7 +119,7 @@ def features(
     threshold: float = 0.0,
     start: float | None = None,
     end: float | None = None,
-    burst_gap: float | None = BURST_GAP_MS,
+    burst_gap: float | AbstractBurstRule | None = BURST_GAP_MS,
     regularity: float = 0.1,
 ) -> Features:
     r"""Features of one trace (``names``, default all of `FEATURES`) over the window
@@ -130,7 +131,8 @@ def features(
     - ``threshold`` (mV): a spike is an upward crossing, timed by linear interpolation.
     - ``burst_gap`` (ms): an interval longer than this starts a new burst (default
       `BURST_GAP_MS`, as sweeps); None: adaptive, the geometric mean of the shortest
-      and longest interval (see `bursts`).
+      and longest interval (see `bursts`); an `AbstractBurstRule` (e.g.
+      `PrinzAdaptive`, Prinz's per-cell threshold): the rule's threshold for this train.
     - ``regularity``: a spike train whose ISI CV is below it is regular, with no bursts.
 
     **Example:**
@@ -159,6 +161,10 @@ def features(
     t1 = float(ts[-1]) if end is None else float(end)
     if not t0 < t1:
         raise ValueError(f"features: start = {t0} ms must be earlier than end = {t1} ms")
+    if isinstance(burst_gap, AbstractBurstRule):
+        rule, burst_gap = burst_gap, None
+    else:
+        rule = None
     if burst_gap is not None and not burst_gap > 0:
         raise ValueError(f"burst_gap must be > 0 ms or None, got {burst_gap}")
     window = (ts >= t0) & (ts <= t1)
@@ -198,7 +204,10 @@ def features(
     values.update(V_min=float(Vw.min()), V_max=float(Vw.max()), V_mean=float(Vw.mean()))
 
     regular = isi.size > 0 and np.std(isi) < regularity * np.mean(isi)
-    groups = [] if regular else bursts(spikes, gap=burst_gap, regularity=regularity)
+    if rule is not None:  # the rule decides (a tonic train: one group, no complete burst)
+        groups = split_bursts(spikes, rule)
+    else:
+        groups = [] if regular else bursts(spikes, gap=burst_gap, regularity=regularity)
     complete = groups[1:-1]
     table = pd.DataFrame(
         {

@@ -27,7 +27,9 @@ How jaxneuron measures the features (`StreamingRhythm`, `burst_phases`): cycles 
 AB/PD burst onset to the next; phases are means over cycles of (time − cycle start) /
 cycle length; burst lengths are means in ms (first to last spike); duty cycles are offset
 phase − onset phase; gaps and delays in ms are phase differences times the mean period.
-The stage-1 order rules are applied to the mean phases.
+With Prinz's routine (`PrinzRhythm`, ``StreamingRhythm(rule=PrinzAdaptive())``) the
+stage-1 rules hold in every cycle (``in_order``), which implies them on the mean phases;
+the earlier streaming rule (no ``rule``) applies them to the mean phases only.
 
 >>> from jaxneuron.analysis import PYLORIC_2004_CRITERIA
 >>> [(c.name, c.low, c.high) for c in PYLORIC_2004_CRITERIA[:2]]

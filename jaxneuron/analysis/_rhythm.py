@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._burst_rules import AbstractBurstRule, split_bursts
 from ._sampled import bursts, spike_times
 
 
@@ -15,6 +16,7 @@ def burst_phases(
     threshold: float = 0.0,
     start: float = 0.0,
     gaps: dict | None = None,
+    rule: AbstractBurstRule | None = None,
 ) -> dict[str, dict[str, float]]:
     """Per-cell burst onset and offset phases in the reference cell's cycle.
 
@@ -29,7 +31,9 @@ def burst_phases(
     coefficient of variation ``period_cv`` (ddof 0). `StreamingRhythm` computes the same
     values online.
 
-    ``gaps`` optionally fixes the burst gap (ms) per cell (see `bursts`).
+    ``gaps`` optionally fixes the burst gap (ms) per cell (see `bursts`); ``rule`` (an
+    `AbstractBurstRule`, e.g. `PrinzAdaptive`) cuts every cell's bursts instead. Prinz's
+    whole classification (periodicity, order in every cycle) is `pyloric_rhythm`.
 
     >>> import numpy as np
     >>> t = np.arange(0.0, 5000.0, 0.5)
@@ -46,7 +50,11 @@ def burst_phases(
     groups = {}
     for name, V in traces.items():
         spikes = spike_times(ts, V, threshold)
-        groups[name] = bursts(spikes[spikes >= start], gaps.get(name))
+        spikes = spikes[spikes >= start]
+        if rule is not None:
+            groups[name] = split_bursts(spikes, rule)
+        else:
+            groups[name] = bursts(spikes, gaps.get(name))
     # the first reference burst may be cut by the window start: cycles begin at the second
     ref_onsets = np.array([g[0] for g in groups[reference]])[1:]
     if ref_onsets.size < 2:

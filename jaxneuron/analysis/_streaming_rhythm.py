@@ -19,6 +19,17 @@ closed: the state keeps the last closed cycle's start and length for that. A bur
 outlasts a whole further cycle leaves the cell's offset phase NaN. With these definitions
 the values equal `burst_phases` with the same fixed gaps on the same samples (tested).
 
+**With a burst rule** (``rule``, e.g. `PrinzAdaptive`: Prinz, Bucher & Marder 2004's
+classification, see `PrinzRhythm`) the state is instead, per cell, a buffer of its first
+``max_spikes`` spike times after the analysis start (and their count). Prinz's threshold
+depends on the longest interval of the whole window, so bursts can only be cut once the
+run has ended: `finish` (on the host, after the compiled loop) runs `PrinzRhythm` on the
+buffered spikes — the very function that `pyloric_rhythm` runs on recorded traces, so
+online equals offline by construction (tested). The bound: ``max_spikes`` (512) spikes
+per cell in the analysis window, 51 Hz on average over 10 s, far above a pyloric cell's
+rate; past it the network's rhythm values are NaN, ``in_order`` is False and
+``rhythm_status`` says "spike buffer overflow" (counted, never a silent verdict).
+
 >>> import jax.numpy as jnp
 >>> from jaxneuron.analysis import StreamingFeatures, StreamingRhythm
 >>> t = jnp.arange(0.0, 5000.0, 0.5)
@@ -40,8 +51,11 @@ import dataclasses
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
+from ._burst_rules import AbstractBurstRule
+from ._prinz_rhythm import PrinzRhythm
 from ._pyloric import PyloricCriteria
 from ._streaming import FeatureState, StreamingFeatures
 
@@ -78,6 +92,17 @@ class RhythmState(eqx.Module):
     cells: tuple[CellRhythmState, ...]
 
 
+class SpikeBuffer(eqx.Module):
+    """One cell's buffered spike times (the state of `StreamingRhythm` with a rule):
+    ``times`` (batch shape + (max_spikes,), +inf where empty), ``count`` (spikes after
+    the analysis start, possibly more than the buffer holds), ``t_last`` (the time of
+    the latest sample: the window's end)."""
+
+    times: Array
+    count: Int[Array, ""]
+    t_last: Scalar
+
+
 class _Event(eqx.Module):
     new: Array  # a burst starts in this update
     onset: Array
@@ -103,29 +128,55 @@ class StreamingRhythm(eqx.Module):
     order of their burst onsets), ``features`` (the `StreamingFeatures` that find each
     cell's spikes and bursts: threshold, analysis start, burst gap), ``tolerance`` (how
     far the mean number of bursts per cycle may be from 1 for `in_order`), ``criteria``
-    (a `PyloricCriteria` whose columns are added to the summary, or None).
+    (a `PyloricCriteria` whose columns are added to the summary, or None), ``rule``
+    (None: the streaming fixed-gap analysis above, with ``features.burst_gap``; an
+    `AbstractBurstRule`: `PrinzRhythm` with that rule on buffered spike times, see the
+    module), ``max_spikes`` (the buffer's size per cell, with a rule).
 
     `summary` gives ``period`` (ms), ``period_cv``, ``cycles`` and per cell
     ``<cell>.onset_phase``, ``<cell>.offset_phase``, ``<cell>.bursts_per_cycle``, plus
     ``in_order``: every cell bursts once per cycle (within ``tolerance``) and the mean
     onset phases increase along ``order`` — for ``("AB/PD", "LP", "PY")`` the
-    pyloric-like rhythm of `jaxneuron.analysis.is_pyloric`.
+    pyloric-like rhythm of `jaxneuron.analysis.is_pyloric`. With a rule, ``in_order``
+    is `PrinzRhythm`'s verdict (every cycle in order) and the summary adds
+    ``rhythm_status`` and each cell's ``<cell>.spike_times`` (an array per network).
     """
 
     order: tuple[str, ...] = eqx.field(static=True, default=("AB/PD", "LP", "PY"))
     features: StreamingFeatures = eqx.field(static=True, default=StreamingFeatures())
     tolerance: float = eqx.field(static=True, default=0.1)
     criteria: PyloricCriteria | None = eqx.field(static=True, default=None)
+    rule: AbstractBurstRule | None = eqx.field(static=True, default=None)
+    max_spikes: int = eqx.field(static=True, default=512)
 
     def __check_init__(self):
+        if not self.max_spikes >= 1:
+            raise ValueError(f"max_spikes (spike buffer) must be >= 1, got {self.max_spikes}")
         if len(self.order) < 2 or len(set(self.order)) != len(self.order):
             raise ValueError(f"order must name two or more distinct cells, got {self.order}")
         if not self.tolerance >= 0:
             raise ValueError(f"tolerance (bursts per cycle) must be >= 0, got {self.tolerance}")
 
-    def init(self, t) -> RhythmState:
+    @property
+    def buffered(self) -> bool:
+        """Whether the rhythm is classified from buffered spike times (a ``rule``)."""
+        return self.rule is not None
+
+    @property
+    def prinz(self) -> PrinzRhythm:
+        """The `PrinzRhythm` that `finish` runs (with a rule)."""
+        return PrinzRhythm(order=self.order, rule=self.rule)
+
+    def init(self, t) -> RhythmState | tuple[SpikeBuffer, ...]:
         """The state before any burst; ``t`` fixes the time dtype and the batch shape."""
         t = jnp.asarray(t)
+        if self.buffered:
+            buffer = SpikeBuffer(
+                times=jnp.full((*t.shape, self.max_spikes), jnp.inf, t.dtype),
+                count=jnp.zeros(t.shape, jnp.int32),
+                t_last=t,
+            )
+            return (buffer,) * len(self.order)
 
         def full(value, kind=None):
             return jnp.full(t.shape, value, t.dtype if kind is None else kind)
@@ -164,7 +215,11 @@ class StreamingRhythm(eqx.Module):
         """The state after the cells' feature states went from ``before`` to ``after``
         (one `StreamingFeatures.update_many` each, in ``order``), during which each cell
         started at most one burst. Bursts that start before a new reference onset in the
-        same update belong to the closing cycle, the others to the new one."""
+        same update belong to the closing cycle, the others to the new one. With a rule:
+        each cell's new spike goes to its buffer."""
+        if self.buffered:
+            cells = zip(state, before, after, strict=True)
+            return tuple(_buffered(self.max_spikes, *x) for x in cells)
         events = [
             _event(self.features, cell.running, b, a)
             for cell, b, a in zip(state.cells, before, after, strict=True)
@@ -260,7 +315,16 @@ class StreamingRhythm(eqx.Module):
 
     def summary(self, state: RhythmState, features: tuple[FeatureState, ...]) -> dict[str, Array]:
         """The rhythm's values (see the class) from the final state and the cells' final
-        feature states (a burst still running at the end ends at its last spike)."""
+        feature states (a burst still running at the end ends at its last spike). With a
+        rule: the buffers, ``<cell>.spike_buffer``, ``<cell>.spike_count`` and
+        ``rhythm_end``, for `finish`."""
+        if self.buffered:
+            out = {}
+            for name, buffer in zip(self.order, state, strict=True):
+                out[f"{name}.spike_buffer"] = buffer.times
+                out[f"{name}.spike_count"] = buffer.count
+            out["rhythm_end"] = state[0].t_last
+            return out
         n = state.n_cycles
         safe_n = jnp.maximum(n, 1)
         has_cycles = n > 0
@@ -300,8 +364,63 @@ class StreamingRhythm(eqx.Module):
             out.update(self.criteria(out))
         return out
 
+    def finish(self, outputs: dict) -> dict:
+        """The final values from `summary`'s (batched) outputs: with a rule, `PrinzRhythm`
+        on each network's buffered spikes (NumPy, on the host; a negative count marks a
+        failed integration), the criteria, and ``<cell>.spike_times``; without, the
+        outputs unchanged."""
+        if not self.buffered:
+            return outputs
+        outputs = dict(outputs)
+        buffers = {c: np.asarray(outputs.pop(f"{c}.spike_buffer")) for c in self.order}
+        counts = {c: np.asarray(outputs.pop(f"{c}.spike_count")) for c in self.order}
+        end = np.asarray(outputs.pop("rhythm_end"), dtype=float)
+        shape = end.shape
+        prinz, start = self.prinz, float(self.features.start)
+        keys = prinz.keys()
+        columns = {k: np.empty(shape, object) for k in (*keys, *self._spike_keys())}
+        for i in np.ndindex(shape):
+            spikes = {}
+            for c in self.order:
+                times = buffers[c][i][: max(int(counts[c][i]), 0)].astype(float)
+                spikes[c] = times[np.isfinite(times)]
+                columns[f"{c}.spike_times"][i] = spikes[c]
+            if any(counts[c][i] < 0 for c in self.order) or not np.isfinite(end[i]):
+                values = _blank(keys, "integration failed")
+            elif any(counts[c][i] > self.max_spikes for c in self.order):
+                over = [c for c in self.order if counts[c][i] > self.max_spikes]
+                values = _blank(keys, f"spike buffer overflow ({', '.join(over)}: more "
+                                f"than {self.max_spikes} spikes)")  # fmt: skip
+            else:
+                values = prinz(spikes, start, float(end[i]))
+            for k in keys:
+                columns[k][i] = values[k]
+        for k in keys:
+            if k == "cycles":
+                columns[k] = columns[k].astype(np.int32)
+            elif k == "in_order":
+                columns[k] = columns[k].astype(bool)
+            elif k != "rhythm_status":
+                columns[k] = columns[k].astype(float)
+        if self.criteria is not None:
+            judged = self.criteria(columns)
+            columns.update({k: np.asarray(v) for k, v in judged.items()})
+        if not shape:  # one network: scalars
+            columns = {k: v[()] for k, v in columns.items()}
+        outputs.update(columns)
+        return outputs
+
+    def _spike_keys(self) -> tuple[str, ...]:
+        return tuple(f"{c}.spike_times" for c in self.order)
+
     def names(self) -> tuple[str, ...]:
-        """The keys of `summary`, in order."""
+        """The keys of `finish` (of `summary` without a rule), in order."""
+        if self.buffered:
+            keys = list(self.prinz.keys()) + list(self._spike_keys())
+            if self.criteria is not None:
+                keys += ["pyloric." + c.name for c in self.criteria.criteria]
+                keys += ["criteria_met", "pyloric_like", "pyloric"]
+            return tuple(keys)
         keys = []
 
         def summary(t):
@@ -315,7 +434,13 @@ class StreamingRhythm(eqx.Module):
 
     def run(self, ts, voltages) -> dict[str, Array]:
         """`summary` of sampled traces (1-D ``ts``; ``voltages`` one 1-D trace per cell of
-        ``order``), fed sample by sample: the jit-able form of `burst_phases`."""
+        ``order``), fed sample by sample: the jit-able form of `burst_phases`. With a
+        rule, `finish` of it (not jit-able: call it outside `jax.jit`)."""
+        if self.buffered:
+            return self.finish(_scan_compiled(self, ts, voltages))
+        return self._scan(ts, voltages)
+
+    def _scan(self, ts, voltages) -> dict[str, Array]:
         ts = jnp.asarray(ts)
         Vs = jnp.stack([jnp.asarray(V) for V in voltages], axis=-1)
         if Vs.shape[-1] != len(self.order):
@@ -333,3 +458,29 @@ class StreamingRhythm(eqx.Module):
         cells = tuple(features.init(ts[0], Vs[0, k]) for k in range(len(self.order)))
         (rhythm, cells), _ = jax.lax.scan(step, (self.init(ts[0]), cells), (ts[1:], Vs[1:]))
         return self.summary(rhythm, cells)
+
+
+def _buffered(size: int, buffer: SpikeBuffer, before: FeatureState, after: FeatureState):
+    """The buffer after one update: the cell's newest spike (if any) in the next slot."""
+    spiked = after.n_spikes > before.n_spikes
+    slot = jnp.clip(before.n_spikes, 0, size - 1)
+    times = buffer.times.reshape(-1, size)
+    rows = jnp.arange(times.shape[0])
+    flat_slot = slot.reshape(-1)
+    keep = times[rows, flat_slot]
+    write = (spiked & (before.n_spikes < size)).reshape(-1)
+    new = jnp.where(write, after.last_spike.reshape(-1).astype(times.dtype), keep)
+    times = times.at[rows, flat_slot].set(new).reshape(buffer.times.shape)
+    t_last = jnp.broadcast_to(after.t_prev, buffer.t_last.shape).astype(times.dtype)
+    return SpikeBuffer(times=times, count=after.n_spikes, t_last=t_last)
+
+
+def _blank(keys, status: str) -> dict:
+    out = dict.fromkeys(keys, float("nan"))
+    out.update(cycles=0, in_order=False, rhythm_status=status)
+    return out
+
+
+@eqx.filter_jit
+def _scan_compiled(rhythm: StreamingRhythm, ts, voltages):
+    return rhythm._scan(ts, voltages)

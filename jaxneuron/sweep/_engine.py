@@ -72,9 +72,10 @@ class Engine(eqx.Module):
     nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
     float32 and lower, as `jaxneuron.ExponentialEuler`), ``rhythm`` (a circuit's
     `StreamingRhythm` over some of its cells, measured in the same loop; its ``features``
-    must be the engine's), ``initial`` (state name → value, in the state's unit: these
-    states start at the value in every model instead of at the model's
-    ``initial_state()``; see `initial_values`).
+    must be the engine's; with a ``rule`` its spike buffers are classified on the host
+    when the compiled call returns, so the outputs hold its final columns), ``initial``
+    (state name → value, in the state's unit: these states start at the value in every
+    model instead of at the model's ``initial_state()``; see `initial_values`).
 
     In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
     fall below float32's resolution; it cannot make float32 agree with float64 on models
@@ -207,6 +208,8 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
         raise ValueError(
             f"the rhythm's features ({rhythm.features}) must be the engine's ({engine.features})"
         )
+    if rhythm.buffered:  # spike times buffered, bursts cut after the run: any gap works
+        return tuple(cells.index(c) for c in rhythm.order)
     span = unroll_for(len(engine.model.state_names)) * engine.dt  # ms per observer update
     if not rhythm.features.burst_gap > span:
         raise ValueError(
@@ -299,7 +302,8 @@ def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
         for key, value in engine.rhythm.summary(rhythm_state, cells).items():
             # no rhythm from a failed integration: NaN, False, −1
             blank = jnp.nan if jnp.issubdtype(value.dtype, jnp.floating) else -1
-            out[key] = jnp.where(finite, value, False if value.dtype == bool else blank)
+            mask = finite.reshape(finite.shape + (1,) * (value.ndim - finite.ndim))
+            out[key] = jnp.where(mask, value, False if value.dtype == bool else blank)
     out["finite"] = finite
     return out
 
@@ -339,12 +343,14 @@ def _run_on(engine: Engine, values, record, devices, size):
     if len(devices) == 1:
         with jax.default_device(devices[0]):
             out = _run(engine, values, tuple(record))
-        return {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
-    mesh = Mesh(np.asarray(devices), ("models",))
-    sharding = NamedSharding(mesh, PartitionSpec("models"))
-    values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}
-    out = _run(engine, values, tuple(record), mesh)
-    return {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
+    else:
+        mesh = Mesh(np.asarray(devices), ("models",))
+        sharding = NamedSharding(mesh, PartitionSpec("models"))
+        values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}
+        out = _run(engine, values, tuple(record), mesh)
+    out = {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
+    # a rhythm from buffered spike times is classified here, on the host
+    return out if engine.rhythm is None else engine.rhythm.finish(out)
 
 
 def class_names(codes) -> np.ndarray:

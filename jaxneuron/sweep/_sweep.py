@@ -146,7 +146,10 @@ def sweep(
     - ``rhythm``: for a circuit, a `StreamingRhythm` over its cells (burst phases in a
       reference cell's cycle, and with ``criteria`` the pyloric flags), measured in the
       same loop and added as columns. Its ``features`` are replaced by the sweep's
-      (``threshold``, ``start``, ``burst_gap``).
+      (``threshold``, ``start``, ``burst_gap``). With a ``rule`` (e.g.
+      `jaxneuron.analysis.PrinzAdaptive`: Prinz et al. 2004's classification) each cell's
+      spike times are buffered in the loop and classified after each chunk; the table
+      then also holds ``rhythm_status`` and ``<cell>.spike_times``.
     - ``dtype``: float32 (the default: what GPUs are fast at) or float64. A few percent of
       the Prinz database models have a class that float32 cannot settle: their fate hangs
       on perturbations of float32's rounding size, mostly slow passages through a
@@ -330,6 +333,7 @@ class _Settings(_Chunking):
                 "space": space.describe(),
                 "names": list(space.names),
                 "state_names": list(model.state_names),
+                "initial_state": _initial_state(model) | dict(self.initial),
                 "t1": self.t1,
                 "dt": self.dt,
                 "start": self.start,
@@ -348,10 +352,20 @@ class _Settings(_Chunking):
         )
 
 
+def _initial_state(model) -> dict[str, float]:
+    """The base model's initial state by name (the protocol's start; a swept parameter
+    that changes steady-state gates changes it per model)."""
+    y0 = model.initial_state()
+    values = y0 if isinstance(y0, tuple | list) else list(jnp.asarray(y0))
+    return {n: float(v) for n, v in zip(model.state_names, values, strict=True)}
+
+
 def _describe_rhythm(rhythm: StreamingRhythm) -> dict:
     criteria = rhythm.criteria
     return {
         "order": list(rhythm.order),
+        "rule": None if rhythm.rule is None else repr(rhythm.rule),
+        "max_spikes": None if rhythm.rule is None else rhythm.max_spikes,
         "tolerance": rhythm.tolerance,
         "criteria": None
         if criteria is None
