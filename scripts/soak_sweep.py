@@ -7,6 +7,13 @@ final run completes the sweep. The script then compares the table with an uninte
 run of the same sweep and prints the fault table: each fault and what became of it.
 
     python scripts/soak_sweep.py --models 5000 --kills 20 [--seed 0]
+
+With ``--races N`` it instead starts two *different* sweeps on one fresh directory at the
+same moment, N times, and checks that exactly one runs (exit 0, its rows complete) and the
+other is refused in one line before touching a part; then, while a run owns a directory,
+that ``--overwrite`` is refused.
+
+    python scripts/soak_sweep.py --races 50
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ def main():
     parser.add_argument("--t1", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-wait", type=float, default=20.0, help="s before a kill, at most")
+    parser.add_argument("--races", type=int, default=0, help="race two sweeps N times")
     args = parser.parse_args()
+    if args.races:
+        sys.exit(races(args.races))
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="soak_"))
     command = [
@@ -98,6 +108,65 @@ def main():
           f"run: {same}")  # fmt: skip
     shutil.rmtree(work)
     sys.exit(0 if same and final.returncode == 0 else 1)
+
+
+def races(trials: int) -> int:
+    """Two different sweeps (t1 20 and 30 ms) started together on one directory, ``trials``
+    times; then an ``--overwrite`` while a run owns the directory. 0 if every trial ended
+    with exactly one owner, its rows complete, and one-line refusals."""
+    from jaxneuron.sweep import SweepResult
+
+    work = Path(tempfile.mkdtemp(prefix="race_"))
+    base = [
+        sys.executable, "-m", "jaxneuron.cli", "sweep", "prinz", "--random", "CaS.g=0:12",
+        "-n", "6", "--chunk-size", "2", "--no-progress",
+    ]  # fmt: skip
+    began, tally, bad = time.perf_counter(), {}, 0
+    for k in range(trials):
+        out = work / f"race{k}"
+        procs = [
+            subprocess.Popen(base + ["--t1", t1, "--out", str(out)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+            for t1 in ("20", "30")
+        ]  # fmt: skip
+        done = [(p.wait(), *p.communicate()) for p in procs]
+        codes = tuple(rc for rc, _, _ in done)
+        refused = [err.strip() for rc, _, err in done if rc != 0]
+        ok = sorted(codes) == [0, 2] and all(len(r.splitlines()) == 1 for r in refused)
+        if ok:
+            result = SweepResult.load(out)
+            winner = ("20", "30")[codes.index(0)]
+            ok = (
+                result.complete
+                and len(result.table) == 6
+                and result.table["model_id"].is_unique
+                and not (out / "quarantine").exists()
+                and str(float(winner)) in (out / "sweep.json").read_text()
+            )
+        outcome = "one ran, one refused" if ok else f"FAULT {codes} {refused}"
+        tally[outcome] = tally.get(outcome, 0) + 1
+        bad += not ok
+        shutil.rmtree(out)
+    # --overwrite while the owner is alive: refused; after it ends: accepted
+    out = work / "owned"
+    owner = subprocess.Popen(base + ["-n", "400", "--t1", "200", "--out", str(out)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    while not (out / "owners").exists() and owner.poll() is None:
+        time.sleep(0.1)
+    over = subprocess.run(base + ["--t1", "20", "--out", str(out), "--overwrite"],
+                          capture_output=True, text=True)  # fmt: skip
+    owner_alive = owner.poll() is None
+    owner.wait()
+    owner_rows = len(SweepResult.load(out).table)
+    print(f"{trials} races of two different sweeps on one directory "
+          f"({time.perf_counter() - began:.0f} s):")  # fmt: skip
+    for outcome, count in tally.items():
+        print(f"  {count:3d} × {outcome}")
+    print(f"--overwrite while the owner ran (alive: {owner_alive}): exit {over.returncode}, "
+          f"{over.stderr.strip()!r}; the owner then finished with {owner_rows} rows")  # fmt: skip
+    bad += over.returncode != 2 or owner.returncode != 0 or owner_rows != 400
+    shutil.rmtree(work)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -363,3 +363,53 @@ def test_sweep_of_a_grid_still_equals_memory_run(tmp_path):
     on_disk = sweep(jn.build_Prinz(), grid, t1=40.0, path=tmp_path / "g", progress=False)
     in_memory = sweep(jn.build_Prinz(), grid, t1=40.0, progress=False)
     pd.testing.assert_frame_equal(on_disk.table, in_memory.table)
+
+
+# ---- 11. one sweep owns a directory at a time ----------------------------------------------
+
+
+def test_a_different_sweep_or_an_overwrite_is_refused_while_a_run_owns_the_directory(
+    tmp_path, reference
+):
+    path = tmp_path / "owned"
+    refusals = []
+
+    def intruders(c, table):
+        if c == 1:
+            for kwargs in ({"t1": 20.0}, {"overwrite": True}, {"t1": 20.0, "overwrite": True}):
+                with pytest.raises(ValueError, match="is in use: a running process") as info:
+                    run(path, **kwargs)
+                refusals.append(str(info.value))
+
+    run(path, callback=intruders)
+    assert len(refusals) == 3 and "before overwriting" in refusals[1]
+    assert not (path / "quarantine").exists()  # the intruders touched no part
+    assert_same(path, reference)
+    store = SweepStore(path)  # the owner is gone: now it may be overwritten
+    store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1}, overwrite=True)
+    store.close()
+
+
+def test_two_different_sweeps_opening_at_once_one_owns_it(tmp_path):
+    import threading
+
+    meta = {"n_chunks": 1, "chunk_size": 1, "n_models": 1}
+    for trial in range(20):
+        barrier, outcomes = threading.Barrier(2), []
+
+        def open_(k, path=tmp_path / f"race{trial}", barrier=barrier, outcomes=outcomes):
+            store = SweepStore(path)
+            barrier.wait()
+            try:
+                store.open({**meta, "which": k})
+                outcomes.append(store)
+            except ValueError as err:
+                outcomes.append(str(err))
+
+        threads = [threading.Thread(target=open_, args=(k,)) for k in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        owners = [o for o in outcomes if isinstance(o, SweepStore)]
+        assert len(owners) == 1, outcomes
+        assert "in use" in next(o for o in outcomes if isinstance(o, str))
+        owners[0].close()

@@ -6,6 +6,8 @@ Layout of a sweep directory::
     parts/part-000012.parquet    one row per model of chunk 12 (written atomically)
     traces/traces-000012.npz     recorded traces of chunk 12 (if any were requested)
     claims/chunk-000012.lock     held while a process computes chunk 12
+    owners/<sweep>.<host>.<pid>.<n>.lock   held by each process writing the dataset
+    open.lock                    held while a process opens the directory
     quarantine/                  parts set aside as not belonging here (never deleted)
 
 ``parts/`` is an ordinary Parquet dataset: ``pandas.read_parquet("DIR/parts")``, polars,
@@ -18,6 +20,13 @@ place, so it exists whole or not at all. Resuming verifies every part's content,
 name: a corrupt, foreign (another sweep's), misplaced (another chunk's) or extra file is
 moved to ``quarantine/`` with one logged line, and its chunk is recomputed — no model is
 lost, repeated or mislabelled.
+
+**One sweep owns a directory at a time.** A process opens the directory under
+``open.lock`` and, for the life of its run, holds an owner lock in ``owners/`` named after
+its sweep's identity; the operating system releases both if it dies. Opening refuses,
+before any part is touched, while a live process of a *different* sweep owns the
+directory, and ``overwrite`` refuses while any other live process owns it; processes of
+the same sweep share it.
 
 **Processes cooperate.** A process computes a chunk only while it holds the chunk's claim,
 an OS file lock (`filelock`) that the operating system releases when the process dies; so
@@ -162,6 +171,7 @@ class SweepStore:
         self.quarantine = self.path / "quarantine"
         self.sweep_id: str | None = None
         self.meta: dict | None = None
+        self._owner = None
 
     def _meta_path(self):
         return self.path / "sweep.json"
@@ -185,8 +195,67 @@ class SweepStore:
 
     def open(self, meta: dict, overwrite: bool = False) -> None:
         """Create the directory for ``meta``, or check that an existing one holds the
-        same sweep (then its finished chunks are kept)."""
+        same sweep (then its finished chunks are kept), and own it until `close` (see the
+        module docstring): refused while a live process of another sweep owns it, and
+        with ``overwrite`` while any other live process does."""
+        from filelock import Timeout
+
         meta = canonical({"format": FORMAT_VERSION, **meta})
+        self.path.mkdir(parents=True, exist_ok=True)
+        opening = _lock(self.path / "open.lock")
+        try:
+            opening.acquire(timeout=_OPEN_TIMEOUT_SECONDS)
+        except Timeout:
+            raise ValueError(
+                f"{self.path}: another process has held open.lock for over "
+                f"{_OPEN_TIMEOUT_SECONDS:g} s while opening the sweep; try again"
+            ) from None
+        try:
+            self._refuse_live_owners(_sweep_id(meta), overwrite)
+            self._open(meta, overwrite)
+            self._own()
+        finally:
+            opening.release()
+
+    def _refuse_live_owners(self, sweep_id: str, overwrite: bool) -> None:
+        """Remove the owner locks of dead processes; refuse (ValueError) when a live one
+        belongs to another sweep, or to any other process under ``overwrite``."""
+        from filelock import Timeout
+
+        owners = self.path / "owners"
+        for path in sorted(owners.glob("*.lock")) if owners.is_dir() else []:
+            probe = _lock(path)
+            try:
+                probe.acquire(timeout=0)
+            except Timeout:
+                owner_sweep, _, process = path.stem.partition(".")
+                if overwrite or owner_sweep != sweep_id:
+                    host, pid = process.split(".")[:2] if process.count(".") >= 2 else ("?", "?")
+                    what = "this same sweep" if owner_sweep == sweep_id else "another sweep"
+                    raise ValueError(
+                        f"{self.path} is in use: a running process (pid {pid} on {host}) is "
+                        f"writing {what} there; wait for it to finish or stop it"
+                        + (" before overwriting" if overwrite else ", or choose a new path")
+                    ) from None
+                continue
+            probe.release()
+            path.unlink(missing_ok=True)  # its process died: nobody owns it
+
+    def _own(self) -> None:
+        owners = self.path / "owners"
+        owners.mkdir(exist_ok=True)
+        name = f"{self.sweep_id}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.lock"
+        self._owner = _lock(owners / name)
+        self._owner.acquire(timeout=0)
+
+    def close(self) -> None:
+        """Give up ownership of the directory (also released if the process dies)."""
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.release()
+            Path(owner.lock_file).unlink(missing_ok=True)
+
+    def _open(self, meta: dict, overwrite: bool) -> None:
         try:
             old = self.read_meta()
         except ValueError:
@@ -379,6 +448,17 @@ class SweepStore:
                 # .<name>.<host>.<pid>.<random>.tmp
                 if len(parts) >= 5 and parts[-4] == host and not _alive(int(parts[-3])):
                     path.unlink(missing_ok=True)
+
+
+#: how long `SweepStore.open` waits for another process that is opening the directory
+_OPEN_TIMEOUT_SECONDS = 120.0
+
+
+def _lock(path: Path):
+    """An OS file lock on ``path`` (released by the OS when the process dies)."""
+    from filelock import FileLock
+
+    return FileLock(path, is_singleton=False)
 
 
 def _host() -> str:

@@ -187,14 +187,18 @@ def sweep(
 def _collect(space, settings, store, run_chunk, progress, callback, state_names, record_every):
     """Run the missing chunks (`_run_chunks`) and gather them into a `SweepResult`: from
     the dataset when there is one, else from the tables in memory."""
-    done = set() if store is None else store.done()
-    began = time.perf_counter()
-    parts, traces = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
-    seconds = time.perf_counter() - began
-    models_run = sum(len(part) for part in parts)
-    if store is not None:
-        result = SweepResult.load(store.path)
-        return dataclasses.replace(result, seconds=seconds, models_run=models_run)
+    try:
+        done = set() if store is None else store.done()
+        began = time.perf_counter()
+        parts, traces = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
+        seconds = time.perf_counter() - began
+        models_run = sum(len(part) for part in parts)
+        if store is not None:
+            result = SweepResult.load(store.path)
+            return dataclasses.replace(result, seconds=seconds, models_run=models_run)
+    finally:
+        if store is not None:
+            store.close()  # the directory is this run's until it ends
     import pandas as pd
 
     return SweepResult(
