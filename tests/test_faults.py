@@ -413,3 +413,62 @@ def test_two_different_sweeps_opening_at_once_one_owns_it(tmp_path):
         assert len(owners) == 1, outcomes
         assert "in use" in next(o for o in outcomes if isinstance(o, str))
         owners[0].close()
+
+
+# ---- 12. parts prove their content ---------------------------------------------------------
+
+
+def _flip(path, bit):
+    data = bytearray(path.read_bytes())
+    data[bit // 8] ^= 1 << (bit % 8)
+    path.write_bytes(bytes(data))
+
+
+def test_a_bit_flipped_in_a_data_page_is_named_set_aside_and_recomputed(
+    tmp_path, reference, caplog
+):
+    path = finished(tmp_path)
+    part = path / "parts" / "part-000002.parquet"
+    _flip(part, 8 * 200 + 3)  # inside the first column's data page
+    loaded = SweepResult.load(path)  # reading never fails on one bad part
+    assert not loaded.complete and len(loaded.table) == len(SPACE) - 4
+    with caplog.at_level("WARNING", logger="jaxneuron.sweep"):
+        resumed = run(path)
+    assert resumed.models_run == 4
+    assert_same(path, reference)
+    assert [p.name for p in (path / "quarantine").iterdir()] == ["part-000002.parquet"]
+
+
+def test_every_bit_flip_in_a_part_is_caught_or_changes_nothing(tmp_path, reference):
+    """A flip anywhere — page data, page headers, the footer — either fails the part's
+    checks (CRC, content hash, identity) or leaves every value, name and dtype as read."""
+    path = finished(tmp_path)
+    part = path / "parts" / "part-000001.parquet"
+    original = part.read_bytes()
+    expected = reference.iloc[4:8].reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    caught = 0
+    for bit in rng.choice(8 * len(original), size=60, replace=False):
+        part.write_bytes(original)
+        _flip(part, int(bit))
+        store = SweepStore(path)
+        store.attach()
+        if store.is_done(1):
+            pd.testing.assert_frame_equal(pd.read_parquet(part), expected)
+        else:
+            caught += 1
+            assert not part.exists() and (path / "quarantine" / part.name).exists()
+            shutil.rmtree(path / "quarantine")
+    assert caught > 30
+
+
+def test_damaged_traces_take_their_part_with_them(tmp_path):
+    store = SweepStore(tmp_path / "t")
+    store.open({"n_chunks": 1, "chunk_size": 2, "n_models": 2})
+    rows = pd.DataFrame({"model_id": np.arange(2), "rate": [1.0, 2.0]})
+    store.write(0, rows, {"model_id": np.asarray([1]), "traces": np.zeros((1, 50, 3))})
+    assert store.done() == {0}
+    trace_file = store.trace_path(0)
+    _flip(trace_file, 8 * (trace_file.stat().st_size // 2))
+    assert not store.is_done(0) and store.done() == set()
+    store.close()

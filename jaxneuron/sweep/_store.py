@@ -14,12 +14,15 @@ Layout of a sweep directory::
 DuckDB or Arrow read it directly.
 
 **Parts prove what they are.** Each part carries, in its Parquet metadata, the identity of
-its sweep (a hash of ``sweep.json``), its chunk index, its row range and row count. A part
-is written to a hidden temporary name unique to the host and process, then renamed into
-place, so it exists whole or not at all. Resuming verifies every part's content, not its
-name: a corrupt, foreign (another sweep's), misplaced (another chunk's) or extra file is
-moved to ``quarantine/`` with one logged line, and its chunk is recomputed — no model is
-lost, repeated or mislabelled.
+its sweep (a hash of ``sweep.json``), its chunk index, its row range, a SHA-256 of its rows
+as they read back (column names, dtypes, every value) and one of its traces file; its
+pages carry Parquet's CRC checksums. A part is written to a hidden temporary name unique
+to the host and process, then renamed into place, so it exists whole or not at all.
+Resuming verifies every part's content, not its name: each part is read whole and checked
+against its checksums (once per process while the file is unchanged), and a corrupt,
+foreign (another sweep's), misplaced (another chunk's) or extra file is moved to
+``quarantine/`` with one logged line naming it and the reason, and its chunk is recomputed
+— no model is lost, repeated or mislabelled.
 
 **One sweep owns a directory at a time.** A process opens the directory under
 ``open.lock`` and, for the life of its run, holds an owner lock in ``owners/`` named after
@@ -172,6 +175,7 @@ class SweepStore:
         self.sweep_id: str | None = None
         self.meta: dict | None = None
         self._owner = None
+        self._verified: dict[str, tuple] = {}  # part name → its stat when last verified
 
     def _meta_path(self):
         return self.path / "sweep.json"
@@ -333,6 +337,19 @@ class SweepStore:
             return None, f"it holds chunk {tag.get('chunk')}, not chunk {chunk}"
         if info.num_rows != b - a:
             return None, f"it has {info.num_rows} rows, not {b - a}"
+        key = (_stat_key(path), _stat_key(self.trace_path(chunk)))
+        if self._verified.get(path.name) == key:
+            return chunk, None  # read whole and checked since it last changed
+        try:
+            frame = _read_part(path)
+        except Exception as err:  # noqa: BLE001 — a damaged page, a bad CRC, …
+            return None, f"unreadable ({type(err).__name__}: {err})"
+        if _content_digest(frame) != tag.get("content"):
+            return None, "its rows do not match its checksum (damaged)"
+        traces = tag.get("traces")
+        if traces is not None and _file_digest(self.trace_path(chunk)) != traces:
+            return None, f"its traces file {self.trace_path(chunk).name} is missing or damaged"
+        self._verified[path.name] = key
         return chunk, None
 
     def _set_aside(self, path: Path, reason: str) -> None:
@@ -390,15 +407,24 @@ class SweepStore:
         if len(table) != b - a:
             raise ValueError(f"chunk {chunk} must have {b - a} rows, got {len(table)}")
         # the traces first: the Parquet part marks the chunk as done
+        traces_digest = None
         if traces:
             self.traces.mkdir(exist_ok=True)
             _atomic_save_npz(self.trace_path(chunk), traces)
+            traces_digest = _file_digest(self.trace_path(chunk))
         arrow = pa.Table.from_pandas(table, preserve_index=False)
-        tag = json.dumps({"sweep": self.sweep_id, "chunk": chunk, "rows": [a, b]}).encode()
-        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _PART_KEY: tag})
+        tag = {
+            "sweep": self.sweep_id,
+            "chunk": chunk,
+            "rows": [a, b],
+            "content": _content_digest(arrow.to_pandas()),
+            "traces": traces_digest,
+        }
+        metadata = {**(arrow.schema.metadata or {}), _PART_KEY: json.dumps(tag).encode()}
+        arrow = arrow.replace_schema_metadata(metadata)
         path = self.part_path(chunk)
         tmp = _temporary(path, hidden=True)
-        pq.write_table(arrow, tmp)
+        pq.write_table(arrow, tmp, write_page_checksum=True, write_statistics=False)
         os.replace(tmp, path)
 
     def claim(self, chunk: int):
@@ -420,7 +446,7 @@ class SweepStore:
         chunks = sorted(self.done())
         if not chunks:
             return None
-        return pd.concat([pd.read_parquet(self.part_path(c)) for c in chunks], ignore_index=True)
+        return pd.concat([_read_part(self.part_path(c)) for c in chunks], ignore_index=True)
 
     def read_traces(self) -> dict[int, np.ndarray]:
         out = {}
@@ -448,6 +474,37 @@ class SweepStore:
                 # .<name>.<host>.<pid>.<random>.tmp
                 if len(parts) >= 5 and parts[-4] == host and not _alive(int(parts[-3])):
                     path.unlink(missing_ok=True)
+
+
+def _read_part(path: Path):
+    """A part as a pandas DataFrame, every page's CRC verified."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, page_checksum_verification=True).to_pandas()
+
+
+def _content_digest(frame) -> str:
+    """A hash of a part's rows as they read back: column names, dtypes and every value."""
+    import pandas as pd
+
+    h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 #: how long `SweepStore.open` waits for another process that is opening the directory
