@@ -472,3 +472,39 @@ def test_damaged_traces_take_their_part_with_them(tmp_path):
     _flip(trace_file, 8 * (trace_file.stat().st_size // 2))
     assert not store.is_done(0) and store.done() == set()
     store.close()
+
+
+# ---- 13. memory does not grow with the number of models ------------------------------------
+
+
+def test_chunks_are_enumerated_lazily():
+    import tracemalloc
+
+    from jaxneuron.sweep._sweep import _run_chunks, _Settings
+
+    space = Random({"CaS.g": (0.0, 10.0)}, n=10**9, seed=1)
+    settings = _Settings.checked(
+        jn.build_Prinz(), space, t1=40.0, dt=0.025, start=None, threshold=-20.0,
+        burst_gap=100.0, regularity=0.1, rhythm=None, dtype=jnp.float32, chunk_size=2,
+        record=(), record_every=1.0, kernel="xla",
+    )  # fmt: skip
+
+    def fake_run(values, record):
+        return {"finite": np.ones(len(values["CaS.g"]), bool)}
+
+    tracemalloc.start()
+    with pytest.raises(Interrupt):
+        _run_chunks(space, settings, None, set(), fake_run, False, interrupt_after(3))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5e6  # bytes; a list of the 5e8 chunks would take gigabytes
+
+
+def test_a_sweep_that_cannot_fit_in_memory_says_so_in_one_line():
+    with pytest.raises(MemoryError, match=r"makes a table of at least [\d,]+ GB"):
+        run(space=Random({"CaS.g": (0.0, 10.0)}, n=10**13))
+    result = runner.invoke(
+        app, ["sweep", "prinz", "--random", "CaS.g=0:1", "-n", str(10**13), "--chunk-size", "10"]
+    )
+    assert result.exit_code == 2 and "sweep fewer models" in result.output
+    assert len(result.output.strip().splitlines()) == 1

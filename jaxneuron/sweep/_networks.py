@@ -14,7 +14,7 @@ from ..integrate import steps_in
 from ..populations import PopulationNetwork, simulate_populations
 from ._space import ParameterSpace
 from ._store import SweepStore, model_fingerprint
-from ._sweep import SweepResult, _Chunking, _collect
+from ._sweep import SweepResult, _Chunking, _collect, check_table_fits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +119,7 @@ def sweep_populations(
     settings = _NetworkSettings(
         t1, dt, start, float(threshold), float(refractory), dtype, min(int(chunk_size), n), n
     )
+    check_table_fits(space, n, extra_columns=3 * len(net.names))  # rate, isi_cv, active
     net = as_dtype(net, dtype)
     store = None
     if path is not None:
