@@ -508,3 +508,66 @@ def test_a_sweep_that_cannot_fit_in_memory_says_so_in_one_line():
     )
     assert result.exit_code == 2 and "sweep fewer models" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+# ---- 14. populations are checked as strictly as neurons ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cobahh():
+    return jn.cobahh(40, p=0.1, seed=0)
+
+
+@pytest.mark.parametrize(
+    "axis, message",
+    [
+        ({"E->E.scale": [-5.0, 1.0]}, r"E->E.scale = -5, outside its domain.*scale"),
+        ({"E.Na.g": [-50.0]}, r"E.Na.g = -50, outside its domain.*must be >= 0 mS/cm²"),
+    ],
+)
+def test_population_sweeps_refuse_values_outside_the_domain(tmp_path, cobahh, axis, message):
+    from jaxneuron.sweep import sweep_populations
+
+    net, y0, g0 = cobahh
+    with pytest.raises(ValueError, match=message):
+        sweep_populations(net, Grid(axis), t1=10.0, y0=y0, g0=g0, path=tmp_path / "p")
+    assert not (tmp_path / "p").exists()  # refused before anything was written
+
+
+def test_neuron_sweeps_refuse_values_outside_the_domain():
+    with pytest.raises(ValueError, match=r"Leak.g = -1, outside its domain"):
+        run(space=Random({"Leak.g": (-1.0, 1.0)}, n=4))
+
+
+def test_projection_values_are_checked(cobahh):
+    net, y0, g0 = cobahh
+    conn = net.projections[0].connectivity
+    receptor = jn.ExponentialReceptor(tau=5.0, E=0.0)
+    with pytest.raises(ValueError, match="scale .weight factor. must be finite"):
+        jn.Projection("E", "E", conn, 1.0, receptor, scale=float("nan"))
+    with pytest.raises(ValueError, match="E->E: weight must be >= 0 nS"):
+        net.set_parameters({"E->E.weight": -1.0})
+    with pytest.raises(ValueError, match="scale .weight factor. must be >= 0"):
+        net.set_parameters({"E->E.scale": -5.0})
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"start": 20.0}, ValueError, r"start .* must be before t1"),
+        ({"start": -1.0}, ValueError, r"start \(analysis start\) must be >= 0 ms"),
+        ({"raster": -5}, ValueError, r"raster .* whole number >= 0"),
+        ({"raster": 2.5}, ValueError, r"raster .* whole number >= 0"),
+        ({"max_spikes_per_step": -1}, ValueError, r"max_spikes_per_step must be a whole number"),
+        ({"y0": "unknown population"}, KeyError, r"y0: no population 'X'"),
+        ({"y0": "wrong size"}, ValueError, r"y0\['E'\]: state 'V' must have shape \(32,\)"),
+    ],
+)
+def test_simulate_populations_checks_its_arguments(cobahh, kwargs, error, message):
+    net, y0, g0 = cobahh
+    if kwargs.get("y0") == "unknown population":
+        kwargs = {"y0": {**y0, "X": y0["E"]}}
+    elif kwargs.get("y0") == "wrong size":
+        kwargs = {"y0": {**y0, "E": tuple(x[:3] for x in y0["E"])}}
+    with pytest.raises(error, match=message):
+        jn.simulate_populations(net, 10.0, **{"y0": y0, "g0": g0, **kwargs})

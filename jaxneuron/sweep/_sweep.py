@@ -22,7 +22,7 @@ from ..neurons import as_dtype
 from ..parameters import get_parameter
 from ._engine import Engine, class_names
 from ._pallas import pallas_unsupported_reason, run_pallas_on
-from ._space import ParameterSpace
+from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
 
 
@@ -289,6 +289,7 @@ class _Settings(_Chunking):
             raise ValueError(f"chunk_size must be >= 1 model, got {chunk_size}")
         for name in space.names:
             get_parameter(model, name)  # unknown names fail here, before any compilation
+        check_in_domain(model, space)  # so do values outside a parameter's domain
         n = len(space)
         record = tuple(sorted({int(i) for i in record}))
         if record and not (0 <= record[0] and record[-1] < n):
