@@ -571,3 +571,49 @@ def test_simulate_populations_checks_its_arguments(cobahh, kwargs, error, messag
         kwargs = {"y0": {**y0, "E": tuple(x[:3] for x in y0["E"])}}
     with pytest.raises(error, match=message):
         jn.simulate_populations(net, 10.0, **{"y0": y0, "g0": g0, **kwargs})
+
+
+# ---- 15. the lesser faults of issue 28 -----------------------------------------------------
+
+
+def test_a_fixed_step_run_ends_at_t1_or_is_refused():
+    hh = jn.build_HH()
+    with pytest.raises(ValueError, match=r"would end at t = 49.98 ms, not t1 = 50.0 ms"):
+        jn.simulate(hh, 50.0, solver=jn.ExponentialEuler(dt=0.03))
+    with pytest.raises(ValueError, match=r"save_every .* is longer than the simulation"):
+        jn.simulate(hh, 5.0, save_every=10.0)
+    with pytest.raises(ValueError, match=r"rtol \(relative tolerance\) must be < 1"):
+        jn.simulate(hh, 5.0, rtol=10.0)
+
+
+def test_a_quarantine_link_is_refused(tmp_path):
+    path, elsewhere = tmp_path / "q", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    path.mkdir()
+    os.symlink(elsewhere, path / "quarantine")
+    store = SweepStore(path)
+    with pytest.raises(ValueError, match=r"quarantine is a link to .*elsewhere.*must stay inside"):
+        store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1})
+    store.close()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_ctrl_c_during_a_fit_keeps_the_best_point(monkeypatch):
+    from jaxneuron.fit import _fit
+
+    calls = []
+    block = _fit._block
+
+    def interrupted_block(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return block(*args, **kwargs)
+
+    monkeypatch.setattr(_fit, "_block", interrupted_block)
+    start = jn.set_parameters(jn.build_HH(10.0), {"K.g": 30.0})
+    loss = lambda model: (jn.get_parameter(model, "K.g") - 36.0) ** 2  # noqa: E731
+    result = jf.fit(start, loss, ["K.g"], steps=50, block=5)
+    assert result.stop_reason == "interrupted" and not result.converged
+    assert result.steps == 10 and result.loss <= result.loss_history[0]
+    assert result.values["K.g"] != 30.0

@@ -160,8 +160,10 @@ class FitResult:
     - ``steps`` taken, ``wall_time_s`` (including compilation), ``compile_time_s`` (the
       first block: compilation and its steps), ``stop_reason`` (``"loss_tol"``,
       ``"grad_tol"``, ``"step_tol"`` — no start moved: a minimum, possibly a local one, or
-      a line search that found no decrease — or ``"steps"``: the step budget ran out),
-      ``converged`` (a criterion held: ``stop_reason != "steps"``), ``gradient`` (the mode
+      a line search that found no decrease — ``"steps"``: the step budget ran out — or
+      ``"interrupted"``: Ctrl-C, the best point of the finished blocks kept),
+      ``converged`` (a criterion held: ``stop_reason`` is none of ``"steps"``,
+      ``"interrupted"``), ``gradient`` (the mode
       used), ``names``.
     """
 
@@ -415,8 +417,17 @@ def fit(
     compile_time = 0.0
     length = min(int(block), int(steps))
     bar = tqdm(total=int(steps), disable=not progress, desc="fit")
+    interrupted = False
     while len(losses) < int(steps) and int(carry[-1]) == 0:
-        carry, (value, norm, ran) = _block(carry, free, model, loss, optimizer, mode, stop, length)
+        try:
+            carry, (value, norm, ran) = _block(
+                carry, free, model, loss, optimizer, mode, stop, length
+            )
+        except KeyboardInterrupt:
+            if not losses:
+                raise  # nothing evaluated yet: nothing to keep
+            interrupted = True  # keep the best point of the blocks that finished
+            break
         ran = np.asarray(ran)
         value, norm = np.asarray(value)[ran], np.asarray(norm)[ran]
         if not losses:
@@ -435,12 +446,13 @@ def fit(
             bar.set_postfix(loss=f"{np.nanmin(value[:take]):.4g}")
     bar.close()
     u, _, best_u, best_loss, code = carry
-    reason = _Stop.REASONS[int(code)]
-    # the last update has not been evaluated yet
-    final = _loss_values(u, free, model, loss)
-    better = jnp.isfinite(final) & (final < best_loss)
-    best_u = jnp.where(better[:, None], u, best_u)
-    best_loss = jnp.where(better, final, best_loss)
+    reason = "interrupted" if interrupted else _Stop.REASONS[int(code)]
+    if not interrupted:
+        # the last update has not been evaluated yet
+        final = _loss_values(u, free, model, loss)
+        better = jnp.isfinite(final) & (final < best_loss)
+        best_u = jnp.where(better[:, None], u, best_u)
+        best_loss = jnp.where(better, final, best_loss)
     if loss_tol is not None:
         if reason == "steps" and bool(jnp.any(best_loss <= loss_tol)):
             reason = "loss_tol"
@@ -462,7 +474,7 @@ def fit(
         steps=len(losses),
         wall_time_s=wall,
         compile_time_s=compile_time,
-        converged=reason != "steps",
+        converged=reason not in ("steps", "interrupted"),
         stop_reason=reason,
         gradient=mode,
         names=free.names,

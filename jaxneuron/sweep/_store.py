@@ -281,6 +281,7 @@ class SweepStore:
         if old != meta or overwrite:
             _atomic_write(self._meta_path(), json.dumps(meta, indent=1).encode())
         self.meta, self.sweep_id = meta, _sweep_id(meta)
+        self._check_quarantine()
         self._remove_own_stale_temporaries()
 
     def attach(self) -> None:
@@ -352,7 +353,19 @@ class SweepStore:
         self._verified[path.name] = key
         return chunk, None
 
+    def _check_quarantine(self) -> None:
+        """``quarantine/`` must be a real folder inside the sweep directory, so that what
+        is set aside stays with the sweep."""
+        q = self.quarantine
+        if q.is_symlink() or (q.exists() and not q.is_dir()):
+            kind = f"a link to {os.readlink(q)}" if q.is_symlink() else "not a folder"
+            raise ValueError(
+                f"{q} is {kind}; parts set aside must stay inside {self.path}: remove it "
+                "(a real quarantine/ folder is made when needed)"
+            )
+
     def _set_aside(self, path: Path, reason: str) -> None:
+        self._check_quarantine()
         self.quarantine.mkdir(exist_ok=True)
         target = self.quarantine / path.name
         while target.exists():
