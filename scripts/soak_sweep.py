@@ -1,10 +1,12 @@
 """Soak test of resumable sweeps: kill a CLI sweep many times, damage its dataset, resume.
 
 A ``jaxneuron sweep`` of ``--models`` random Prinz models runs into one directory and is
-killed with SIGKILL ``--kills`` times at random moments (each restart resumes it); midway
-one part is corrupted (truncated) and another is overwritten with a copy of a third. A
+killed with SIGKILL ``--kills`` times at random moments (each restart resumes it); after
+each kill one random part is corrupted: truncated at a random length, one bit flipped
+anywhere in it, overwritten with a copy of another part, or with another sweep's part. A
 final run completes the sweep. The script then compares the table with an uninterrupted
-run of the same sweep and prints the fault table: each fault and what became of it.
+run of the same sweep and prints the fault table: each fault and what became of it (a
+corruption is named when the next run sets it aside; one that is not must read back equal).
 
     python scripts/soak_sweep.py --models 5000 --kills 20 [--seed 0]
 
@@ -36,6 +38,7 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=100)
     parser.add_argument("--t1", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-wait", type=float, default=0.5, help="s before a kill, at least")
     parser.add_argument("--max-wait", type=float, default=20.0, help="s before a kill, at most")
     parser.add_argument("--races", type=int, default=0, help="race two sweeps N times")
     args = parser.parse_args()
@@ -50,32 +53,67 @@ def main():
         "--no-progress",
     ]  # fmt: skip
     out = work / "soak"
-    faults = []
+    began = time.perf_counter()
+    # a part of another sweep (another seed), to plant as a foreign part
+    foreign_dir = work / "foreign"
+    foreign_command = [a if a != str(args.seed) else str(args.seed + 1) for a in command]
+    subprocess.run(foreign_command[:9] + ["-n", str(args.chunk_size)] + foreign_command[11:]
+                   + ["--out", str(foreign_dir)], capture_output=True, check=True)  # fmt: skip
+    foreign = foreign_dir / "parts" / "part-000000.parquet"
+    faults, corruptions, logs = [], [], []
 
     def parts():
         return sorted((out / "parts").glob("part-*.parquet")) if (out / "parts").exists() else []
 
-    for k in range(args.kills):
-        proc = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)  # fmt: skip
-        wait = rng.uniform(0.5, args.max_wait)
-        try:
-            proc.wait(timeout=wait)
-            faults.append(("run finished before its kill", f"{len(parts())} parts"))
-            break
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-        faults.append((f"SIGKILL {k + 1} after {wait:.1f} s", f"{len(parts())} parts on disk"))
-        if k == args.kills // 2 and len(parts()) >= 3:
-            damaged, victim, source = parts()[0], parts()[1], parts()[2]
-            data = damaged.read_bytes()
-            damaged.write_bytes(data[: len(data) // 3])
+    def corrupt(k):
+        """One random corruption of the dataset: (what, file name)."""
+        present = parts()
+        if not present:
+            return None
+        victim = rng.choice(present)
+        kind = rng.choice(["truncate", "flip", "flip", "copy", "foreign"])
+        data = victim.read_bytes()
+        if kind == "truncate":
+            victim.write_bytes(data[: rng.randrange(len(data))])
+            return (
+                f"truncated {victim.name} to {victim.stat().st_size} of {len(data)} bytes",
+                victim,
+            )
+        if kind == "flip":
+            bit = rng.randrange(8 * len(data))
+            flipped = bytearray(data)
+            flipped[bit // 8] ^= 1 << (bit % 8)
+            victim.write_bytes(bytes(flipped))
+            return f"flipped bit {bit} of {victim.name} ({len(data)} bytes)", victim
+        if kind == "copy" and len(present) > 1:
+            source = rng.choice([p for p in present if p != victim])
             shutil.copy(source, victim)
-            faults.append((f"truncated {damaged.name}", "must be set aside and recomputed"))
-            faults.append((f"copied {source.name} over {victim.name}", "must be set aside"))
+            return f"copied {source.name} over {victim.name}", victim
+        shutil.copy(foreign, victim)
+        return f"another sweep's part copied over {victim.name}", victim
+
+    for k in range(args.kills):
+        log = work / f"run{k}.log"
+        logs.append(log)
+        with open(log, "w") as err:
+            proc = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL,
+                                    stderr=err)  # fmt: skip
+            wait = rng.uniform(args.min_wait, args.max_wait)
+            try:
+                proc.wait(timeout=wait)
+                faults.append(("run finished before its kill", f"{len(parts())} parts"))
+                break
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+        faults.append((f"SIGKILL {k + 1} after {wait:.1f} s", f"{len(parts())} parts on disk"))
+        done = corrupt(k)
+        if done is not None:
+            corruptions.append((k, *done))
     started = time.perf_counter()
     final = subprocess.run(command + ["--out", str(out)], capture_output=True, text=True)
+    (work / "final.log").write_text(final.stderr)
+    logs.append(work / "final.log")
     faults.append(
         ("final run", f"exit {final.returncode} in {time.perf_counter() - started:.0f} s")
     )
@@ -88,24 +126,36 @@ def main():
     from jaxneuron.sweep import SweepResult
 
     a, b = SweepResult.load(out).table, SweepResult.load(work / "clean").table
+    # each corruption: named when set aside by the next run, or harmless (its rows equal)
+    named = 0
+    for k, what, victim in corruptions:
+        later = "".join(log.read_text() for log in logs[k + 1 :])
+        if f"set aside {victim.name}" in later:
+            reason = later.split(f"set aside {victim.name} (", 1)[1].split(") in quarantine")[0]
+            outcome = f"set aside, named: {reason[:60]}"
+            named += 1
+        else:
+            outcome = "not set aside: its rows read back equal (checked below)"
+        faults.append((what, outcome))
     quarantined = (
         sorted(p.name for p in (out / "quarantine").glob("*"))
         if (out / "quarantine").exists()
         else []
     )
     print(f"{args.models} models, chunks of {args.chunk_size}, {args.t1:g} ms each\n")
-    print(f"{'fault':<48} outcome")
+    print(f"{'fault':<58} outcome")
     for fault, outcome in faults:
-        print(f"{fault:<48} {outcome}")
-    print(f"{'set aside in quarantine/':<48} {', '.join(quarantined) or 'nothing'}")
+        print(f"{fault:<58} {outcome}")
+    print(f"{'set aside in quarantine/':<58} {len(quarantined)} files")
     same = len(a) == len(b) and a["model_id"].is_unique
     try:
         pd.testing.assert_frame_equal(a, b)
     except AssertionError as err:
         same = False
         print(err)
-    print(f"\nrows {len(a)} (unique ids: {a['model_id'].is_unique}); equal to the uninterrupted "
-          f"run: {same}")  # fmt: skip
+    print(f"\n{len(corruptions)} corruptions, {named} named and set aside; rows {len(a)} "
+          f"(unique ids: {a['model_id'].is_unique}); equal to the uninterrupted run: {same}; "
+          f"{time.perf_counter() - began:.0f} s in all")  # fmt: skip
     shutil.rmtree(work)
     sys.exit(0 if same and final.returncode == 0 else 1)
 
