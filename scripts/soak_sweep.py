@@ -1,8 +1,9 @@
 """Soak test of resumable sweeps: kill a CLI sweep many times, damage its dataset, resume.
 
 A ``jaxneuron sweep`` of ``--models`` random Prinz models runs into one directory and is
-killed with SIGKILL ``--kills`` times at random moments (each restart resumes it); after
-each kill one random part is corrupted: truncated at a random length, one bit flipped
+killed with SIGKILL at random moments (each restart resumes it) until ``--kills`` kills
+have each been followed by a corruption of one random part (a kill before any part exists
+does not count): truncated at a random length, one bit flipped
 anywhere in it, overwritten with a copy of another part, or with another sweep's part. A
 final run completes the sweep. The script then compares the table with an uninterrupted
 run of the same sweep and prints the fault table: each fault and what became of it (a
@@ -92,7 +93,9 @@ def main():
         shutil.copy(foreign, victim)
         return f"another sweep's part copied over {victim.name}", victim
 
-    for k in range(args.kills):
+    k = 0
+    while len(corruptions) < args.kills and k < 3 * args.kills:  # a kill before any part
+        k += 1  # was written does not count towards the corruptions
         log = work / f"run{k}.log"
         logs.append(log)
         with open(log, "w") as err:
@@ -106,7 +109,7 @@ def main():
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
-        faults.append((f"SIGKILL {k + 1} after {wait:.1f} s", f"{len(parts())} parts on disk"))
+        faults.append((f"SIGKILL {k} after {wait:.1f} s", f"{len(parts())} parts on disk"))
         done = corrupt(k)
         if done is not None:
             corruptions.append((k, *done))
@@ -129,7 +132,7 @@ def main():
     # each corruption: named when set aside by the next run, or harmless (its rows equal)
     named = 0
     for k, what, victim in corruptions:
-        later = "".join(log.read_text() for log in logs[k + 1 :])
+        later = "".join(log.read_text() for log in logs[k:])  # the runs after kill k
         if f"set aside {victim.name}" in later:
             reason = later.split(f"set aside {victim.name} (", 1)[1].split(") in quarantine")[0]
             outcome = f"set aside, named: {reason[:60]}"
