@@ -79,17 +79,12 @@ def time_grid(
     if save_every is not None:
         save_every = float(save_every)
         check_positive("save_every (save interval)", save_every, "ms")
-        if save_every > (t1 - t0) * (1 + 1e-9):
-            raise ValueError(
-                f"save_every (save interval, {save_every} ms) is longer than the simulation "
-                f"(t1 − t0 = {t1 - t0} ms): only t0 would be saved; use save_every <= "
-                f"{t1 - t0} ms, or None to save t0 and t1"
-            )
         n_saves = int(math.floor((t1 - t0) / save_every + 1e-9)) + 1
         _check_count(n_saves, "save points", f"save_every = {save_every} ms")
     else:
         n_saves = 2
     if dt is None:
+        _check_save_interval(t0, t1, save_every)
         return TimeGrid(t0, t1, save_every, n_saves)
     dt = float(dt)
     check_positive("dt (time step)", dt, "ms")
@@ -99,6 +94,7 @@ def time_grid(
             f"t1 − t0 ({t1 - t0} ms) is shorter than one step dt = {dt} ms: nothing would be "
             "simulated"
         )
+    _check_save_interval(t0, t1, save_every)
     if whole_steps:
         n_steps = steps_in(t1 - t0, dt, "t1 − t0 (simulated time)")
     if save_every is None:
@@ -115,6 +111,15 @@ def time_grid(
                 "save_every and dt so that they divide"
             )
     return TimeGrid(t0, t1, save_every, n_saves, dt, k, n_steps)
+
+
+def _check_save_interval(t0: float, t1: float, save_every: float | None) -> None:
+    if save_every is not None and save_every > (t1 - t0) * (1 + 1e-9):
+        raise ValueError(
+            f"save_every (save interval, {save_every} ms) is longer than the simulation "
+            f"(t1 − t0 = {t1 - t0} ms): only t0 would be saved; use save_every <= "
+            f"{t1 - t0} ms, or None to save t0 and t1"
+        )
 
 
 def _check_count(count: float, what: str, of: str) -> None:
