@@ -617,3 +617,16 @@ def test_ctrl_c_during_a_fit_keeps_the_best_point(monkeypatch):
     assert result.stop_reason == "interrupted" and not result.converged
     assert result.steps == 10 and result.loss <= result.loss_history[0]
     assert result.values["K.g"] != 30.0
+
+
+def test_a_dead_owner_does_not_hold_the_directory(tmp_path):
+    """A SIGKILLed run leaves its owner lock file behind, unlocked: it is removed, and an
+    overwrite (or a resume) goes ahead."""
+    path = tmp_path / "dead"
+    (path / "owners").mkdir(parents=True)
+    stale = path / "owners" / "0123456789abcdef.somehost.4242.beef.lock"
+    stale.write_text("")
+    store = SweepStore(path)
+    store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1}, overwrite=True)
+    assert not stale.exists()
+    store.close()
