@@ -132,23 +132,23 @@ def set_parameters(model, values: Mapping[str, object]):
 
         model = eqx.tree_at(where, model, replace_fn=replace)
     if all(is_concrete(v) for v in values.values()):
-        _check(model)  # the constructors' checks (a negative conductance, …), on real values
+        run_checks(model)  # the constructors' checks (a negative conductance, …), on real values
     return model
 
 
-def _check(node) -> None:
+def run_checks(node) -> None:
     """Run every ``__check_init__`` of the modules in ``node`` (equinox runs them when a
     module is built; `eqx.tree_at` builds none)."""
     if isinstance(node, tuple | list):
         for item in node:
-            _check(item)
+            run_checks(item)
     elif isinstance(node, eqx.Module):
         for cls in type(node).__mro__:
             check = cls.__dict__.get("__check_init__")
             if check is not None:
                 check(node)
         for field in dataclasses.fields(node):
-            _check(getattr(node, field.name))
+            run_checks(getattr(node, field.name))
 
 
 def population(model, values: Mapping[str, object]):

@@ -57,7 +57,7 @@ from jaxtyping import Array, Float, Int
 
 from ._numerics import advance, crossing_fraction
 from ._protocols import AbstractNamedParameters
-from ._validation import check_finite, check_nonnegative, check_positive
+from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
 from .integrate import (
     AbstractObserver,
     FastSigmoid,
@@ -67,7 +67,7 @@ from .integrate import (
 )
 from .network import Network
 from .neurons import ConductanceNeuron, as_dtype, build_TraubMiles
-from .parameters import get_parameter, set_parameters
+from .parameters import get_parameter, run_checks, set_parameters
 from .parameters import population as batched_population
 from .receptors import AbstractReceptor, ExponentialReceptor, GradedRelease
 from .stimuli import as_stimulus
@@ -234,6 +234,8 @@ def _check_weight(projection, kind: str):
         )
     check_nonnegative(f"{kind} {projection.pre}->{projection.post}: weight", projection.weight,
                       "nS")  # fmt: skip
+    check_nonnegative(f"{kind} {projection.pre}->{projection.post}: scale (weight factor)",
+                      projection.scale, "")  # fmt: skip
 
 
 class AbstractProjection(eqx.Module):
@@ -668,6 +670,10 @@ class PopulationNetwork(AbstractNamedParameters):
                 )
             else:
                 net = eqx.tree_at(where, net, set_parameters(where(net), {rest: value}))
+        if all(is_concrete(v) for v in values.values()):
+            # the constructors' checks (a negative weight, …), on real values
+            run_checks(net.projections)
+            run_checks([pop.neuron for pop in net.populations])
         return net
 
 
@@ -884,6 +890,13 @@ def simulate_populations(
     if not refractory >= 0:
         raise ValueError(f"refractory (refractory period) must be >= 0 ms, got {refractory}")
     n_steps = steps_in(t1, dt, "t1 (simulated time)")
+    check_nonnegative("start (analysis start)", start, "ms")
+    if not start < t1:
+        raise ValueError(f"start (analysis start, {start} ms) must be before t1 ({t1} ms)")
+    check_y0(net, y0)
+    raster = _count("raster (spikes kept per population)", raster, 0)
+    if max_spikes_per_step is not None:
+        max_spikes_per_step = _count("max_spikes_per_step", max_spikes_per_step, 1)
     record = {k: tuple(int(i) for i in v) for k, v in (record or {}).items()}
     for name in record:
         if name not in net.names:
@@ -907,6 +920,37 @@ def simulate_populations(
                      float(refractory), float(start), record, tuple(record_states), stride,
                      int(raster),
                      int(max_spikes_per_step), compensated, surrogate)  # fmt: skip
+
+
+def _count(name: str, value, least: int) -> int:
+    """``value`` as an int >= ``least``, or a ValueError naming ``name``."""
+    try:
+        whole = not isinstance(value, bool) and float(value) == int(value)
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or int(value) < least:
+        raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+    return int(value)
+
+
+def check_y0(net: PopulationNetwork, y0) -> None:
+    """``y0`` names populations of ``net``, each with one array (n,) per state."""
+    for name, state in (y0 or {}).items():
+        if name not in net.names:
+            raise KeyError(f"y0: no population {name!r} (populations: {net.names})")
+        pop = net.population(name)
+        states = pop.neuron.state_names
+        if len(state) != len(states):
+            raise ValueError(
+                f"y0[{name!r}]: one array per state {states}, got {len(state)} entries"
+            )
+        for state_name, x in zip(states, state, strict=True):
+            if jnp.shape(x) != (pop.n,):
+                raise ValueError(
+                    f"y0[{name!r}]: state {state_name!r} must have shape ({pop.n},) (one value "
+                    f"per neuron), got {jnp.shape(x)}"
+                )
+            check_finite(f"y0[{name!r}] state {state_name!r}", x, "")
 
 
 @eqx.filter_jit

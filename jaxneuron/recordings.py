@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -139,8 +140,13 @@ def load_nwb(path, *, electrode: str | None = None) -> Recording:
     from pynwb import NWBHDF5IO
     from pynwb.icephys import CurrentClampSeries, CurrentClampStimulusSeries
 
-    with NWBHDF5IO(str(path), "r") as io:
-        nwb = io.read()
+    with _open_nwb(NWBHDF5IO, path) as io:
+        try:
+            nwb = io.read()
+        except Exception as err:  # noqa: BLE001 — HDF5 that is not a readable NWB file
+            raise ValueError(
+                f"{path}: not a readable NWB file ({type(err).__name__}: {err})"
+            ) from None
         responses = [
             s
             for s in nwb.acquisition.values()
@@ -200,6 +206,20 @@ def load_nwb(path, *, electrode: str | None = None) -> Recording:
     return _assemble(V, current, holding, names, rates, str(path))
 
 
+def _open_nwb(reader, path):
+    """``reader(path, "r")``, or one line naming the file when it is missing or is not
+    HDF5 (empty, truncated, another format)."""
+    path_ = Path(path)
+    if not path_.is_file():
+        raise FileNotFoundError(f"{path}: no such recording file")
+    try:
+        return reader(str(path), "r")
+    except Exception as err:  # noqa: BLE001 — h5py's errors do not name the file
+        raise ValueError(
+            f"{path}: not an NWB file (expected HDF5 holding NWB; {type(err).__name__}: {err})"
+        ) from None
+
+
 def _si(series, unit: str, path) -> np.ndarray:
     if series.unit != unit:
         raise ValueError(f"{path}: {series.name!r} is in {series.unit!r}, expected {unit!r}")
@@ -210,20 +230,78 @@ def _si(series, unit: str, path) -> np.ndarray:
 # ---- neo (ABF, Spike2, NIX, …) ----------------------------------------------------------
 
 
-def load_neo(path, *, block: int = 0) -> Recording:
-    """The sweeps of a file `neo` reads (``neo.io.get_io``): each segment of ``block`` is a
-    sweep holding one potential signal (any voltage unit) and one current signal (any
-    current unit) — the stimulus as recorded or as the acquisition software stored it."""
+#: the neo readers `load_neo` uses: formats of intracellular recordings whose readers parse
+#: the file's bytes and never unpickle or evaluate them
+NEO_READERS = (
+    "AxonIO", "AxographIO", "CedIO", "Spike2IO", "IgorIO", "NixIO", "WinWcpIO", "WinEdrIO",
+    "NeoMatlabIO", "AsciiSignalIO",
+)  # fmt: skip
+
+#: readers refused by name, with the reason
+_REFUSED_READERS = {
+    "PickleIO": "a pickle runs whatever code its author put in it when it is read; a "
+    "recording loader never unpickles (convert it to NIX or NWB where it was made)",
+    "NWBIO": "read NWB files with jaxneuron.load_nwb",
+}
+
+
+def _neo_reader(path):
+    """The neo IO class for ``path``, chosen by its suffix among `NEO_READERS`; anything
+    else is refused in one line naming the file."""
     import neo
+
+    path_ = Path(path)
+    if not path_.exists():
+        raise FileNotFoundError(f"{path}: no such recording file")
+    if not path_.is_file():
+        raise ValueError(f"{path}: is not a file (load_neo reads one recording file)")
+    suffix = path_.suffix[1:].lower()
+    candidates = [io for io in neo.io.iolist if suffix in [e.lower() for e in io.extensions]]
+    for io in candidates:
+        if io.__name__ in _REFUSED_READERS:
+            raise ValueError(f"{path}: refused ({_REFUSED_READERS[io.__name__]})")
+    allowed = [io for io in candidates if io.__name__ in NEO_READERS]
+    if not allowed:
+        extensions = sorted(
+            {e.lower() for io in neo.io.iolist if io.__name__ in NEO_READERS for e in io.extensions}
+            - {""}
+        )
+        raise ValueError(
+            f"{path}: {('.' + suffix) if suffix else 'no suffix'} is not a recording format "
+            f"load_neo reads; expected one of .{', .'.join(extensions)} (NWB: load_nwb)"
+        )
+    return allowed
+
+
+def load_neo(path, *, block: int = 0) -> Recording:
+    """The sweeps of a recording file that `neo` reads — ABF, AxoGraph, Spike2, Igor, NIX,
+    WinWCP, WinEDR, neo's MATLAB and text formats (`NEO_READERS`, chosen by the file's
+    suffix): each segment of ``block`` is a sweep holding one potential signal (any
+    voltage unit) and one current signal (any current unit) — the stimulus as recorded or
+    as the acquisition software stored it.
+
+    Readers that would unpickle the file (neo's ``.pkl``/``.pickle`` reader) are refused:
+    reading a pickle runs code its author chose. Every failure names the file and what
+    was expected."""
     import quantities as pq
 
-    io = neo.io.get_io(str(path))
-    try:
-        blocks = io.read(lazy=False)
-    finally:
-        close = getattr(io, "close", None)
-        if close is not None:
-            close()
+    errors = []
+    for reader in _neo_reader(path):
+        try:
+            io = reader(str(path))
+            try:
+                blocks = io.read(lazy=False)
+            finally:
+                close = getattr(io, "close", None)
+                if close is not None:
+                    close()
+            break
+        except Exception as err:  # noqa: BLE001 — a file the reader cannot parse
+            errors.append(f"{reader.__name__}: {type(err).__name__}: {err}")
+    else:
+        raise ValueError(
+            f"{path}: not a readable {Path(path).suffix} recording ({'; '.join(errors)})"
+        )
     if not blocks or block >= len(blocks):
         raise ValueError(f"{path}: no block {block} ({len(blocks)} blocks)")
     V, current, names, rates = [], [], [], []

@@ -363,3 +363,270 @@ def test_sweep_of_a_grid_still_equals_memory_run(tmp_path):
     on_disk = sweep(jn.build_Prinz(), grid, t1=40.0, path=tmp_path / "g", progress=False)
     in_memory = sweep(jn.build_Prinz(), grid, t1=40.0, progress=False)
     pd.testing.assert_frame_equal(on_disk.table, in_memory.table)
+
+
+# ---- 11. one sweep owns a directory at a time ----------------------------------------------
+
+
+def test_a_different_sweep_or_an_overwrite_is_refused_while_a_run_owns_the_directory(
+    tmp_path, reference
+):
+    path = tmp_path / "owned"
+    refusals = []
+
+    def intruders(c, table):
+        if c == 1:
+            for kwargs in ({"t1": 20.0}, {"overwrite": True}, {"t1": 20.0, "overwrite": True}):
+                with pytest.raises(ValueError, match="is in use: a running process") as info:
+                    run(path, **kwargs)
+                refusals.append(str(info.value))
+
+    run(path, callback=intruders)
+    assert len(refusals) == 3 and "before overwriting" in refusals[1]
+    assert not (path / "quarantine").exists()  # the intruders touched no part
+    assert_same(path, reference)
+    store = SweepStore(path)  # the owner is gone: now it may be overwritten
+    store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1}, overwrite=True)
+    store.close()
+
+
+def test_two_different_sweeps_opening_at_once_one_owns_it(tmp_path):
+    import threading
+
+    meta = {"n_chunks": 1, "chunk_size": 1, "n_models": 1}
+    for trial in range(20):
+        barrier, outcomes = threading.Barrier(2), []
+
+        def open_(k, path=tmp_path / f"race{trial}", barrier=barrier, outcomes=outcomes):
+            store = SweepStore(path)
+            barrier.wait()
+            try:
+                store.open({**meta, "which": k})
+                outcomes.append(store)
+            except ValueError as err:
+                outcomes.append(str(err))
+
+        threads = [threading.Thread(target=open_, args=(k,)) for k in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        owners = [o for o in outcomes if isinstance(o, SweepStore)]
+        assert len(owners) == 1, outcomes
+        assert "in use" in next(o for o in outcomes if isinstance(o, str))
+        owners[0].close()
+
+
+# ---- 12. parts prove their content ---------------------------------------------------------
+
+
+def _flip(path, bit):
+    data = bytearray(path.read_bytes())
+    data[bit // 8] ^= 1 << (bit % 8)
+    path.write_bytes(bytes(data))
+
+
+def test_a_bit_flipped_in_a_data_page_is_named_set_aside_and_recomputed(
+    tmp_path, reference, caplog
+):
+    path = finished(tmp_path)
+    part = path / "parts" / "part-000002.parquet"
+    _flip(part, 8 * 200 + 3)  # inside the first column's data page
+    loaded = SweepResult.load(path)  # reading never fails on one bad part
+    assert not loaded.complete and len(loaded.table) == len(SPACE) - 4
+    with caplog.at_level("WARNING", logger="jaxneuron.sweep"):
+        resumed = run(path)
+    assert resumed.models_run == 4
+    assert_same(path, reference)
+    assert [p.name for p in (path / "quarantine").iterdir()] == ["part-000002.parquet"]
+
+
+def test_every_bit_flip_in_a_part_is_caught_or_changes_nothing(tmp_path, reference):
+    """A flip anywhere — page data, page headers, the footer — either fails the part's
+    checks (CRC, content hash, identity) or leaves every value, name and dtype as read."""
+    path = finished(tmp_path)
+    part = path / "parts" / "part-000001.parquet"
+    original = part.read_bytes()
+    expected = reference.iloc[4:8].reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    caught = 0
+    for bit in rng.choice(8 * len(original), size=60, replace=False):
+        part.write_bytes(original)
+        _flip(part, int(bit))
+        store = SweepStore(path)
+        store.attach()
+        if store.is_done(1):
+            pd.testing.assert_frame_equal(pd.read_parquet(part), expected)
+        else:
+            caught += 1
+            assert not part.exists() and (path / "quarantine" / part.name).exists()
+            shutil.rmtree(path / "quarantine")
+    assert caught > 30
+
+
+def test_damaged_traces_take_their_part_with_them(tmp_path):
+    store = SweepStore(tmp_path / "t")
+    store.open({"n_chunks": 1, "chunk_size": 2, "n_models": 2})
+    rows = pd.DataFrame({"model_id": np.arange(2), "rate": [1.0, 2.0]})
+    store.write(0, rows, {"model_id": np.asarray([1]), "traces": np.zeros((1, 50, 3))})
+    assert store.done() == {0}
+    trace_file = store.trace_path(0)
+    _flip(trace_file, 8 * (trace_file.stat().st_size // 2))
+    assert not store.is_done(0) and store.done() == set()
+    store.close()
+
+
+# ---- 13. memory does not grow with the number of models ------------------------------------
+
+
+def test_chunks_are_enumerated_lazily():
+    import tracemalloc
+
+    from jaxneuron.sweep._sweep import _run_chunks, _Settings
+
+    space = Random({"CaS.g": (0.0, 10.0)}, n=10**9, seed=1)
+    settings = _Settings.checked(
+        jn.build_Prinz(), space, t1=40.0, dt=0.025, start=None, threshold=-20.0,
+        burst_gap=100.0, regularity=0.1, rhythm=None, dtype=jnp.float32, chunk_size=2,
+        record=(), record_every=1.0, kernel="xla",
+    )  # fmt: skip
+
+    def fake_run(values, record):
+        return {"finite": np.ones(len(values["CaS.g"]), bool)}
+
+    tracemalloc.start()
+    with pytest.raises(Interrupt):
+        _run_chunks(space, settings, None, set(), fake_run, False, interrupt_after(3))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5e6  # bytes; a list of the 5e8 chunks would take gigabytes
+
+
+def test_a_sweep_that_cannot_fit_in_memory_says_so_in_one_line():
+    with pytest.raises(MemoryError, match=r"makes a table of at least [\d,]+ GB"):
+        run(space=Random({"CaS.g": (0.0, 10.0)}, n=10**13))
+    result = runner.invoke(
+        app, ["sweep", "prinz", "--random", "CaS.g=0:1", "-n", str(10**13), "--chunk-size", "10"]
+    )
+    assert result.exit_code == 2 and "sweep fewer models" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+# ---- 14. populations are checked as strictly as neurons ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cobahh():
+    return jn.cobahh(40, p=0.1, seed=0)
+
+
+@pytest.mark.parametrize(
+    "axis, message",
+    [
+        ({"E->E.scale": [-5.0, 1.0]}, r"E->E.scale = -5, outside its domain.*scale"),
+        ({"E.Na.g": [-50.0]}, r"E.Na.g = -50, outside its domain.*must be >= 0 mS/cm²"),
+    ],
+)
+def test_population_sweeps_refuse_values_outside_the_domain(tmp_path, cobahh, axis, message):
+    from jaxneuron.sweep import sweep_populations
+
+    net, y0, g0 = cobahh
+    with pytest.raises(ValueError, match=message):
+        sweep_populations(net, Grid(axis), t1=10.0, y0=y0, g0=g0, path=tmp_path / "p")
+    assert not (tmp_path / "p").exists()  # refused before anything was written
+
+
+def test_neuron_sweeps_refuse_values_outside_the_domain():
+    with pytest.raises(ValueError, match=r"Leak.g = -1, outside its domain"):
+        run(space=Random({"Leak.g": (-1.0, 1.0)}, n=4))
+
+
+def test_projection_values_are_checked(cobahh):
+    net, y0, g0 = cobahh
+    conn = net.projections[0].connectivity
+    receptor = jn.ExponentialReceptor(tau=5.0, E=0.0)
+    with pytest.raises(ValueError, match="scale .weight factor. must be finite"):
+        jn.Projection("E", "E", conn, 1.0, receptor, scale=float("nan"))
+    with pytest.raises(ValueError, match="E->E: weight must be >= 0 nS"):
+        net.set_parameters({"E->E.weight": -1.0})
+    with pytest.raises(ValueError, match="scale .weight factor. must be >= 0"):
+        net.set_parameters({"E->E.scale": -5.0})
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"start": 20.0}, ValueError, r"start .* must be before t1"),
+        ({"start": -1.0}, ValueError, r"start \(analysis start\) must be >= 0 ms"),
+        ({"raster": -5}, ValueError, r"raster .* whole number >= 0"),
+        ({"raster": 2.5}, ValueError, r"raster .* whole number >= 0"),
+        ({"max_spikes_per_step": -1}, ValueError, r"max_spikes_per_step must be a whole number"),
+        ({"y0": "unknown population"}, KeyError, r"y0: no population 'X'"),
+        ({"y0": "wrong size"}, ValueError, r"y0\['E'\]: state 'V' must have shape \(32,\)"),
+    ],
+)
+def test_simulate_populations_checks_its_arguments(cobahh, kwargs, error, message):
+    net, y0, g0 = cobahh
+    if kwargs.get("y0") == "unknown population":
+        kwargs = {"y0": {**y0, "X": y0["E"]}}
+    elif kwargs.get("y0") == "wrong size":
+        kwargs = {"y0": {**y0, "E": tuple(x[:3] for x in y0["E"])}}
+    with pytest.raises(error, match=message):
+        jn.simulate_populations(net, 10.0, **{"y0": y0, "g0": g0, **kwargs})
+
+
+# ---- 15. the lesser faults of issue 28 -----------------------------------------------------
+
+
+def test_a_fixed_step_run_ends_at_t1_or_is_refused():
+    hh = jn.build_HH()
+    with pytest.raises(ValueError, match=r"would end at t = 49.98 ms, not t1 = 50.0 ms"):
+        jn.simulate(hh, 50.0, solver=jn.ExponentialEuler(dt=0.03))
+    with pytest.raises(ValueError, match=r"save_every .* is longer than the simulation"):
+        jn.simulate(hh, 5.0, save_every=10.0)
+    with pytest.raises(ValueError, match=r"rtol \(relative tolerance\) must be < 1"):
+        jn.simulate(hh, 5.0, rtol=10.0)
+
+
+def test_a_quarantine_link_is_refused(tmp_path):
+    path, elsewhere = tmp_path / "q", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    path.mkdir()
+    os.symlink(elsewhere, path / "quarantine")
+    store = SweepStore(path)
+    with pytest.raises(ValueError, match=r"quarantine is a link to .*elsewhere.*must stay inside"):
+        store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1})
+    store.close()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_ctrl_c_during_a_fit_keeps_the_best_point(monkeypatch):
+    from jaxneuron.fit import _fit
+
+    calls = []
+    block = _fit._block
+
+    def interrupted_block(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return block(*args, **kwargs)
+
+    monkeypatch.setattr(_fit, "_block", interrupted_block)
+    start = jn.set_parameters(jn.build_HH(10.0), {"K.g": 30.0})
+    loss = lambda model: (jn.get_parameter(model, "K.g") - 36.0) ** 2  # noqa: E731
+    result = jf.fit(start, loss, ["K.g"], steps=50, block=5)
+    assert result.stop_reason == "interrupted" and not result.converged
+    assert result.steps == 10 and result.loss <= result.loss_history[0]
+    assert result.values["K.g"] != 30.0
+
+
+def test_a_dead_owner_does_not_hold_the_directory(tmp_path):
+    """A SIGKILLed run leaves its owner lock file behind, unlocked: it is removed, and an
+    overwrite (or a resume) goes ahead."""
+    path = tmp_path / "dead"
+    (path / "owners").mkdir(parents=True)
+    stale = path / "owners" / "0123456789abcdef.somehost.4242.beef.lock"
+    stale.write_text("")
+    store = SweepStore(path)
+    store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1}, overwrite=True)
+    assert not stale.exists()
+    store.close()

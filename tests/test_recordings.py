@@ -132,3 +132,43 @@ def test_recording_checks_units_and_shapes(tmp_path):
     assert rec.select([2, "sweep 0"]).names == ("sweep 2", "sweep 0")
     loss = rec.loss(jn.Geometry(area_cm2=AREA), junction_potential=-10.0)
     np.testing.assert_allclose(np.asarray(loss.targets), 10.0)
+
+
+def test_a_pickle_is_refused_and_nothing_in_it_runs(tmp_path):
+    """neo reads .pkl/.pickle by unpickling; a pickle's author chooses what that runs."""
+    import os
+    import pickle
+
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    for name in ("cell.pkl", "cell.pickle", "CELL.PKL"):
+        path = tmp_path / name
+        path.write_bytes(pickle.dumps(Payload()))
+        with pytest.raises(ValueError, match="refused.*pickle"):
+            jn.load_neo(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage, not HDF5", None])
+def test_loader_errors_name_the_file(tmp_path, content):
+    nwb, abf = tmp_path / "cell.nwb", tmp_path / "cell.abf"
+    if content is None:
+        with pytest.raises(FileNotFoundError, match="cell.nwb"):
+            jn.load_nwb(nwb)
+        with pytest.raises(FileNotFoundError, match="cell.abf"):
+            jn.load_neo(abf)
+        return
+    nwb.write_bytes(content)
+    abf.write_bytes(content)
+    with pytest.raises(ValueError, match=r"cell.nwb: not an NWB file"):
+        jn.load_nwb(nwb)
+    with pytest.raises(ValueError, match=r"cell.abf: not a readable .abf recording"):
+        jn.load_neo(abf)
+    odd = tmp_path / "cell.xyz"
+    odd.write_bytes(content)
+    with pytest.raises(ValueError, match=r"cell.xyz: .xyz is not a recording format.*\.abf"):
+        jn.load_neo(odd)

@@ -37,8 +37,12 @@ def test_each_row_equals_its_own_simulation(cobahh):
 
 def test_a_blown_up_network_is_a_failed_row(cobahh):
     net, y0, g0 = cobahh
-    result = sweep_populations(net, Table({"E.C": np.array([1.0, 0.0])}), t1=10.0, y0=y0,
-                               g0=g0, dtype=jnp.float64, progress=False)  # fmt: skip
+    # a value outside its domain (C = 0) is refused before compiling (issue 28) …
+    with pytest.raises(ValueError, match="E.C = 0, outside its domain"):
+        sweep_populations(net, Table({"E.C": np.array([1.0, 0.0])}), t1=10.0, y0=y0, g0=g0)
+    # … one inside it that blows the network up is a failed row
+    result = sweep_populations(net, Table({"E.Na.E": np.array([50.0, 1e308])}), t1=10.0,
+                               y0=y0, g0=g0, dtype=jnp.float64, progress=False)  # fmt: skip
     assert result.table["status"].tolist() == ["ok", "failed"]
     assert np.isnan(result.table.loc[1, "E.rate"]) and np.isfinite(result.table.loc[0, "E.rate"])
 

@@ -172,10 +172,11 @@ class FitResult:
     - ``steps`` taken, ``wall_time_s`` (including compilation), ``compile_time_s`` (the
       first block: compilation and its steps), ``stop_reason`` (``"loss_tol"``,
       ``"grad_tol"``, ``"step_tol"`` — no start moved: a minimum, possibly a local one, or
-      a line search that found no decrease — or ``"steps"``: the step budget ran out),
-      ``converged`` (a criterion held — ``stop_reason != "steps"`` — and the loss is
-      within `NOISE_FACTOR` of the data's noise floor, where the loss can estimate one),
-      ``gradient`` (the mode used), ``names``;
+      a line search that found no decrease — ``"steps"``: the step budget ran out — or
+      ``"interrupted"``: Ctrl-C, the best point of the finished blocks kept),
+      ``converged`` (a criterion held — ``stop_reason`` is none of ``"steps"``,
+      ``"interrupted"`` — and the loss is within `NOISE_FACTOR` of the data's noise floor,
+      where the loss can estimate one), ``gradient`` (the mode used), ``names``;
     - ``noise_floor``: the loss the data's noise sets (`Loss.noise_floor`; None where the
       loss cannot estimate it); ``diagnosis``: one line, what happened and, for a fit
       that is not converged, why and what to try.
@@ -434,8 +435,17 @@ def fit(
     compile_time = 0.0
     length = min(int(block), int(steps))
     bar = tqdm(total=int(steps), disable=not progress, desc="fit")
+    interrupted = False
     while len(losses) < int(steps) and int(carry[-1]) == 0:
-        carry, (value, norm, ran) = _block(carry, free, model, loss, optimizer, mode, stop, length)
+        try:
+            carry, (value, norm, ran) = _block(
+                carry, free, model, loss, optimizer, mode, stop, length
+            )
+        except KeyboardInterrupt:
+            if not losses:
+                raise  # nothing evaluated yet: nothing to keep
+            interrupted = True  # keep the best point of the blocks that finished
+            break
         ran = np.asarray(ran)
         value, norm = np.asarray(value)[ran], np.asarray(norm)[ran]
         if not losses:
@@ -454,12 +464,13 @@ def fit(
             bar.set_postfix(loss=f"{np.nanmin(value[:take]):.4g}")
     bar.close()
     u, _, best_u, best_loss, code = carry
-    reason = _Stop.REASONS[int(code)]
-    # the last update has not been evaluated yet
-    final = _loss_values(u, free, model, loss)
-    better = jnp.isfinite(final) & (final < best_loss)
-    best_u = jnp.where(better[:, None], u, best_u)
-    best_loss = jnp.where(better, final, best_loss)
+    reason = "interrupted" if interrupted else _Stop.REASONS[int(code)]
+    if not interrupted:
+        # the last update has not been evaluated yet
+        final = _loss_values(u, free, model, loss)
+        better = jnp.isfinite(final) & (final < best_loss)
+        best_u = jnp.where(better[:, None], u, best_u)
+        best_loss = jnp.where(better, final, best_loss)
     if loss_tol is not None:
         if reason == "steps" and bool(jnp.any(best_loss <= loss_tol)):
             reason = "loss_tol"
@@ -482,7 +493,8 @@ def fit(
         steps=len(losses),
         wall_time_s=wall,
         compile_time_s=compile_time,
-        converged=reason != "steps" and not _above_floor(float(best_loss[best]), floor),
+        converged=reason not in ("steps", "interrupted")
+        and not _above_floor(float(best_loss[best]), floor),
         stop_reason=reason,
         gradient=mode,
         names=free.names,
@@ -507,6 +519,7 @@ def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) ->
             "step_tol": "no start could move (a local minimum, or a line search with no decrease)",
             "grad_tol": "the gradient vanished (a local minimum or a flat region)",
             "loss_tol": "loss_tol was reached",
+            "interrupted": "interrupted (Ctrl-C)",
         }[reason]
         advice = (
             "more starts (starts=N), a synchronised fit (anneal) or another optimiser"
@@ -518,6 +531,8 @@ def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) ->
             f"lower loss: a local minimum or a model that cannot reproduce the data. "
             f"Try {advice}"
         )
+    if reason == "interrupted":
+        return f"NOT converged: interrupted (Ctrl-C) at loss {value:.4g}{level}; the best point so far"
     if reason == "steps":
         within = "" if floor is None else ", within the noise"
         return (

@@ -63,7 +63,8 @@ def time_grid(
 
     - ``save_every``: save interval (ms), or None to save only t0 and t1;
     - ``dt``: the fixed step (ms), if any: ``save_every`` must then be a whole number of
-      steps, and t1 − t0 at least one step;
+      steps, and t1 − t0 a whole number of save intervals (so that the last step ends at
+      t1) and at least one step; ``save_every`` may not exceed t1 − t0;
     - ``whole_steps``: t1 − t0 must itself be a whole number of steps (the spiking paths,
       whose loops end exactly at t1).
 
@@ -83,6 +84,7 @@ def time_grid(
     else:
         n_saves = 2
     if dt is None:
+        _check_save_interval(t0, t1, save_every)
         return TimeGrid(t0, t1, save_every, n_saves)
     dt = float(dt)
     check_positive("dt (time step)", dt, "ms")
@@ -92,6 +94,7 @@ def time_grid(
             f"t1 − t0 ({t1 - t0} ms) is shorter than one step dt = {dt} ms: nothing would be "
             "simulated"
         )
+    _check_save_interval(t0, t1, save_every)
     if whole_steps:
         n_steps = steps_in(t1 - t0, dt, "t1 − t0 (simulated time)")
     if save_every is None:
@@ -100,7 +103,23 @@ def time_grid(
     k = steps_in(save_every, dt, "save_every (save interval)")
     if not whole_steps:
         n_steps = (n_saves - 1) * k
+        if abs(t0 + n_steps * dt - t1) > 1e-6 * max(1.0, abs(t1)):
+            raise ValueError(
+                f"t1 − t0 ({t1 - t0} ms) is not a whole number of save intervals "
+                f"(save_every = {save_every} ms, {k} steps of dt = {dt} ms): the last step "
+                f"would end at t = {t0 + n_steps * dt:g} ms, not t1 = {t1} ms; choose t1, "
+                "save_every and dt so that they divide"
+            )
     return TimeGrid(t0, t1, save_every, n_saves, dt, k, n_steps)
+
+
+def _check_save_interval(t0: float, t1: float, save_every: float | None) -> None:
+    if save_every is not None and save_every > (t1 - t0) * (1 + 1e-9):
+        raise ValueError(
+            f"save_every (save interval, {save_every} ms) is longer than the simulation "
+            f"(t1 − t0 = {t1 - t0} ms): only t0 would be saved; use save_every <= "
+            f"{t1 - t0} ms, or None to save t0 and t1"
+        )
 
 
 def _check_count(count: float, what: str, of: str) -> None:

@@ -344,6 +344,11 @@ def simulate(
     rtol = default_rtol if rtol is None else float(rtol)
     atol = default_atol if atol is None else float(atol)
     check_positive("rtol (relative tolerance)", rtol, "")
+    if not rtol < 1:
+        raise ValueError(
+            f"rtol (relative tolerance) must be < 1 (an error of 100 % or more controls "
+            f"nothing), got {rtol}"
+        )
     check_positive("atol (absolute tolerance)", atol, "")
     if adjoint is None:
         adjoint = diffrax.RecursiveCheckpointAdjoint()

@@ -11,10 +11,10 @@ import numpy as np
 from .._precision import as_dtype
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..integrate import steps_in
-from ..populations import PopulationNetwork, simulate_populations
-from ._space import ParameterSpace
+from ..populations import PopulationNetwork, check_y0, simulate_populations
+from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
-from ._sweep import SweepResult, _Chunking, _collect
+from ._sweep import SweepResult, _Chunking, _collect, check_table_fits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,10 +115,13 @@ def sweep_populations(
         )
     for name in space.names:
         net.get_parameter(name)  # unknown names fail here, before any compilation
+    check_in_domain(net, space)  # so do values outside a parameter's domain
+    check_y0(net, y0)
     n = len(space)
     settings = _NetworkSettings(
         t1, dt, start, float(threshold), float(refractory), dtype, min(int(chunk_size), n), n
     )
+    check_table_fits(space, n, extra_columns=3 * len(net.names))  # rate, isi_cv, active
     net = as_dtype(net, dtype)
     store = None
     if path is not None:

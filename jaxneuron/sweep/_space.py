@@ -40,6 +40,17 @@ class ParameterSpace(abc.ABC):
         """Extra columns identifying each model (e.g. the Prinz database number)."""
         return {}
 
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Name → (smallest, largest) value the space gives the parameter (or wider
+        bounds that contain them). This default reads the space chunk by chunk."""
+        low = {n: np.inf for n in self.names}
+        high = {n: -np.inf for n in self.names}
+        for a in range(0, len(self), 2**16):
+            for name, values in self.values(a, min(a + 2**16, len(self))).items():
+                low[name] = min(low[name], float(np.min(values)))
+                high[name] = max(high[name], float(np.max(values)))
+        return {n: (low[n], high[n]) for n in self.names}
+
     @abc.abstractmethod
     def describe(self) -> dict:
         """A JSON-serialisable description: equal descriptions mean equal spaces."""
@@ -67,6 +78,11 @@ class Grid(ParameterSpace):
     def __len__(self):
         return math.prod(self.shape)
 
+    def bounds(self):
+        return {
+            n: (float(a.min()), float(a.max())) for n, a in zip(self.names, self.axes, strict=True)
+        }
+
     def values(self, a, b):
         index = np.unravel_index(np.arange(a, b), self.shape)
         return {n: ax[i] for n, ax, i in zip(self.names, self.axes, index, strict=True)}
@@ -92,6 +108,9 @@ class Table(ParameterSpace):
 
     def __len__(self):
         return next(iter(self.columns.values())).size
+
+    def bounds(self):
+        return {n: (float(c.min()), float(c.max())) for n, c in self.columns.items()}
 
     def values(self, a, b):
         return {n: c[a:b] for n, c in self.columns.items()}
@@ -123,6 +142,9 @@ class Random(ParameterSpace):
 
     def __len__(self):
         return self.n
+
+    def bounds(self):
+        return {n: (low, high) for n, (low, high, _) in self.ranges.items()}
 
     def values(self, a, b):
         # rows a … b−1 of the uniform table that default_rng(seed).random((n, k)) draws,
@@ -173,6 +195,11 @@ class PrinzDatabase(ParameterSpace):
 
     def labels(self, a, b):
         return {"model_number": self._numbers(a, b)}
+
+    def bounds(self):
+        # model 1 has every conductance on level 0, the last model every one on level 5
+        g = prinz_2003_conductances(np.asarray([1, PRINZ_2003_SIZE]))
+        return {n: (float(g[0, i]), float(g[1, i])) for i, n in enumerate(self.names)}
 
     def describe(self):
         return {"kind": "prinz_2003", "sample": self.sample, "seed": self.seed}
@@ -233,6 +260,16 @@ class PyloricDatabase(ParameterSpace):
             out[f"{syn}.g_nS"] = np.asarray(levels, dtype=float)[digits[:, 3 + k]]
         return out
 
+    def bounds(self):
+        out = {}
+        for cell, variants in PYLORIC_2004_CELLS.items():
+            g = np.asarray([PRINZ_2004[v] for v in variants], dtype=float)
+            out.update({f"{cell}.{c}.g": (float(g[:, i].min()), float(g[:, i].max()))
+                        for i, c in enumerate(CHANNEL_ORDER)})  # fmt: skip
+        for syn, levels in PYLORIC_2004_LEVELS_NS.items():
+            out[f"{syn}.g_nS"] = (float(min(levels)), float(max(levels)))
+        return out
+
     def labels(self, a, b):
         numbers = self._numbers(a, b)
         digits = pyloric_2004_levels(numbers)
@@ -244,3 +281,21 @@ class PyloricDatabase(ParameterSpace):
     def describe(self):
         numbers = None if self.numbers is None else self.numbers.tolist()
         return {"kind": "pyloric_2004", "numbers": numbers}
+
+
+def check_in_domain(model, space: ParameterSpace) -> None:
+    """Refuse, before anything compiles, a space that gives a parameter a value outside
+    its domain: the model with each parameter at each end of its `ParameterSpace.bounds`
+    goes through the model's own checks (`jaxneuron.set_parameters` on concrete values:
+    a negative conductance or weight, a non-positive time constant, …). Every domain is
+    an interval, so its ends decide for every value between them."""
+    from ..parameters import set_parameters
+
+    for name, ends in space.bounds().items():
+        for value in sorted(set(ends)):
+            try:
+                set_parameters(model, {name: value})
+            except ValueError as err:
+                raise ValueError(
+                    f"the space gives {name} = {value:g}, outside its domain: {err}"
+                ) from None

@@ -6,18 +6,30 @@ Layout of a sweep directory::
     parts/part-000012.parquet    one row per model of chunk 12 (written atomically)
     traces/traces-000012.npz     recorded traces of chunk 12 (if any were requested)
     claims/chunk-000012.lock     held while a process computes chunk 12
+    owners/<sweep>.<host>.<pid>.<n>.lock   held by each process writing the dataset
+    open.lock                    held while a process opens the directory
     quarantine/                  parts set aside as not belonging here (never deleted)
 
 ``parts/`` is an ordinary Parquet dataset: ``pandas.read_parquet("DIR/parts")``, polars,
 DuckDB or Arrow read it directly.
 
 **Parts prove what they are.** Each part carries, in its Parquet metadata, the identity of
-its sweep (a hash of ``sweep.json``), its chunk index, its row range and row count. A part
-is written to a hidden temporary name unique to the host and process, then renamed into
-place, so it exists whole or not at all. Resuming verifies every part's content, not its
-name: a corrupt, foreign (another sweep's), misplaced (another chunk's) or extra file is
-moved to ``quarantine/`` with one logged line, and its chunk is recomputed — no model is
-lost, repeated or mislabelled.
+its sweep (a hash of ``sweep.json``), its chunk index, its row range, a SHA-256 of its rows
+as they read back (column names, dtypes, every value) and one of its traces file; its
+pages carry Parquet's CRC checksums. A part is written to a hidden temporary name unique
+to the host and process, then renamed into place, so it exists whole or not at all.
+Resuming verifies every part's content, not its name: each part is read whole and checked
+against its checksums (once per process while the file is unchanged), and a corrupt,
+foreign (another sweep's), misplaced (another chunk's) or extra file is moved to
+``quarantine/`` with one logged line naming it and the reason, and its chunk is recomputed
+— no model is lost, repeated or mislabelled.
+
+**One sweep owns a directory at a time.** A process opens the directory under
+``open.lock`` and, for the life of its run, holds an owner lock in ``owners/`` named after
+its sweep's identity; the operating system releases both if it dies. Opening refuses,
+before any part is touched, while a live process of a *different* sweep owns the
+directory, and ``overwrite`` refuses while any other live process owns it; processes of
+the same sweep share it.
 
 **Processes cooperate.** A process computes a chunk only while it holds the chunk's claim,
 an OS file lock (`filelock`) that the operating system releases when the process dies; so
@@ -162,6 +174,8 @@ class SweepStore:
         self.quarantine = self.path / "quarantine"
         self.sweep_id: str | None = None
         self.meta: dict | None = None
+        self._owner = None
+        self._verified: dict[str, tuple] = {}  # part name → its stat when last verified
 
     def _meta_path(self):
         return self.path / "sweep.json"
@@ -185,8 +199,67 @@ class SweepStore:
 
     def open(self, meta: dict, overwrite: bool = False) -> None:
         """Create the directory for ``meta``, or check that an existing one holds the
-        same sweep (then its finished chunks are kept)."""
+        same sweep (then its finished chunks are kept), and own it until `close` (see the
+        module docstring): refused while a live process of another sweep owns it, and
+        with ``overwrite`` while any other live process does."""
+        from filelock import Timeout
+
         meta = canonical({"format": FORMAT_VERSION, **meta})
+        self.path.mkdir(parents=True, exist_ok=True)
+        opening = _lock(self.path / "open.lock")
+        try:
+            opening.acquire(timeout=_OPEN_TIMEOUT_SECONDS)
+        except Timeout:
+            raise ValueError(
+                f"{self.path}: another process has held open.lock for over "
+                f"{_OPEN_TIMEOUT_SECONDS:g} s while opening the sweep; try again"
+            ) from None
+        try:
+            self._refuse_live_owners(_sweep_id(meta), overwrite)
+            self._open(meta, overwrite)
+            self._own()
+        finally:
+            opening.release()
+
+    def _refuse_live_owners(self, sweep_id: str, overwrite: bool) -> None:
+        """Remove the owner locks of dead processes; refuse (ValueError) when a live one
+        belongs to another sweep, or to any other process under ``overwrite``."""
+        from filelock import Timeout
+
+        owners = self.path / "owners"
+        for path in sorted(owners.glob("*.lock")) if owners.is_dir() else []:
+            probe = _lock(path)
+            try:
+                probe.acquire(timeout=0)
+            except Timeout:
+                owner_sweep, _, process = path.stem.partition(".")
+                if overwrite or owner_sweep != sweep_id:
+                    host, pid = process.split(".")[:2] if process.count(".") >= 2 else ("?", "?")
+                    what = "this same sweep" if owner_sweep == sweep_id else "another sweep"
+                    raise ValueError(
+                        f"{self.path} is in use: a running process (pid {pid} on {host}) is "
+                        f"writing {what} there; wait for it to finish or stop it"
+                        + (" before overwriting" if overwrite else ", or choose a new path")
+                    ) from None
+                continue
+            probe.release()
+            path.unlink(missing_ok=True)  # its process died: nobody owns it
+
+    def _own(self) -> None:
+        owners = self.path / "owners"
+        owners.mkdir(exist_ok=True)
+        name = f"{self.sweep_id}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.lock"
+        self._owner = _lock(owners / name)
+        self._owner.acquire(timeout=0)
+
+    def close(self) -> None:
+        """Give up ownership of the directory (also released if the process dies)."""
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.release()
+            Path(owner.lock_file).unlink(missing_ok=True)
+
+    def _open(self, meta: dict, overwrite: bool) -> None:
         try:
             old = self.read_meta()
         except ValueError:
@@ -208,6 +281,7 @@ class SweepStore:
         if old != meta or overwrite:
             _atomic_write(self._meta_path(), json.dumps(meta, indent=1).encode())
         self.meta, self.sweep_id = meta, _sweep_id(meta)
+        self._check_quarantine()
         self._remove_own_stale_temporaries()
 
     def attach(self) -> None:
@@ -264,9 +338,34 @@ class SweepStore:
             return None, f"it holds chunk {tag.get('chunk')}, not chunk {chunk}"
         if info.num_rows != b - a:
             return None, f"it has {info.num_rows} rows, not {b - a}"
+        key = (_stat_key(path), _stat_key(self.trace_path(chunk)))
+        if self._verified.get(path.name) == key:
+            return chunk, None  # read whole and checked since it last changed
+        try:
+            frame = _read_part(path)
+        except Exception as err:  # noqa: BLE001 — a damaged page, a bad CRC, …
+            return None, f"unreadable ({type(err).__name__}: {err})"
+        if _content_digest(frame) != tag.get("content"):
+            return None, "its rows do not match its checksum (damaged)"
+        traces = tag.get("traces")
+        if traces is not None and _file_digest(self.trace_path(chunk)) != traces:
+            return None, f"its traces file {self.trace_path(chunk).name} is missing or damaged"
+        self._verified[path.name] = key
         return chunk, None
 
+    def _check_quarantine(self) -> None:
+        """``quarantine/`` must be a real folder inside the sweep directory, so that what
+        is set aside stays with the sweep."""
+        q = self.quarantine
+        if q.is_symlink() or (q.exists() and not q.is_dir()):
+            kind = f"a link to {os.readlink(q)}" if q.is_symlink() else "not a folder"
+            raise ValueError(
+                f"{q} is {kind}; parts set aside must stay inside {self.path}: remove it "
+                "(a real quarantine/ folder is made when needed)"
+            )
+
     def _set_aside(self, path: Path, reason: str) -> None:
+        self._check_quarantine()
         self.quarantine.mkdir(exist_ok=True)
         target = self.quarantine / path.name
         while target.exists():
@@ -321,15 +420,24 @@ class SweepStore:
         if len(table) != b - a:
             raise ValueError(f"chunk {chunk} must have {b - a} rows, got {len(table)}")
         # the traces first: the Parquet part marks the chunk as done
+        traces_digest = None
         if traces:
             self.traces.mkdir(exist_ok=True)
             _atomic_save_npz(self.trace_path(chunk), traces)
+            traces_digest = _file_digest(self.trace_path(chunk))
         arrow = pa.Table.from_pandas(table, preserve_index=False)
-        tag = json.dumps({"sweep": self.sweep_id, "chunk": chunk, "rows": [a, b]}).encode()
-        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _PART_KEY: tag})
+        tag = {
+            "sweep": self.sweep_id,
+            "chunk": chunk,
+            "rows": [a, b],
+            "content": _content_digest(arrow.to_pandas()),
+            "traces": traces_digest,
+        }
+        metadata = {**(arrow.schema.metadata or {}), _PART_KEY: json.dumps(tag).encode()}
+        arrow = arrow.replace_schema_metadata(metadata)
         path = self.part_path(chunk)
         tmp = _temporary(path, hidden=True)
-        pq.write_table(arrow, tmp)
+        pq.write_table(arrow, tmp, write_page_checksum=True, write_statistics=False)
         os.replace(tmp, path)
 
     def claim(self, chunk: int):
@@ -351,7 +459,7 @@ class SweepStore:
         chunks = sorted(self.done())
         if not chunks:
             return None
-        return pd.concat([pd.read_parquet(self.part_path(c)) for c in chunks], ignore_index=True)
+        return pd.concat([_read_part(self.part_path(c)) for c in chunks], ignore_index=True)
 
     def read_traces(self) -> dict[int, np.ndarray]:
         out = {}
@@ -379,6 +487,48 @@ class SweepStore:
                 # .<name>.<host>.<pid>.<random>.tmp
                 if len(parts) >= 5 and parts[-4] == host and not _alive(int(parts[-3])):
                     path.unlink(missing_ok=True)
+
+
+def _read_part(path: Path):
+    """A part as a pandas DataFrame, every page's CRC verified."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, page_checksum_verification=True).to_pandas()
+
+
+def _content_digest(frame) -> str:
+    """A hash of a part's rows as they read back: column names, dtypes and every value."""
+    import pandas as pd
+
+    h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+#: how long `SweepStore.open` waits for another process that is opening the directory
+_OPEN_TIMEOUT_SECONDS = 120.0
+
+
+def _lock(path: Path):
+    """An OS file lock on ``path`` (released by the OS when the process dies)."""
+    from filelock import FileLock
+
+    return FileLock(path, is_singleton=False)
 
 
 def _host() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from ..neurons import as_dtype
 from ..parameters import get_parameter
 from ._engine import Engine, class_names, initial_values
 from ._pallas import pallas_unsupported_reason, run_pallas_on
-from ._space import ParameterSpace
+from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
 
 
@@ -187,6 +188,7 @@ def sweep(
         regularity=regularity, rhythm=rhythm, dtype=dtype, chunk_size=chunk_size,
         record=record, record_every=record_every, kernel=kernel, y0=y0,
     )  # fmt: skip
+    check_table_fits(space, settings.n_models, extra_columns=len(StreamingFeatures.names()))
     engine = settings.engine(model, space.names)
     store = _open_store(path, model, space, settings, overwrite)
     run_chunk = _chunk_runner(engine, settings, devices)
@@ -194,17 +196,40 @@ def sweep(
                     tuple(model.state_names), settings.record_every)  # fmt: skip
 
 
+def check_table_fits(space: ParameterSpace, n_models: int, extra_columns: int) -> None:
+    """Refuse, in one line and before anything runs, a sweep whose table (one row per
+    model: ``model_id``, the space's labels and parameters, ``extra_columns`` results, class
+    and status — 8 bytes each at least) could not fit in this machine's memory."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return  # no way to tell on this system
+    columns = 1 + len(space.labels(0, 1)) + len(space.names) + extra_columns + 2
+    needed = 8 * columns * n_models
+    if needed > memory:
+        raise MemoryError(
+            f"a sweep of {n_models:,} models makes a table of at least {needed / 1e9:,.0f} GB "
+            f"({columns} columns of 8 bytes per model), more than this machine's "
+            f"{memory / 1e9:.0f} GB of memory; sweep fewer models per call"
+        )
+
+
 def _collect(space, settings, store, run_chunk, progress, callback, state_names, record_every):
     """Run the missing chunks (`_run_chunks`) and gather them into a `SweepResult`: from
     the dataset when there is one, else from the tables in memory."""
-    done = set() if store is None else store.done()
-    began = time.perf_counter()
-    parts, traces = _run_chunks(space, settings, store, done, run_chunk, progress, callback)
-    seconds = time.perf_counter() - began
-    models_run = sum(len(part) for part in parts)
-    if store is not None:
-        result = SweepResult.load(store.path)
-        return dataclasses.replace(result, seconds=seconds, models_run=models_run)
+    try:
+        done = set() if store is None else store.done()
+        began = time.perf_counter()
+        parts, traces, models_run = _run_chunks(
+            space, settings, store, done, run_chunk, progress, callback
+        )
+        seconds = time.perf_counter() - began
+        if store is not None:
+            result = SweepResult.load(store.path)
+            return dataclasses.replace(result, seconds=seconds, models_run=models_run)
+    finally:
+        if store is not None:
+            store.close()  # the directory is this run's until it ends
     import pandas as pd
 
     return SweepResult(
@@ -275,6 +300,7 @@ class _Settings(_Chunking):
             raise ValueError(f"chunk_size must be >= 1 model, got {chunk_size}")
         for name in space.names:
             get_parameter(model, name)  # unknown names fail here, before any compilation
+        check_in_domain(model, space)  # so do values outside a parameter's domain
         n = len(space)
         record = tuple(sorted({int(i) for i in record}))
         if record and not (0 <= record[0] and record[-1] < n):
@@ -403,11 +429,12 @@ def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, ca
     `jax.distributed` owns chunks p, p + P, …). With a store, a chunk is computed only under
     its claim, so independent processes sharing the directory split the work; chunks that
     others hold are waited for (and taken over if their process dies). Each chunk's table
-    goes to the store (and is also returned without one)."""
+    goes to the store, or without one is kept in memory. Returns (the kept tables, the
+    traces kept without a store, the number of models run)."""
     process, n_processes = jax.process_index(), jax.process_count()
-    own = [c for c in range(settings.n_chunks) if c % n_processes == process]
-    remaining = [c for c in own if c not in done]
-    parts, traces = [], {}
+    # chunks are enumerated lazily: memory does not grow with the number of models
+    remaining = (c for c in range(process, settings.n_chunks, n_processes) if c not in done)
+    parts, traces, models_run = [], {}, [0]
     bar = tqdm(
         total=settings.n_models, initial=sum(len(range(*settings.chunk(c))) for c in done),
         unit="model", disable=not progress, desc="sweep", smoothing=0.1,
@@ -427,7 +454,9 @@ def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, ca
             }
         if store is not None:
             store.write(c, table, chunk_traces)
-        parts.append(table if store is None else table[["model_id"]])
+        if store is None:
+            parts.append(table)  # without a store, the rows are kept in memory
+        models_run[0] += b - a
         if chunk_traces and store is None:
             ids, arrays = chunk_traces["model_id"], chunk_traces["traces"]
             traces.update({int(i): t for i, t in zip(ids, arrays, strict=True)})
@@ -435,7 +464,7 @@ def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, ca
             callback(c, table)
 
     try:
-        while remaining:
+        while True:
             held = []
             for c in remaining:
                 claim = None if store is None else store.claim(c)
@@ -449,12 +478,13 @@ def _run_chunks(space, settings: _Settings, store, done, run_chunk, progress, ca
                     if claim is not None:
                         claim.release()
                 bar.update(len(range(*settings.chunk(c))))
-            remaining = held
-            if remaining:
-                time.sleep(_POLL_SECONDS)
+            if not held:
+                break
+            remaining = iter(held)
+            time.sleep(_POLL_SECONDS)
     finally:
         bar.close()
-    return parts, traces
+    return parts, traces, models_run[0]
 
 
 #: how often a process waits for chunks that other processes hold
