@@ -532,7 +532,10 @@ def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) ->
             f"Try {advice}"
         )
     if reason == "interrupted":
-        return f"NOT converged: interrupted (Ctrl-C) at loss {value:.4g}{level}; the best point so far"
+        return (
+            f"NOT converged: interrupted (Ctrl-C) at loss {value:.4g}{level}; the best point "
+            "so far"
+        )
     if reason == "steps":
         within = "" if floor is None else ", within the noise"
         return (
