@@ -533,8 +533,7 @@ def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) ->
         )
     if reason == "interrupted":
         return (
-            f"NOT converged: interrupted (Ctrl-C) at loss {value:.4g}{level}; the best point "
-            "so far"
+            f"NOT converged: interrupted (Ctrl-C) at loss {value:.4g}{level}; the best point so far"
         )
     if reason == "steps":
         within = "" if floor is None else ", within the noise"
