@@ -501,7 +501,16 @@ def _content_digest(frame) -> str:
     import pandas as pd
 
     h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object and any(isinstance(v, np.ndarray | list) for v in column):
+            # array-valued cells (e.g. buffered spike times): their values, shapes and dtypes
+            for value in column:
+                value = np.asarray(value)
+                h.update(f"{value.dtype}{value.shape}".encode())
+                h.update(np.ascontiguousarray(value).tobytes())
+        else:
+            h.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
 
