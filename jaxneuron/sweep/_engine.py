@@ -170,9 +170,11 @@ def initial_values(model, values: Mapping[str, float] | None) -> tuple[tuple[str
     >>> initial_values(jn.pyloric_circuit(), {"*.s": 0.0, "LP.V": -60.0})[:2]
     (('LP.V', -60.0), ('AB->LP.s', 0.0))
     """
+    if not values:
+        return ()
     names = tuple(model.state_names)
     chosen = {}
-    for key, value in (values or {}).items():
+    for key, value in values.items():
         matched = [n for n in names if n == key or fnmatch.fnmatchcase(n, key)]
         if not matched:
             raise ValueError(
