@@ -221,7 +221,8 @@ def sweep_and_fit_demo(out: Path, echo=print) -> dict:
         f"Fit: HH Na.g, K.g from a noisy trace (2 mV noise), from 95 / 45, with the "
         f"defaults (L-BFGS, log transforms): {fitted.values['Na.g']:.2f} / "
         f"{fitted.values['K.g']:.2f} mS/cm² (true 120 / 36) after {fitted.steps} steps "
-        f"({fitted.stop_reason}) in {fitted.wall_time_s:.1f} s, {fitted.gradient} mode"
+        f"({fitted.stop_reason}) in {fitted.wall_time_s:.1f} s, {fitted.gradient} mode; "
+        f"{fitted.diagnosis}"
     )
     report = sensitivity(build_HH(stimulus), loss, ["Na.g", "K.g", "Leak.g"])
     errors = report.standard_errors(4.0 / len(noisy))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import fnmatch
 from collections.abc import Callable, Mapping
 
 import equinox as eqx
@@ -35,6 +36,20 @@ from .neurons import ConductanceNeuron
 # synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
 # it "g_nS" to carry the unit in the name
 _FIELD_ALIASES = {"g_nS": "g"}
+
+
+def is_pattern(name: str) -> bool:
+    """Whether ``name`` is a shell-style pattern (``*``, ``?``, ``[…]``) rather than a name."""
+    return any(c in name for c in "*?[")
+
+
+def match(pattern: str, names) -> list[str]:
+    """The names that equal ``pattern`` or match it as a shell-style pattern, in order.
+
+    >>> match("*.s", ["LP.V", "AB->LP.s", "LP->PY.s"])
+    ['AB->LP.s', 'LP->PY.s']
+    """
+    return [n for n in names if n == pattern or fnmatch.fnmatchcase(n, pattern)]
 
 
 def parameter_names(model) -> tuple[str, ...]:

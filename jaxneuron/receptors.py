@@ -220,26 +220,30 @@ class GradedRelease(eqx.Module):
         check_positive("synapse slope Delta", self.Delta, "mV")
         check_positive("synapse rate k_minus", self.k_minus, "1/ms")
 
-    def steady_state(self, V_pre):
-        """s∞(V_pre)."""
-        return 1.0 / (1.0 + jnp.exp((self.V_th - V_pre) / self.Delta))
-
-    def rate(self, V_pre):
-        """1/τs = k₋ / (1 − s∞) = k₋ (1 + exp((V_pre − V_th)/Δ)), in 1/ms."""
-        return self.k_minus * (1.0 + jnp.exp((V_pre - self.V_th) / self.Delta))
-
-    def derivative(self, V_pre, s):
-        """ds/dt."""
-        return (self.steady_state(V_pre) - s) * self.rate(V_pre)
-
-    def increment(self, V_pre, s, dt):
-        """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs}).
-
-        s∞ and 1/τs share one exponential, e = exp((V_pre − V_th)/Δ): s∞ = e/(1 + e),
+    def _steady_state_and_rate(self, V_pre):
+        """s∞ and 1/τs from one exponential, e = exp((V_pre − V_th)/Δ): s∞ = e/(1 + e),
         written 1/(1 + 1/e) where e > 1 (finite values and gradients as e grows or
         vanishes), and 1/τs = k₋ (1 + e)."""
         e = jnp.exp((V_pre - self.V_th) / self.Delta)
         above = e > 1.0
         e_above, e_below = jnp.where(above, e, 1.0), jnp.where(above, 1.0, e)
         s_inf = jnp.where(above, 1.0 / (1.0 + 1.0 / e_above), e_below / (1.0 + e_below))
-        return relax(s, s_inf, dt * self.k_minus * (1.0 + e))
+        return s_inf, self.k_minus * (1.0 + e)
+
+    def steady_state(self, V_pre):
+        """s∞(V_pre) = 1 / (1 + exp((V_th − V_pre)/Δ))."""
+        return self._steady_state_and_rate(V_pre)[0]
+
+    def rate(self, V_pre):
+        """1/τs = k₋ / (1 − s∞) = k₋ (1 + exp((V_pre − V_th)/Δ)), in 1/ms."""
+        return self._steady_state_and_rate(V_pre)[1]
+
+    def derivative(self, V_pre, s):
+        """ds/dt."""
+        s_inf, rate = self._steady_state_and_rate(V_pre)
+        return (s_inf - s) * rate
+
+    def increment(self, V_pre, s, dt):
+        """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
+        s_inf, rate = self._steady_state_and_rate(V_pre)
+        return relax(s, s_inf, dt * rate)

@@ -15,10 +15,10 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from ..parameters import get_parameter, parameter_names, set_parameters
+from ..parameters import get_parameter, is_pattern, match, parameter_names, set_parameters
 from ._gradients import choose_mode, value_and_gradient
 from ._losses import as_loss, forward_mode_adjoint
-from ._transforms import Transform, default_transform, is_pattern, match, unit_of
+from ._transforms import Transform, default_transform, unit_of
 
 
 class AbstractVariables(eqx.Module):

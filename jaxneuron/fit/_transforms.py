@@ -12,8 +12,6 @@ scaled: Adam's steps of ~lr in u are relative changes of ~lr in θ under `Log`.
 
 from __future__ import annotations
 
-import fnmatch
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -195,11 +193,3 @@ _UNITS = {
 def unit_of(name: str) -> str:
     """The unit of a parameter, from the last part of its name (``"" if unknown``)."""
     return _UNITS.get(name.rsplit(".", 1)[-1], "")
-
-
-def is_pattern(name: str) -> bool:
-    return any(c in name for c in "*?[")
-
-
-def match(pattern: str, names) -> list[str]:
-    return [n for n in names if fnmatch.fnmatchcase(n, pattern)]

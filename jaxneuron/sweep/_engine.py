@@ -18,7 +18,6 @@ numbers here and there.
 
 from __future__ import annotations
 
-import fnmatch
 import math
 from collections.abc import Mapping, Sequence
 
@@ -41,7 +40,7 @@ from ..integrate import (
     steps_in,
     unroll_for,
 )
-from ..parameters import population
+from ..parameters import match, population
 
 #: The feature columns a sweep reports per observed voltage (`StreamingFeatures.names`).
 FEATURE_NAMES = StreamingFeatures.names()
@@ -175,7 +174,7 @@ def initial_values(model, values: Mapping[str, float] | None) -> tuple[tuple[str
     names = tuple(model.state_names)
     chosen = {}
     for key, value in values.items():
-        matched = [n for n in names if n == key or fnmatch.fnmatchcase(n, key)]
+        matched = match(key, names)
         if not matched:
             raise ValueError(
                 f"initial state: {key!r} matches no state of {model.name}; states: {names}"
