@@ -47,31 +47,20 @@ DT = 0.025
 
 space = PyloricDatabase(sample=args.networks, seed=0)
 net_values = {k: np.asarray(v, dtype) for k, v in space.values(0, len(space)).items()}
-network = Engine(
-    jn.as_dtype(jn.pyloric_circuit(), dtype),
-    space.names,
-    args.t1,
-    DT,
-    features=StreamingFeatures(start=args.t1 / 2),
-)
-rhythmic = Engine(
-    network.model,
-    space.names,
-    args.t1,
-    DT,
-    features=network.features,
-    rhythm=StreamingRhythm(features=network.features, criteria=PyloricCriteria()),
-)
-prinz = Engine(
-    network.model,
-    space.names,
-    args.t1,
-    DT,
-    features=network.features,
-    rhythm=StreamingRhythm(
-        features=network.features, criteria=PyloricCriteria(), rule=PrinzAdaptive()
-    ),
-)
+features = StreamingFeatures(start=args.t1 / 2)
+circuit = jn.as_dtype(jn.pyloric_circuit(), dtype)
+
+
+def circuit_engine(rule=None, rhythm=True):
+    """The engine over the database circuits: no rhythm, or the rhythm with ``rule``."""
+    online = StreamingRhythm(features=features, criteria=PyloricCriteria(), rule=rule)
+    return Engine(circuit, space.names, args.t1, DT, features=features,
+                  rhythm=online if rhythm else None)  # fmt: skip
+
+
+network = circuit_engine(rhythm=False)
+rhythmic = circuit_engine()
+prinz = circuit_engine(PrinzAdaptive())
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=3 * args.networks)
 g = jn.prinz_2003_conductances(numbers)
