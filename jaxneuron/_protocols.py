@@ -17,6 +17,9 @@ have an attribute:
   a refractory period.
 - `AbstractNamedParameters`: a model that resolves its own parameter names (a network of
   populations), for `jaxneuron.parameters` and so for sweeps and fits.
+- `AbstractNamedChannels`: a module made of per-channel parts named by channel (a neuron's
+  channels, a regulator's per-channel controllers): parameter names walk through it by
+  channel name (``"Na.g"``, ``"regulator.Na.tau"``).
 
 **The state tuple.** diffrax integrates a flat vector ``y`` of shape (n_states,). The
 fixed-step driver carries the same variables as a tuple ``(V, …)`` instead, so that a
@@ -155,3 +158,11 @@ class AbstractNamedParameters(eqx.Module):
     @abc.abstractmethod
     def set_parameters(self, values) -> "AbstractNamedParameters":
         """A copy with the named scalar parameters replaced (traced values allowed)."""
+
+
+class AbstractNamedChannels(eqx.Module):
+    """A module whose part ``channels[i]`` belongs to the channel ``channel_names[i]``:
+    `jaxneuron.parameters` resolves ``"<channel>.<field>"`` through it."""
+
+    channels: eqx.AbstractVar[tuple]
+    channel_names: eqx.AbstractVar[tuple[str, ...]]

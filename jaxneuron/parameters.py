@@ -28,10 +28,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._protocols import AbstractNamedParameters
+from ._protocols import AbstractNamedChannels, AbstractNamedParameters
 from ._validation import is_concrete
 from .network import Network
-from .neurons import ConductanceNeuron
 
 # synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
 # it "g_nS" to carry the unit in the name
@@ -89,7 +88,7 @@ def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
     while i < len(parts):
         part = parts[i]
         neuron_names = obj.neuron_names if isinstance(obj, Network) else None
-        channel_names = obj.channel_names if isinstance(obj, ConductanceNeuron) else None
+        channel_names = obj.channel_names if isinstance(obj, AbstractNamedChannels) else None
         if neuron_names is not None and part in neuron_names:
             k = neuron_names.index(part)
             where = _item(where, "neurons", k)

@@ -4,6 +4,7 @@ MTKNeuralToolkit."""
 from .._precision import as_dtype
 from ._driven import AbstractDrivenNeuron
 from ._neuron import ConductanceNeuron
+from ._regulated import RegulatedNeuron
 from .hh import HHConfig, TraubMilesConfig, build_HH, build_TraubMiles
 from .integrate_and_fire import (
     IZHIKEVICH_2003,
@@ -18,6 +19,15 @@ from .integrate_and_fire import (
     build_AdEx,
     build_Izhikevich,
     build_LIF,
+)
+from .regulation import (
+    AbstractRegulator,
+    CalciumSensor,
+    IntegralControl,
+    IntegralController,
+    LiuCoupling,
+    LiuRegulation,
+    liu_1998_regulation,
 )
 from .stg import (
     CHANNEL_ORDER,
@@ -36,6 +46,14 @@ from .stg import (
 
 __all__ = [
     "ConductanceNeuron",
+    "RegulatedNeuron",
+    "AbstractRegulator",
+    "LiuRegulation",
+    "CalciumSensor",
+    "LiuCoupling",
+    "liu_1998_regulation",
+    "IntegralControl",
+    "IntegralController",
     "AbstractDrivenNeuron",
     "as_dtype",
     "HHConfig",

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._numerics import advance, membrane_increment, relax
-from .._protocols import AbstractSplitModel
+from .._protocols import AbstractNamedChannels, AbstractSplitModel
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..calcium import CalciumPool
 from ..channels import IonChannel
@@ -28,7 +28,7 @@ Scalar = Float[Array, ""]
 State = Float[Array, " n_states"]
 
 
-class ConductanceNeuron(AbstractSplitModel):
+class ConductanceNeuron(AbstractSplitModel, AbstractNamedChannels):
     """A point neuron made of named ion channels, a capacitance, an injected current and
     optionally a calcium pool.
 
@@ -162,6 +162,12 @@ class ConductanceNeuron(AbstractSplitModel):
 
     def _calcium_current(self, currents):
         return sum(I for ch, I in zip(self.channels, currents, strict=True) if ch.ion == "Ca")
+
+    def calcium_current(self, y: State) -> Scalar:
+        """The current through the calcium channels (``ion="Ca"``), µA/cm², inward
+        negative, for the state ``y`` (a vector or a state tuple)."""
+        V, Ca, gates = self._unpack(y)
+        return self._calcium_current(self._channel_currents(V, Ca, gates))
 
     def ionic_currents(self, y: State) -> dict[str, Scalar]:
         """Each channel's current (µA/cm², outward positive) by channel name."""
