@@ -9,9 +9,13 @@
 2. Random initial conductances (log-uniform over about a decade around Fig. 3's starts):
    the fraction that assemble into bursters with the sensors at their targets, all in
    one vmapped run.
+3. ``--gradient``: the gradient of log ḡ_CaS at the end of the regulation with respect to
+   the slow sensor's target, by reverse mode through the checkpointed fixed-step loop,
+   against central finite differences, for growing run lengths.
 
     python scripts/liu_regulation.py                       # Fig. 3, 200 s each
     python scripts/liu_regulation.py --random 256 --seconds 300
+    python scripts/liu_regulation.py --skip-fig3 --gradient
 """
 
 from __future__ import annotations
@@ -172,6 +176,28 @@ def random_starts(n: int, seconds: float, dt: float, seed: int, dtype):
             print(f"    {c:>4}: {med:8.4g} [{lo:.4g}–{hi:.4g}]   start range {RANDOM_RANGES[c]}")
 
 
+def gradient(lengths_s=(1.0, 10.0, 30.0, 60.0), dt: float = 0.05):
+    model = regulated_liu(FIG3["A"]["start"], jnp.float64)
+    solver = ExponentialEuler(dt=dt)
+    print(f"\nd log ḡ_CaS(T) / d S̄ from Fig. 3 model A's start (dt {dt} ms, float64)")
+    print(
+        f"  {'T (s)':>6} {'reverse mode':>14} {'FD h=1e-3':>12} {'FD h=1e-4':>12} {'FD h=1e-5':>12}"
+    )
+    for seconds in lengths_s:
+
+        def loss(target, seconds=seconds):
+            m = eqx.tree_at(lambda m: m.regulator.S.target, model, target)
+            sol = simulate(m, seconds * 1000.0, solver=solver, save_every=seconds * 1000.0)
+            return jnp.log(sol["CaS.g"][-1])
+
+        t = time.perf_counter()
+        g = float(jax.jit(jax.grad(loss))(jnp.float64(0.1)))
+        wall = time.perf_counter() - t
+        fd = [(float(loss(0.1 + h)) - float(loss(0.1 - h))) / (2 * h) for h in (1e-3, 1e-4, 1e-5)]
+        cols = "".join(f" {v:>12.5g}" for v in fd)
+        print(f"  {seconds:>6.0f} {g:>14.6g}{cols}   ({wall:.0f} s for the gradient)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=200.0, help="regulation time (s)")
@@ -179,6 +205,7 @@ def main():
     parser.add_argument("--dt", type=float, default=0.05, help="step of the random starts (ms)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-fig3", action="store_true")
+    parser.add_argument("--gradient", action="store_true", help="gradients through the run")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", True)
     print(f"machine load: {os.getloadavg()[0]:.2f}; JAX {jax.__version__} on {jax.devices()[0]}")
@@ -186,6 +213,8 @@ def main():
         fig3(args.seconds)
     if args.random:
         random_starts(args.random, args.seconds, args.dt, args.seed, jnp.float64)
+    if args.gradient:
+        gradient()
 
 
 if __name__ == "__main__":
