@@ -287,3 +287,26 @@ def test_liu_fig3_model_a_assembles_into_the_papers_burster():
     ts, V = np.asarray(sol.ts[last]), np.asarray(sol.V[last])
     assert classify(ts, V) == "bursting"
     assert burst_metrics(ts, V)["spikes_per_burst"] >= 2
+
+
+def test_a_sweep_of_regulated_neurons_equals_simulate_of_each():
+    from jaxneuron.sweep import Grid, sweep
+
+    model = f64(RegulatedNeuron(liu_neuron(FIG3_A_START), liu_1998_regulation(tau=500.0)))
+    values = [0.5, 2.0]
+    result = sweep(
+        model,
+        Grid({"neuron.CaS.g": values}),
+        t1=500.0,
+        dt=0.05,
+        dtype=jnp.float64,
+        record=[0, 1],
+        record_every=250.0,
+        progress=False,
+    )
+    assert list(result.state_names) == list(model.state_names)
+    for i, g in enumerate(values):
+        m = set_parameters(model, {"neuron.CaS.g": g})
+        sol = simulate(m, 500.0, solver=ExponentialEuler(dt=0.05), save_every=250.0)
+        np.testing.assert_allclose(result.traces[i][-1], np.asarray(sol.ys[-1]), rtol=1e-9)
+        assert float(sol["CaS.g"][-1]) != g  # regulated
