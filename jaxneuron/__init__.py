@@ -10,6 +10,7 @@ from . import (
     clamp,
     fit,
     network,
+    networks,
     parameters,
     plot,
     populations,
@@ -57,6 +58,21 @@ from .network import (
     pyloric_2004_number,
     pyloric_circuit,
 )
+from .networks import (
+    AbstractProjection,
+    Connectivity,
+    GapJunctionProjection,
+    GradedProjection,
+    Population,
+    PopulationNetwork,
+    PopulationSolution,
+    Projection,
+    cobahh,
+    fixed_indegree,
+    fixed_probability,
+    from_pairs,
+    simulate_populations,
+)
 from .neurons import (
     CHANNEL_ORDER,
     IZHIKEVICH_2003,
@@ -98,21 +114,6 @@ from .neurons import (
     prinz_2003_model_number,
 )
 from .parameters import get_parameter, parameter_names, set_parameters
-from .populations import (
-    AbstractProjection,
-    Connectivity,
-    GapJunctionProjection,
-    GradedProjection,
-    Population,
-    PopulationNetwork,
-    PopulationSolution,
-    Projection,
-    cobahh,
-    fixed_indegree,
-    fixed_probability,
-    from_pairs,
-    simulate_populations,
-)
 from .protocols import Protocol, ProtocolResult
 from .receptors import (
     AbstractReceptor,
@@ -161,6 +162,7 @@ __all__ = [
     "parameter_names",
     "set_parameters",
     "network",
+    "networks",
     "populations",
     "Population",
     "Connectivity",

@@ -13,8 +13,8 @@ import numpy as np
 from . import plot
 from .analysis import StreamingFeatures, classify, features, firing_rate, spike_times
 from .integrate import ExponentialEuler, get_solver, simulate
+from .networks import cobahh, simulate_populations
 from .neurons import PRINZ_2004, HHConfig, PrinzConfig, build_HH, build_Prinz
-from .populations import cobahh, simulate_populations
 from .stimuli import Step
 
 

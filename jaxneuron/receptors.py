@@ -3,7 +3,7 @@ r"""Receptor kinetics: how a conductance opened by presynaptic spikes evolves in
 A receptor's state is linear: ``n_components`` variables per synapse (or per
 postsynaptic neuron, when synapses of one kind add up), decaying exactly over a step, to
 which each spike adds a fixed "kick". One definition serves both spiking engines:
-`jaxneuron.spiking` (a state per synapse) and `jaxneuron.populations` (a state per
+`jaxneuron.spiking` (a state per synapse) and `jaxneuron.networks` (a state per
 postsynaptic neuron, the weights summed in).
 
 With s = t − t_arrival ≥ 0 the time since a spike arrived, the conductance per unit

@@ -23,6 +23,7 @@ pytest.importorskip("mkdocs")
 MODULES = [
     "jaxneuron",
     "jaxneuron.analysis",
+    "jaxneuron.networks",
     "jaxneuron.sweep",
     "jaxneuron.fit",
     "jaxneuron.channels",

@@ -11,7 +11,7 @@ import numpy as np
 from .._precision import as_dtype
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..integrate import steps_in
-from ..populations import PopulationNetwork, check_y0, simulate_populations
+from ..networks import PopulationNetwork, check_y0, simulate_populations
 from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
 from ._sweep import SweepResult, _Chunking, _collect, check_table_fits

@@ -1,0 +1,266 @@
+"""Projections (`AbstractProjection`): synapses from one population onto another.
+
+- `Projection`: event-driven chemical synapses opening a receptor (`jaxneuron.receptors`:
+  exponential, alpha, NMDA); because every synapse of a projection shares its kinetics,
+  their states add up and the state is one receptor state per postsynaptic neuron.
+  Delivery gathers only the rows of the neurons that spiked (at most
+  ``max_spikes_per_step`` per population and step; a step with more takes every row).
+- `GradedProjection`: graded transmitter release (one activation per presynaptic neuron).
+- `GapJunctionProjection`: electrical synapses.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._numerics import advance
+from .._validation import check_finite, check_nonnegative
+from ..receptors import AbstractReceptor, GradedRelease
+from ._connectivity import Connectivity
+
+
+def _check_weight(projection, kind: str):
+    shape = jnp.shape(projection.weight)
+    if shape not in ((), projection.connectivity.targets.shape):
+        raise ValueError(
+            f"{kind} {projection.pre}->{projection.post}: weight (nS) must be a scalar or "
+            f"shaped like the targets {projection.connectivity.targets.shape}, got {shape}"
+        )
+    check_nonnegative(f"{kind} {projection.pre}->{projection.post}: weight", projection.weight,
+                      "nS")  # fmt: skip
+    check_nonnegative(f"{kind} {projection.pre}->{projection.post}: scale (weight factor)",
+                      projection.scale, "")  # fmt: skip
+
+
+class AbstractProjection(eqx.Module):
+    """Synapses from the population ``pre`` to ``post`` (names) through a `Connectivity`
+    with weights in nS (``weight``: a scalar or shaped like ``connectivity.targets``;
+    ``scale`` multiplies them all, one leaf to fit). A projection has a state (per
+    simulation), contributes a current to its populations in the linear form
+    I = G·(E − V) summed as (G, J = G·E) in nS and nS·mV, and advances its state with the
+    step: before the neurons (from their potentials at t_n) and after them (from their
+    spikes in the step)."""
+
+    pre: eqx.AbstractVar[str]
+    post: eqx.AbstractVar[str]
+    connectivity: eqx.AbstractVar[Connectivity]
+    weight: eqx.AbstractVar[Array]
+    # every subclass also has ``scale`` (a leaf, default 1) and ``name`` (static, default
+    # ""): declared there, after its fields without defaults
+
+    @property
+    def label(self) -> str:
+        """``name`` if given, else ``"<pre>-><post>"``: how sweeps and fits address the
+        projection's parameters (``"E->I.scale"``)."""
+        return self.name or f"{self.pre}->{self.post}"
+
+    def rows(self, dtype):
+        """Targets and weights (nS, ``scale`` applied) with one more row of padding
+        (targets ``n_post``, weights 0); built once per simulation."""
+        conn = self.connectivity
+        targets = conn.targets
+        weight = jnp.asarray(self.weight, dtype) * jnp.asarray(self.scale, dtype)
+        weight = jnp.broadcast_to(weight, targets.shape)
+        pad_t = jnp.full((1, targets.shape[1]), conn.n_post, targets.dtype)
+        pad_w = jnp.zeros((1, targets.shape[1]), dtype)
+        return jnp.concatenate([targets, pad_t]), jnp.concatenate([weight, pad_w])
+
+    @abc.abstractmethod
+    def init(self, V_pre, V_post, initial, dt: float, compensated: bool):
+        """The state at t0 for the potentials at t0 (``initial``: a user-given state, or
+        None for the default), for the step ``dt`` (ms)."""
+
+    def before(self, state, V_pre, dt):
+        """The state advanced over the step from the potentials at t_n (default: as is)."""
+        return state
+
+    @abc.abstractmethod
+    def inputs(self, state, rows, V_pre, V_post):
+        """((G, J) onto ``post``, (G, J) onto ``pre`` or None), nS and nS·mV."""
+
+    def after(self, state, rows, n, dt, crossed, max_spikes: int):
+        """The state after the neurons' step, given the presynaptic spikes (default: as is)."""
+        return state
+
+
+def _scatter(targets, values, n_post: int):
+    """Σ of ``values`` (rows × width [× c]) per target, dropping the padding target."""
+    trailing = values.shape[targets.ndim :]
+    out = jnp.zeros((n_post + 1, *trailing), values.dtype)
+    return out.at[targets.ravel()].add(values.reshape(-1, *trailing))[:n_post]
+
+
+class Projection(AbstractProjection):
+    """Event-driven chemical synapses: each spike of a ``pre`` neuron (an upward threshold
+    crossing) opens the ``receptor`` (`ExponentialReceptor`, `AlphaReceptor`,
+    `NMDAReceptor`) of its synapses onto ``post``, with the synapse's weight (nS, the
+    peak conductance). All synapses of a projection share the receptor's kinetics, so
+    their states add up: the state is one receptor state per postsynaptic neuron.
+
+    A spike at t_s ∈ (t_n, t_{n+1}] kicks the state by the weight times
+    ``receptor.kick(0)`` at t_{n+1+D}, D = round(``delay``/Δt) (``delay`` in ms,
+    static), as Brian2 delivers spikes: the synaptic charge is kept whole, and the
+    onset is late by up to one step (first order in Δt).
+
+    >>> import jaxneuron as jn
+    >>> conn = jn.fixed_probability(10, 10, 0.5, seed=0)
+    >>> proj = jn.Projection("E", "E", conn, 6.0, jn.AlphaReceptor(tau=2.0, E=0.0), delay=1.0)
+    >>> proj.receptor.n_components
+    2
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    connectivity: Connectivity
+    weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
+    receptor: AbstractReceptor
+    scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    delay: float = eqx.field(static=True, default=0.0)
+    name: str = eqx.field(static=True, default="")
+
+    def __check_init__(self):
+        if not (self.delay >= 0 and math.isfinite(self.delay)):
+            raise ValueError(f"{self.pre}->{self.post}: delay must be >= 0 ms, got {self.delay}")
+        if not isinstance(self.receptor, AbstractReceptor):
+            raise TypeError(
+                f"{self.pre}->{self.post}: receptor must be a receptor (ExponentialReceptor, "
+                f"AlphaReceptor, NMDAReceptor), got {type(self.receptor).__name__}"
+            )
+        _check_weight(self, "projection")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        shape = (V_post.shape[0], self.receptor.n_components)
+        dtype = V_post.dtype
+        if initial is None:
+            g = jnp.zeros(shape, dtype)
+        else:
+            g = jnp.asarray(initial, dtype)
+            g = g[:, None] if g.shape == shape[:1] and shape[1] == 1 else g
+            if g.shape != shape:
+                raise ValueError(
+                    f"g0 for {self.pre}->{self.post}: expected the receptor state of shape "
+                    f"{shape} (nS), got {g.shape}"
+                )
+        delay_steps = int(round(self.delay / dt))
+        pending = jnp.zeros((delay_steps, *shape), dtype) if delay_steps else None
+        return g, pending
+
+    def inputs(self, state, rows, V_pre, V_post):
+        g = self.receptor.open(state[0]) * self.receptor.block(V_post)
+        return (g, g * jnp.asarray(self.receptor.E, g.dtype)), None
+
+    def after(self, state, rows, n, dt, crossed, max_spikes):
+        g, pending = state
+        kick = self.receptor.kick(jnp.zeros((), g.dtype)).astype(g.dtype)
+        sent = _deliver(crossed, rows, self.connectivity.n_post, max_spikes)[:, None] * kick
+        if pending is not None:  # what was sent D steps ago arrives; this step's waits
+            slot = n % pending.shape[0]
+            sent, pending = pending[slot], pending.at[slot].set(sent)
+        return self.receptor.decay(g, dt) + sent, pending
+
+
+class GradedProjection(AbstractProjection):
+    """Graded chemical synapses (Abbott & Marder 1998; Prinz, Bucher & Marder 2004): each
+    ``pre`` neuron releases transmitter continuously with its potential (`GradedRelease`:
+    activation s per presynaptic neuron), and a synapse of weight w (nS) conducts w·s
+    with reversal ``E`` (mV) onto its ``post`` neuron. As in `jaxneuron.Network`'s fixed
+    step, s advances first, from V_pre(t_n), and the neurons then step with the new s.
+
+    >>> import jaxneuron as jn
+    >>> conn = jn.from_pairs([0], [0], 1, 1)
+    >>> proj = jn.GradedProjection("AB", "LP", conn, 30.0, E=-70.0)
+    >>> float(proj.release.k_minus)
+    0.025
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    connectivity: Connectivity
+    weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
+    E: Float[Array, ""] = eqx.field(converter=jnp.asarray)
+    release: GradedRelease = GradedRelease()
+    scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    name: str = eqx.field(static=True, default="")
+
+    def __check_init__(self):
+        check_finite(f"graded projection {self.pre}->{self.post}: E (reversal potential)",
+                     self.E, "mV")  # fmt: skip
+        _check_weight(self, "graded projection")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        s = self.release.steady_state(V_pre) if initial is None else initial
+        s = jnp.broadcast_to(jnp.asarray(s, V_pre.dtype), V_pre.shape)
+        return s, jnp.zeros_like(s) if compensated else None
+
+    def before(self, state, V_pre, dt):
+        s, c = state
+        return advance(s, self.release.increment(V_pre, s, dt), c)
+
+    def inputs(self, state, rows, V_pre, V_post):
+        targets, weight = rows
+        n_pre = targets.shape[0] - 1
+        G = _scatter(targets[:n_pre], weight[:n_pre] * state[0][:, None], V_post.shape[0])
+        return (G, G * jnp.asarray(self.E, G.dtype)), None
+
+
+class GapJunctionProjection(AbstractProjection):
+    """Electrical synapses: each listed pair (i in ``pre``, j in ``post``) is a junction
+    of conductance w (nS) passing g·(V_i − V_j) into j and the opposite into i. List
+    each pair once (within one population, i → j and j → i would be two junctions).
+    The partners' potentials are taken at t_n; each neuron's own is implicit.
+
+    >>> import jaxneuron as jn
+    >>> gj = jn.GapJunctionProjection("I", "I", jn.from_pairs([0], [1], 2, 2), 1.0)
+    >>> gj.connectivity.n_synapses
+    1
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    connectivity: Connectivity
+    weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
+    scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    name: str = eqx.field(static=True, default="")
+
+    def __check_init__(self):
+        _check_weight(self, "gap junctions")
+
+    def init(self, V_pre, V_post, initial, dt, compensated):
+        return ()
+
+    def inputs(self, state, rows, V_pre, V_post):
+        targets, weight = rows
+        n_pre, n_post = targets.shape[0] - 1, V_post.shape[0]
+        targets, weight = targets[:n_pre], weight[:n_pre]
+        weight = jnp.where(targets < n_post, weight, 0.0)
+        onto_post = (_scatter(targets, weight, n_post),
+                     _scatter(targets, weight * V_pre[:, None], n_post))  # fmt: skip
+        V_partner = jnp.concatenate([V_post, jnp.zeros((1,), V_post.dtype)])[targets]
+        onto_pre = (jnp.sum(weight, axis=1), jnp.sum(weight * V_partner, axis=1))
+        return onto_post, onto_pre
+
+
+def _deliver(crossed, rows, n_post: int, max_spikes: int):
+    """Σ of the weights of the synapses of the neurons that spiked, per postsynaptic
+    neuron (nS): the spiking rows only, or every row when more than ``max_spikes``
+    neurons spiked. ``rows`` from `AbstractProjection.rows`."""
+    targets, weight = rows
+    n_pre = targets.shape[0] - 1
+
+    def sparse(_):
+        (ids,) = jnp.nonzero(crossed, size=max_spikes, fill_value=n_pre)
+        return _scatter(targets[ids], weight[ids], n_post)
+
+    def dense(_):
+        masked = jnp.where(crossed[:, None], weight[:n_pre], 0.0)
+        return _scatter(targets[:n_pre], masked, n_post)
+
+    if max_spikes >= n_pre:
+        return dense(None)
+    return jax.lax.cond(jnp.sum(crossed) > max_spikes, dense, sparse, None)

@@ -1,0 +1,286 @@
+r"""`simulate_populations`: a `PopulationNetwork` advanced with a fixed step Δt on
+`jaxneuron.integrate.fixed_step_loop`. Each step:
+
+1. graded projections advance their activation from the potentials at t_n;
+2. every neuron takes its exponential-Euler step (`ConductanceNeuron.fixed_step`) with
+   the synaptic current I = Σ G (E − V) included exactly in the membrane update
+   (G in nS converted to mS/cm² through the neurons' membrane ``area``);
+3. a spike is an upward crossing of ``threshold`` (mV) within the step, its time
+   interpolated linearly;
+4. the receptors decay exactly over Δt, and each spike opens its synapses' receptors
+   (adds its weight to the state) at the end of the step, or ``delay`` (rounded to
+   whole steps) later: the effect of a spike in (t_n, t_{n+1}] starts at
+   t_{n+1+D}, so spike times are first-order accurate in Δt.
+
+The arguments are checked here (`check_y0` for the initial states, also used by
+`jaxneuron.sweep.sweep_populations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._numerics import crossing_fraction
+from .._validation import check_finite, check_nonnegative, check_positive
+from ..integrate import FastSigmoid, fixed_step_loop, needs_compensation, steps_in
+from ._populations import UM2_PER_CM2, PopulationNetwork
+from ._solution import PopulationSolution, _SpikeStats
+
+
+def _raster(counts, cursor, times, ids, keep):
+    # complete: no step had more spikes than it could keep, and all fitted in ``keep``
+    complete = (jnp.sum(counts).astype(cursor.dtype) == cursor) & (cursor <= keep)
+    return times[:keep], ids[:keep], complete
+
+
+def simulate_populations(
+    net: PopulationNetwork,
+    t1: float,
+    *,
+    dt: float = 0.1,
+    y0: Mapping | None = None,
+    g0: Sequence | None = None,
+    threshold: float = -20.0,
+    refractory: float = 0.0,
+    start: float = 0.0,
+    record: Mapping | None = None,
+    record_states: Sequence[str] = ("V",),
+    save_every: float | None = None,
+    raster: int = 0,
+    max_spikes_per_step: int | None = None,
+    compensated: bool | None = None,
+    surrogate: FastSigmoid | None = None,
+) -> PopulationSolution:
+    """Simulate ``net`` for ``t1`` ms with the fixed step ``dt`` (ms); see the module.
+
+    - ``y0``: population name → state tuple (arrays (n,)); default `Population.initial_state`.
+    - ``g0``: initial projection states, one entry per projection (None: the default):
+      a `Projection`'s receptor state (n_post, n_components) in nS, or (n_post,) when
+      it has one component (default 0); a `GradedProjection`'s activation s (n_pre,)
+      (default s∞ of the initial V_pre).
+    - ``threshold`` (mV): a spike is an upward crossing. With ``refractory`` > 0 (ms) the
+      rule is Brian2's ``threshold="v > θ", refractory=…``: a spike whenever V ≥ θ at the
+      end of a step and the neuron's last spike is at least ``refractory`` ago (so a
+      crossing within it is no spike, and V held above θ spikes again after it).
+    - ``start`` (ms): spike statistics count from here.
+    - ``record``: population name → indices of neurons whose ``record_states`` (state
+      names, default V; `PopulationSolution.states`) are saved every ``save_every`` ms
+      (default ``dt``); ``raster``: keep the first ``raster`` spikes
+      (time, neuron) of each population after ``start`` (at most
+      ``max_spikes_per_step`` per step; `PopulationSolution.raster` says if any were
+      lost).
+    - ``surrogate``: a `jaxneuron.FastSigmoid` gives the spike counts a surrogate
+      gradient (a spike is H(V − θ) forward and 1/(1 + slope·|V − θ|)² backward; Zenke
+      & Ganguli 2018), read through `PopulationSolution.soft_rate`. The synapses still
+      deliver the spikes without it: routed through them, the surrogate's gradient grows
+      without bound in a recurrent conductance-based network. Forward values are
+      unchanged.
+    - ``max_spikes_per_step``: spikes per population and step delivered by gathering
+      their rows (more take the dense path, with the same result); default 64 plus 1 %
+      of the largest population (100 Hz at Δt = 0.1 ms).
+    """
+    check_positive("t1 (simulated time)", t1, "ms")
+    check_positive("dt (fixed step)", dt, "ms")
+    check_finite("threshold (spike threshold)", threshold, "mV")
+    if not refractory >= 0:
+        raise ValueError(f"refractory (refractory period) must be >= 0 ms, got {refractory}")
+    n_steps = steps_in(t1, dt, "t1 (simulated time)")
+    check_nonnegative("start (analysis start)", start, "ms")
+    if not start < t1:
+        raise ValueError(f"start (analysis start, {start} ms) must be before t1 ({t1} ms)")
+    check_y0(net, y0)
+    raster = _count("raster (spikes kept per population)", raster, 0)
+    if max_spikes_per_step is not None:
+        max_spikes_per_step = _count("max_spikes_per_step", max_spikes_per_step, 1)
+    record = {k: tuple(int(i) for i in v) for k, v in (record or {}).items()}
+    for name in record:
+        if name not in net.names:
+            raise KeyError(f"record: no population {name!r} (populations: {net.names})")
+        known = net.population(name).neuron.state_names
+        for state in record_states:
+            if state not in known:
+                raise KeyError(f"record_states: population {name!r} has no state {state!r} "
+                               f"(states: {known})")  # fmt: skip
+        n = net.population(name).n
+        if any(not 0 <= i < n for i in record[name]):
+            raise ValueError(f"record[{name!r}]: indices must lie in 0 … {n - 1}")
+    record = tuple(
+        (name, idx, tuple(net.population(name).neuron.state_names.index(x) for x in record_states))
+        for name, idx in sorted(record.items())
+    )
+    stride = steps_in(save_every, dt, "save_every (save interval)") if save_every else 1
+    if max_spikes_per_step is None:
+        max_spikes_per_step = 64 + max(p.n for p in net.populations) // 100
+    return _simulate(net, float(t1), float(dt), n_steps, y0, g0, float(threshold),
+                     float(refractory), float(start), record, tuple(record_states), stride,
+                     int(raster),
+                     int(max_spikes_per_step), compensated, surrogate)  # fmt: skip
+
+
+def _count(name: str, value, least: int) -> int:
+    """``value`` as an int >= ``least``, or a ValueError naming ``name``."""
+    try:
+        whole = not isinstance(value, bool) and float(value) == int(value)
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or int(value) < least:
+        raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
+    return int(value)
+
+
+def check_y0(net: PopulationNetwork, y0) -> None:
+    """``y0`` names populations of ``net``, each with one array (n,) per state."""
+    for name, state in (y0 or {}).items():
+        if name not in net.names:
+            raise KeyError(f"y0: no population {name!r} (populations: {net.names})")
+        pop = net.population(name)
+        states = pop.neuron.state_names
+        if len(state) != len(states):
+            raise ValueError(
+                f"y0[{name!r}]: one array per state {states}, got {len(state)} entries"
+            )
+        for state_name, x in zip(states, state, strict=True):
+            if jnp.shape(x) != (pop.n,):
+                raise ValueError(
+                    f"y0[{name!r}]: state {state_name!r} must have shape ({pop.n},) (one value "
+                    f"per neuron), got {jnp.shape(x)}"
+                )
+            check_finite(f"y0[{name!r}] state {state_name!r}", x, "")
+
+
+@eqx.filter_jit
+def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, state_names,
+              stride, raster, max_spikes, compensated, surrogate):  # fmt: skip
+    names = net.names
+    pops = net.populations
+    projs = net.projections
+    index = {name: k for k, name in enumerate(names)}
+    dtype = jnp.result_type(pops[0].neuron.C)
+    y0 = dict(y0 or {})
+    ys = tuple(
+        tuple(jnp.asarray(x, dtype) for x in y0.get(p.name, p.initial_state())) for p in pops
+    )
+    comp = needs_compensation(dtype, compensated)
+    cs = tuple(tuple(jnp.zeros_like(x) for x in y) for y in ys) if comp else None
+    to_density = 1e-6 / (net.area / UM2_PER_CM2)  # nS → mS/cm²
+    dt_ = jnp.asarray(dt, dtype)
+    rows = tuple(p.rows(dtype) for p in projs)
+    g0 = (None,) * len(projs) if g0 is None else tuple(g0)
+    if len(g0) != len(projs):
+        raise ValueError(f"g0: one entry per projection ({len(projs)}), got {len(g0)}")
+    states = tuple(
+        p.init(ys[index[p.pre]][0], ys[index[p.post]][0], g0[i],
+               dt, comp)
+        for i, p in enumerate(projs)
+    )  # fmt: skip
+
+    def synaptic_inputs(states, V):
+        G = [jnp.zeros((p.n,), dtype) for p in pops]
+        J = [jnp.zeros((p.n,), dtype) for p in pops]
+        for proj, state, r in zip(projs, states, rows, strict=True):
+            pre, post = index[proj.pre], index[proj.post]
+            onto_post, onto_pre = proj.inputs(state, r, V[pre], V[post])
+            for k, onto in ((post, onto_post), (pre, onto_pre)):
+                if onto is not None:
+                    G[k], J[k] = G[k] + onto[0], J[k] + onto[1]
+        return [g * to_density for g in G], [j * to_density for j in J]
+
+    def step(t, carry):
+        ys, cs, states, lasts = carry
+        n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
+        V = [y[0] for y in ys]
+        states = tuple(
+            p.before(s, V[index[p.pre]], dt_) for p, s in zip(projs, states, strict=True)
+        )
+        G, J = synaptic_inputs(states, V)
+        new_ys, new_cs, crossed, t_spike, soft, new_lasts = [], [], [], [], [], []
+        for k, pop in enumerate(pops):
+            one = jax.vmap(
+                lambda m, y, c, G, J: m.fixed_step(t, y, dt_, c, inputs=(G, J)),
+                in_axes=(pop.axes, 0, None if cs is None else 0, 0, 0),
+            )
+            y, c = one(pop.neuron, ys[k], None if cs is None else cs[k], G[k], J[k])
+            V_old, V_new = ys[k][0], y[0]
+            below = V_old < threshold
+            frac = jnp.where(below, crossing_fraction(V_old, V_new, threshold), 1.0)
+            when = t + frac * dt_
+            if refractory > 0:
+                up = (V_new >= threshold) & (when - lasts[k] >= refractory)
+            else:
+                up = below & (V_new >= threshold)
+            new_ys.append(tuple(y))
+            new_cs.append(c)
+            crossed.append(up)
+            t_spike.append(when)
+            if surrogate is None:
+                soft.append(up.astype(dtype))
+            else:  # forward: exactly ``up``; backward: the surrogate's derivative
+                allowed = (when - lasts[k] >= refractory) if refractory > 0 else below
+                soft.append(surrogate(V_new - threshold) * allowed.astype(dtype))
+            new_lasts.append(jnp.where(up, when, lasts[k]))
+        states = tuple(
+            p.after(
+                s,
+                r,
+                n,
+                dt_,
+                crossed[index[p.pre]],
+                max_spikes,
+            )
+            for p, s, r in zip(projs, states, rows, strict=True)
+        )
+        carry = (
+            tuple(new_ys),
+            None if cs is None else tuple(new_cs),
+            states,
+            tuple(new_lasts),
+        )
+        return carry, (tuple(crossed), tuple(t_spike), tuple(soft))
+
+    def save(carry):
+        ys = carry[0]
+        return {
+            name: {
+                state: ys[index[name]][i][jnp.asarray(idx)]
+                for state, i in zip(state_names, which, strict=True)
+            }
+            for name, idx, which in record
+        }
+
+    observer = _SpikeStats(start, t1, raster, max_spikes)
+    carry, stats, saved = fixed_step_loop(
+        step,
+        (ys, cs, states, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
+        t0=jnp.zeros((), dtype),
+        dt=dt_,
+        n_steps=n_steps,
+        observer=observer,
+        save=save if record else None,
+        save_stride=stride if record else None,
+        unroll=1,
+    )
+    ts = (
+        jnp.arange(1, (n_steps // stride) + 1, dtype=dtype) * stride * dt_
+        if record
+        else jnp.zeros(0)
+    )
+    return PopulationSolution(
+        counts={n: s[0] for n, s in zip(names, stats, strict=True)},
+        isi_sum={n: s[2] for n, s in zip(names, stats, strict=True)},
+        isi_sumsq={n: s[3] for n, s in zip(names, stats, strict=True)},
+        windowed={n: s[4] for n, s in zip(names, stats, strict=True)},
+        soft_counts={n: s[5] for n, s in zip(names, stats, strict=True)},
+        raster=None
+        if not raster
+        else {
+            n: _raster(s[0], s[6], s[7], s[8], raster) for n, s in zip(names, stats, strict=True)
+        },
+        states=dict(saved) if record else {},
+        ts=ts,
+        finite=jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for y in carry[0] for x in y])),
+        duration=t1 - start,
+    )
