@@ -13,7 +13,8 @@ r"""`simulate_populations`: a `PopulationNetwork` advanced with a fixed step Δt
    t_{n+1+D}, so spike times are first-order accurate in Δt.
 
 The arguments are checked here (`check_y0` for the initial states, also used by
-`jaxneuron.sweep.sweep_populations`).
+`jaxneuron.sweep.sweep_populations`) and the loop compiles once per network structure
+and settings (`_RunSettings`).
 """
 
 from __future__ import annotations
@@ -115,10 +116,22 @@ def simulate_populations(
     stride = steps_in(save_every, dt, "save_every (save interval)") if save_every else 1
     if max_spikes_per_step is None:
         max_spikes_per_step = 64 + max(p.n for p in net.populations) // 100
-    return _simulate(net, float(t1), float(dt), n_steps, y0, g0, float(threshold),
-                     float(refractory), float(start), record, tuple(record_states), stride,
-                     int(raster),
-                     int(max_spikes_per_step), compensated, surrogate)  # fmt: skip
+    settings = _RunSettings(
+        t1=float(t1),
+        dt=float(dt),
+        n_steps=n_steps,
+        threshold=float(threshold),
+        refractory=float(refractory),
+        start=float(start),
+        record=record,
+        state_names=tuple(record_states),
+        stride=stride,
+        raster=int(raster),
+        max_spikes=int(max_spikes_per_step),
+        compensated=compensated,
+        surrogate=surrogate,
+    )
+    return _simulate(net, y0, g0, settings)
 
 
 def _count(name: str, value, least: int) -> int:
@@ -152,9 +165,35 @@ def check_y0(net: PopulationNetwork, y0) -> None:
             check_finite(f"y0[{name!r}] state {state_name!r}", x, "")
 
 
+class _RunSettings(eqx.Module):
+    """`simulate_populations`'s checked settings, all static (the loop compiles once per
+    value) but ``surrogate``, whose array leaves are traced. ``record`` holds (population,
+    neuron indices, positions of ``state_names`` in its state) per recorded population;
+    ``stride`` is the steps between saves; ``max_spikes`` the spikes gathered per
+    population and step."""
+
+    t1: float = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    n_steps: int = eqx.field(static=True)
+    threshold: float = eqx.field(static=True)
+    refractory: float = eqx.field(static=True)
+    start: float = eqx.field(static=True)
+    record: tuple = eqx.field(static=True)
+    state_names: tuple[str, ...] = eqx.field(static=True)
+    stride: int = eqx.field(static=True)
+    raster: int = eqx.field(static=True)
+    max_spikes: int = eqx.field(static=True)
+    compensated: bool | None = eqx.field(static=True)
+    surrogate: FastSigmoid | None
+
+
 @eqx.filter_jit
-def _simulate(net, t1, dt, n_steps, y0, g0, threshold, refractory, start, record, state_names,
-              stride, raster, max_spikes, compensated, surrogate):  # fmt: skip
+def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> PopulationSolution:
+    t1, dt, n_steps = settings.t1, settings.dt, settings.n_steps
+    threshold, refractory, start = settings.threshold, settings.refractory, settings.start
+    record, state_names, stride = settings.record, settings.state_names, settings.stride
+    raster, max_spikes = settings.raster, settings.max_spikes
+    compensated, surrogate = settings.compensated, settings.surrogate
     names = net.names
     pops = net.populations
     projs = net.projections
