@@ -41,7 +41,6 @@ from jaxneuron import (
 from jaxneuron.analysis import burst_metrics, classify
 
 CHANNELS = ("Na", "CaT", "CaS", "A", "KCa", "Kd", "H")
-_FIELDS = dict(Na="Na_g", CaT="CaT_g", CaS="CaS_g", A="K_g", KCa="KCa_g", Kd="DRK_g", H="H_g")
 # Fig. 3 of Liu et al. (1998), µS/nF (= mS/cm² at 1 µF/cm²), read from the figure
 FIG3 = {
     "A": dict(
@@ -66,7 +65,7 @@ RANDOM_RANGES = dict(
 
 
 def regulated_liu(g: dict, dtype) -> RegulatedNeuron:
-    cfg = LiuConfig(**{_FIELDS[c]: float(v) for c, v in g.items()}, Leak_g=0.01)
+    cfg = LiuConfig(**{f"{c}_g": float(v) for c, v in g.items()}, Leak_g=0.01)
     return as_dtype(RegulatedNeuron(build_Liu(config=cfg), liu_1998_regulation()), dtype)
 
 

@@ -27,6 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from liu_regulation import FIG3, RANDOM_RANGES  # scripts/liu_regulation.py
 
 from jaxneuron import (
     ExponentialEuler,
@@ -39,24 +40,14 @@ from jaxneuron import (
 )
 from jaxneuron.analysis import classify
 
-_FIELDS = dict(Na="Na_g", CaT="CaT_g", CaS="CaS_g", A="K_g", KCa="KCa_g", Kd="DRK_g", H="H_g")
 # Liu et al. (1998), Fig. 3 model A after regulation (mS/cm²), read from the figure
-BURSTER = dict(Na=48.98, CaT=0.49, CaS=1.47, A=10.20, KCa=15.0, Kd=11.22, H=0.24)
-RANDOM_RANGES = dict(
-    Na=(10.0, 100.0),
-    CaT=(0.1, 2.0),
-    CaS=(0.2, 4.0),
-    A=(5.0, 80.0),
-    KCa=(5.0, 80.0),
-    Kd=(5.0, 80.0),
-    H=(0.02, 0.4),
-)
+BURSTER = FIG3["A"]["end"]
 TAU_NA = 1200.0  # ms·µM per mS/cm²: Na reaches the burster's 49 mS/cm² in ~20 s at 3 µM error
 TAU_G = 1000.0  # ms
 
 
 def liu(g: dict):
-    return build_Liu(config=LiuConfig(**{_FIELDS[c]: v for c, v in g.items()}, Leak_g=0.01))
+    return build_Liu(config=LiuConfig(**{f"{c}_g": v for c, v in g.items()}, Leak_g=0.01))
 
 
 def burster_calcium(dt: float) -> float:

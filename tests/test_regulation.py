@@ -35,8 +35,7 @@ FIG3_A_END = dict(Na=48.98, CaT=0.49, CaS=1.47, A=10.20, KCa=15.0, Kd=11.22, H=0
 
 
 def liu_neuron(g: dict, **fields):
-    names = dict(Na="Na_g", CaT="CaT_g", CaS="CaS_g", A="K_g", KCa="KCa_g", Kd="DRK_g", H="H_g")
-    cfg = LiuConfig(**{names[k]: v for k, v in g.items()}, Leak_g=0.01, **fields)
+    cfg = LiuConfig(**{f"{c}_g": v for c, v in g.items()}, Leak_g=0.01, **fields)
     return build_Liu(config=cfg, name="liu")
 
 
