@@ -243,13 +243,30 @@ def test_a_fit_stuck_far_above_the_noise_says_so():
     assert loss.noise_floor() == pytest.approx(4.0, rel=0.1)
     start = jn.set_parameters(true, {"Na.g": 70.0, "K.g": 60.0})
     with pytest.warns(jf.FitWarning, match="NOT converged"):
-        result = jf.fit(start, loss, ["Na.g", "K.g"])
-    assert result.stop_reason == "step_tol" and not result.converged
+        result = jf.fit(start, loss, ["Na.g", "K.g"], recover=False)
+    assert result.stop_reason == "step_tol" and not result.converged and result.recovery is None
     assert result.loss > 10 * jf.NOISE_FACTOR * result.noise_floor
     # and it is a wrong answer: a fit from the truth ends at Na.g ≈ 118, K.g ≈ 35.6
     assert abs(result.values["Na.g"] / 118.05 - 1) > 0.02, str(result)
     assert str(result).splitlines()[0] == result.diagnosis
     assert "local minimum" in result.diagnosis
+    # the default recovers: a restart by synchronisation from the same values ends at the
+    # optimum that a fit from the truth reaches
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", jf.FitWarning)
+        recovered = jf.fit(start, loss, ["Na.g", "K.g"])
+        from_truth = jf.fit(true, loss, ["Na.g", "K.g"])
+    assert recovered.converged and from_truth.recovery is None
+    for name in ("Na.g", "K.g"):
+        assert recovered.values[name] == pytest.approx(from_truth.values[name], rel=1e-3)
+    assert recovered.diagnosis.startswith("converged after a restart by synchronisation")
+    assert "restarted from the same values" in recovered.recovery
+    assert recovered.initial_values == {"Na.g": 70.0, "K.g": 60.0}
+    # a model that cannot reproduce the data: the restart does not help, and it says so
+    wrong = jn.set_parameters(true, {"Na.g": 60.0})
+    with pytest.warns(jf.FitWarning, match="did not help"):
+        hopeless = jf.fit(wrong, loss, ["Leak.g"], steps=20)
+    assert not hopeless.converged and "no better" in hopeless.recovery
     # the estimate: white noise of known variance on a smooth signal, and noise-free data
     t = np.linspace(0.0, 100.0, 10_001)
     rng = np.random.default_rng(1)

@@ -30,6 +30,7 @@ from ._features import (
 )
 from ._fit import (
     NOISE_FACTOR,
+    RECOVERY_GAINS,
     FitResult,
     FitWarning,
     FreeParameters,
@@ -61,6 +62,7 @@ __all__ = [
     "FitResult",
     "FitWarning",
     "NOISE_FACTOR",
+    "RECOVERY_GAINS",
     "noise_variance",
     "looks_white",
     "RESOLVED",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from ._fit import FitResult, fit
+from ._fit import FitResult, synchronised_stages
 from ._losses import ProtocolLoss, TraceLoss
 
 #: `anneal`'s default coupling gains (mS/cm²), strongest first. They end at a weak coupling,
@@ -76,9 +76,5 @@ def anneal(
         raise ValueError(f"gains must be a non-empty sequence of conductances >= 0, got {gains}")
     if any(b > a for a, b in zip(gains, gains[1:], strict=False)):
         raise ValueError(f"gains must decrease (strongest coupling first), got {gains}")
-    stages = []
-    for gain in gains:
-        stage = fit(model, loss.with_nudging(gain if gain > 0 else None), params, **fit_kwargs)
-        stages.append(stage)
-        model = stage.model
+    stages = synchronised_stages(model, loss, params, gains, **fit_kwargs)
     return AnnealResult(stages=tuple(stages), gains=gains)

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..parameters import get_parameter, is_pattern, match, parameter_names, set_parameters
 from ._gradients import choose_mode, value_and_gradient
-from ._losses import as_loss, forward_mode_adjoint
+from ._losses import ProtocolLoss, TraceLoss, as_loss, forward_mode_adjoint
 from ._transforms import Transform, default_transform, unit_of
 
 
@@ -158,6 +158,11 @@ class FitWarning(UserWarning):
 #: is about the noise variance σ²(1 − P/N), and σ̂² errs by a few percent
 NOISE_FACTOR = 2.0
 
+#: the coupling gains (mS/cm², then 0: uncoupled) of `fit`'s recovery by synchronisation:
+#: from ÷2…×2 starts of HH's three conductances it recovers every fit that stops in a local
+#: minimum of the trace loss (``scripts/fit_robustness.py``)
+RECOVERY_GAINS = (10.0, 1.0, 0.0)
+
 
 @dataclasses.dataclass(frozen=True)
 class FitResult:
@@ -179,7 +184,9 @@ class FitResult:
       where the loss can estimate one), ``gradient`` (the mode used), ``names``;
     - ``noise_floor``: the loss the data's noise sets (`Loss.noise_floor`; None where the
       loss cannot estimate it); ``diagnosis``: one line, what happened and, for a fit
-      that is not converged, why and what to try.
+      that is not converged, why and what to try;
+    - ``recovery``: None, or what `fit` did after a first fit stopped far above the noise
+      floor (a restart by synchronisation, and whether it helped).
     """
 
     model: object
@@ -200,6 +207,7 @@ class FitResult:
     names: tuple[str, ...]
     noise_floor: float | None = None
     diagnosis: str = ""
+    recovery: str | None = None
 
     def relative_errors(self, true_values: Mapping[str, float]) -> dict[str, float]:
         """|fitted − true| / |true| by name."""
@@ -353,6 +361,7 @@ def fit(
     step_tol: float | None = 1e-9,
     block: int = 10,
     progress: bool = False,
+    recover: bool = True,
 ) -> FitResult:
     r"""Fit the free parameters of ``model`` by gradient descent on ``loss(model)``.
 
@@ -362,7 +371,9 @@ def fit(
     (`jax.vmap`) — runs on device, ``block`` steps per call (`jax.lax.scan`), with one
     host synchronisation per block; a step whose loss or gradient is not finite (a
     failed simulation) leaves that start where it was. The result keeps, per start, the
-    parameters with the lowest loss seen.
+    parameters with the lowest loss seen. A fit that ends far above the data's noise
+    floor warns (`FitWarning`) and says why in ``FitResult.diagnosis``; with ``recover``
+    (the default) it is first retried by synchronisation.
 
     **Arguments:**
 
@@ -390,6 +401,11 @@ def fit(
       than ``step_tol`` in u (a line search that found no decrease); None disables one.
     - ``block``: optimiser steps per device call (and per progress-bar update).
     - ``progress``: a tqdm progress bar.
+    - ``recover``: when the fit stops far above the data's noise floor (not converged)
+      and the loss is a `TraceLoss` or `ProtocolLoss`, restart from the same initial
+      values by synchronisation: one fit per coupling gain of `RECOVERY_GAINS` (the model
+      coupled to the recording, as in `anneal`), the last uncoupled; the better of the
+      two results is returned and ``FitResult.recovery`` says what happened.
 
     **Example:**
 
@@ -401,6 +417,97 @@ def fit(
     >>> result.steps, result.names, len(result.loss_history)
     (20, ('Na.g',), 20)
     """
+    kwargs = dict(
+        optimizer=optimizer,
+        steps=steps,
+        gradient=gradient,
+        loss_tol=loss_tol,
+        grad_tol=grad_tol,
+        step_tol=step_tol,
+        block=block,
+        progress=progress,
+    )
+    result = _fit_once(model, loss, params, starts=starts, key=key, spread=spread, **kwargs)
+    if (
+        recover
+        and _above_floor(result.loss, result.noise_floor)
+        and result.stop_reason != "interrupted"
+        and isinstance(loss, TraceLoss | ProtocolLoss)
+    ):
+        result = _recovered(result, model, loss, params, kwargs)
+    if _above_floor(result.loss, result.noise_floor):
+        warnings.warn(result.diagnosis, FitWarning, stacklevel=2)
+    return result
+
+
+def synchronised_stages(model, loss, params, gains, **fit_kwargs) -> list[FitResult]:
+    """One fit per coupling gain (mS/cm², decreasing; 0: uncoupled), the model coupled to
+    the recording of ``loss`` by k·(V − V_data), each stage starting where the last ended
+    (`anneal` and `fit`'s recovery)."""
+    stages = []
+    for gain in gains:
+        stage = _fit_once(
+            model, loss.with_nudging(gain if gain > 0 else None), params, **fit_kwargs
+        )
+        stages.append(stage)
+        model = stage.model
+    return stages
+
+
+def _recovered(first: FitResult, model, loss, params, kwargs) -> FitResult:
+    """`fit`'s recovery: synchronised stages from the first fit's best initial values."""
+    start = set_parameters(model, first.initial_values)
+    stages = synchronised_stages(start, loss, params, RECOVERY_GAINS, **kwargs)
+    last = stages[-1]
+    gains = ", ".join(f"{g:g}" for g in RECOVERY_GAINS[:-1])
+    wall = first.wall_time_s + sum(s.wall_time_s for s in stages)
+    steps = first.steps + sum(s.steps for s in stages)
+    floor = first.noise_floor
+    level = "" if floor is None else f" ({first.loss / floor:.3g}× the noise floor)"
+    tried = (
+        f"the first fit stopped at loss {first.loss:.4g}{level}; restarted from the same "
+        f"values by synchronisation (gains {gains} mS/cm², then uncoupled)"
+    )
+    if not last.loss < first.loss:
+        return dataclasses.replace(
+            first,
+            wall_time_s=wall,
+            recovery=f"{tried}: no better (loss {last.loss:.4g})",
+            diagnosis=f"{first.diagnosis} (a restart by synchronisation did not help)",
+        )
+    diagnosis = last.diagnosis
+    if last.converged:
+        diagnosis = diagnosis.replace(
+            "converged", "converged after a restart by synchronisation", 1
+        )
+    return dataclasses.replace(
+        last,
+        initial_values=first.initial_values,
+        steps=steps,
+        wall_time_s=wall,
+        recovery=f"{tried}: loss {last.loss:.4g}",
+        diagnosis=diagnosis,
+    )
+
+
+def _fit_once(
+    model,
+    loss,
+    params,
+    *,
+    optimizer: optax.GradientTransformation | None = None,
+    steps: int = 100,
+    starts: int | np.ndarray | Mapping | None = None,
+    key=None,
+    spread: float = 0.3,
+    gradient: str = "auto",
+    loss_tol: float | None = None,
+    grad_tol: float | None = None,
+    step_tol: float | None = 1e-9,
+    block: int = 10,
+    progress: bool = False,
+) -> FitResult:
+    """One fit (see `fit`), without the recovery and without warning."""
     loss = as_loss(loss)
     free = select_parameters(model, params)
     dtype = jnp.result_type(*(get_parameter(model, n) for n in free.names))
@@ -501,8 +608,6 @@ def fit(
         noise_floor=floor,
         diagnosis=_diagnosis(reason, float(best_loss[best]), floor, n_starts),
     )
-    if _above_floor(result.loss, floor):
-        warnings.warn(result.diagnosis, FitWarning, stacklevel=2)
     return result
 
 
