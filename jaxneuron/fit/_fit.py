@@ -401,11 +401,12 @@ def fit(
       than ``step_tol`` in u (a line search that found no decrease); None disables one.
     - ``block``: optimiser steps per device call (and per progress-bar update).
     - ``progress``: a tqdm progress bar.
-    - ``recover``: when the fit stops far above the data's noise floor (not converged)
-      and the loss is a `TraceLoss` or `ProtocolLoss`, restart from the same initial
-      values by synchronisation: one fit per coupling gain of `RECOVERY_GAINS` (the model
-      coupled to the recording, as in `anneal`), the last uncoupled; the better of the
-      two results is returned and ``FitResult.recovery`` says what happened.
+    - ``recover``: when the fit stops above `NOISE_FACTOR` times the noise floor that the
+      data alone set (``loss.noise_floor()``) and the loss is a `TraceLoss` or
+      `ProtocolLoss`, restart from the same initial values by synchronisation: one fit
+      per coupling gain of `RECOVERY_GAINS` (the model coupled to the recording, as in
+      `anneal`), the last uncoupled; the better of the two results is returned and
+      ``FitResult.recovery`` says what happened.
 
     **Example:**
 
@@ -430,9 +431,11 @@ def fit(
     result = _fit_once(model, loss, params, starts=starts, key=key, spread=spread, **kwargs)
     if (
         recover
-        and _above_floor(result.loss, result.noise_floor)
-        and result.stop_reason != "interrupted"
         and isinstance(loss, TraceLoss | ProtocolLoss)
+        and result.stop_reason != "interrupted"
+        # the data alone set this floor: a misfit spread over the trace, which raises the
+        # residuals' variance (and so `noise_floor(model)`), does not hide from it
+        and _above_floor(result.loss, loss.noise_floor())
     ):
         result = _recovered(result, model, loss, params, kwargs)
     if _above_floor(result.loss, result.noise_floor):
@@ -469,11 +472,12 @@ def _recovered(first: FitResult, model, loss, params, kwargs) -> FitResult:
         f"values by synchronisation (gains {gains} mS/cm², then uncoupled)"
     )
     if not last.loss < first.loss:
+        helpless = " (a restart by synchronisation did not help)" if not first.converged else ""
         return dataclasses.replace(
             first,
             wall_time_s=wall,
             recovery=f"{tried}: no better (loss {last.loss:.4g})",
-            diagnosis=f"{first.diagnosis} (a restart by synchronisation did not help)",
+            diagnosis=first.diagnosis + helpless,
         )
     diagnosis = last.diagnosis
     if last.converged:
