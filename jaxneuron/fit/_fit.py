@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from ..parameters import get_parameter, is_pattern, match, parameter_names, set_parameters
 from ._gradients import choose_mode, value_and_gradient
 from ._losses import ProtocolLoss, TraceLoss, as_loss, forward_mode_adjoint
+from ._optimizers import with_extra_args
 from ._transforms import Transform, default_transform, unit_of
 
 
@@ -521,7 +522,7 @@ def _fit_once(
     if int(block) < 1:
         raise ValueError(f"block must be >= 1 optimiser step, got {block}")
     optimizer = loss.default_optimizer() if optimizer is None else optimizer
-    optimizer = optax.with_extra_args_support(optimizer)
+    optimizer = with_extra_args(optimizer)
     stop = _Stop(loss_tol, grad_tol, step_tol)
     mode = choose_mode(gradient, free.size)
     if mode == "forward":

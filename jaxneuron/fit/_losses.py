@@ -30,7 +30,7 @@ from ..protocols import AbstractProtocol, Protocol, noisy
 from ..stimuli import Interpolated, as_stimulus
 from ._features import BurstOnsetPhase, BurstPhase, Feature
 from ._nudging import Nudged
-from ._optimizers import lbfgs
+from ._optimizers import adam, lbfgs
 
 
 class Loss(eqx.Module):
@@ -76,7 +76,7 @@ class Loss(eqx.Module):
     def default_optimizer(self) -> optax.GradientTransformation:
         """What `fit` uses when given no optimiser: `lbfgs` for a smooth loss, else
         ``optax.adam(0.05)`` (robust to the rough surfaces of spike-based losses)."""
-        return lbfgs() if self.is_smooth() else optax.adam(0.05)
+        return lbfgs() if self.is_smooth() else adam(0.05)
 
     def __add__(self, other) -> Loss:
         return SumLoss((self, as_loss(other)), (1.0, 1.0))

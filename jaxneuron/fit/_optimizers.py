@@ -1,10 +1,18 @@
-"""Optimisers that `fit` chooses by default."""
+"""Optimisers that `fit` chooses by default.
+
+Each is built once per set of arguments and then reused: `fit` compiles its steps for an
+optimiser object, so a fresh (equal but distinct) one per call would compile every fit
+anew.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import optax
 
 
+@functools.cache
 def lbfgs(memory: int = 10, max_backtracking_steps: int = 20) -> optax.GradientTransformation:
     r"""L-BFGS (Liu & Nocedal 1989) with a backtracking Armijo line search: `fit`'s default
     for smooth deterministic losses (`TraceLoss`).
@@ -16,6 +24,8 @@ def lbfgs(memory: int = 10, max_backtracking_steps: int = 20) -> optax.GradientT
 
     >>> from jaxneuron.fit import lbfgs
     >>> optimizer = lbfgs(memory=5)
+    >>> optimizer is lbfgs(memory=5)    # built once: fits with it compile once
+    True
     """
     return optax.lbfgs(
         memory_size=memory,
@@ -23,3 +33,24 @@ def lbfgs(memory: int = 10, max_backtracking_steps: int = 20) -> optax.GradientT
             max_backtracking_steps=max_backtracking_steps
         ),
     )
+
+
+@functools.cache
+def adam(learning_rate: float = 0.05) -> optax.GradientTransformation:
+    """``optax.adam(learning_rate)``, built once per rate: `fit`'s default for losses that
+    are not smooth (spike-based features)."""
+    return optax.adam(learning_rate)
+
+
+def with_extra_args(optimizer: optax.GradientTransformation):
+    """``optax.with_extra_args_support(optimizer)``, built once per optimiser object (per
+    call for an optimiser that cannot be hashed)."""
+    try:
+        return _with_extra_args(optimizer)
+    except TypeError:  # unhashable
+        return optax.with_extra_args_support(optimizer)
+
+
+@functools.cache
+def _with_extra_args(optimizer):
+    return optax.with_extra_args_support(optimizer)
