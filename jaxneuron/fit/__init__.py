@@ -31,6 +31,7 @@ from ._features import (
 from ._fit import (
     NOISE_FACTOR,
     RECOVERY_GAINS,
+    RESTART_FACTOR,
     FitResult,
     FitWarning,
     FreeParameters,
@@ -63,6 +64,7 @@ __all__ = [
     "FitWarning",
     "NOISE_FACTOR",
     "RECOVERY_GAINS",
+    "RESTART_FACTOR",
     "noise_variance",
     "looks_white",
     "RESOLVED",

@@ -159,6 +159,12 @@ class FitWarning(UserWarning):
 #: is about the noise variance σ²(1 − P/N), and σ̂² errs by a few percent
 NOISE_FACTOR = 2.0
 
+#: `fit` restarts a trace or protocol fit (its ``recover``) that stops above this factor of
+#: the noise floor the data alone set: at the optimum the loss is about σ²(1 − P/N) and σ̂²
+#: errs by a few percent, while spikes out of step cost far more; a restart that finds no
+#: lower loss only costs time
+RESTART_FACTOR = 1.25
+
 #: the coupling gains (mS/cm², then 0: uncoupled) of `fit`'s recovery by synchronisation:
 #: from ÷2…×2 starts of HH's three conductances it recovers every fit that stops in a local
 #: minimum of the trace loss (``scripts/fit_robustness.py``)
@@ -402,7 +408,7 @@ def fit(
       than ``step_tol`` in u (a line search that found no decrease); None disables one.
     - ``block``: optimiser steps per device call (and per progress-bar update).
     - ``progress``: a tqdm progress bar.
-    - ``recover``: when the fit stops above `NOISE_FACTOR` times the noise floor that the
+    - ``recover``: when the fit stops above `RESTART_FACTOR` times the noise floor that the
       data alone set (``loss.noise_floor()``) and the loss is a `TraceLoss` or
       `ProtocolLoss`, restart from the same initial values by synchronisation: one fit
       per coupling gain of `RECOVERY_GAINS` (the model coupled to the recording, as in
@@ -436,7 +442,7 @@ def fit(
         and result.stop_reason != "interrupted"
         # the data alone set this floor: a misfit spread over the trace, which raises the
         # residuals' variance (and so `noise_floor(model)`), does not hide from it
-        and _above_floor(result.loss, loss.noise_floor())
+        and _above_floor(result.loss, loss.noise_floor(), RESTART_FACTOR)
     ):
         result = _recovered(result, model, loss, params, kwargs)
     if _above_floor(result.loss, result.noise_floor):
@@ -616,8 +622,8 @@ def _fit_once(
     return result
 
 
-def _above_floor(value: float, floor: float | None) -> bool:
-    return floor is not None and not value <= NOISE_FACTOR * floor
+def _above_floor(value: float, floor: float | None, factor: float = NOISE_FACTOR) -> bool:
+    return floor is not None and not value <= factor * floor
 
 
 def _diagnosis(reason: str, value: float, floor: float | None, n_starts: int) -> str:
