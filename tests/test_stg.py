@@ -159,7 +159,12 @@ def test_reference_classes_are_plausible():
         assert reference_class(name) == "bursting", name
 
 
-@pytest.mark.parametrize("name", PRESET_NAMES)
+# Kvaerno5 on every AB/PD cell and on one LP and one PY of each activity; all 16 cells:
+# scripts/validate_prinz_cells.py (the exponential-Euler test below covers all 16)
+KVAERNO_CELLS = PRESET_NAMES[:5] + ["LP 1", "LP 4", "PY 1", "PY 4"]
+
+
+@pytest.mark.parametrize("name", KVAERNO_CELLS)
 def test_prinz_2004_cells_fall_in_the_reference_class(name):
     """Each 2004 cell alone with the default (accurate) solver."""
     model = jn.build_Prinz(config=jn.PrinzConfig.preset(name, V0=-50.0, Ca0=0.05))
