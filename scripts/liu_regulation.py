@@ -15,6 +15,7 @@
 
     python scripts/liu_regulation.py                       # Fig. 3, 200 s each
     python scripts/liu_regulation.py --random 256 --seconds 300
+    python scripts/liu_regulation.py --skip-fig3 --random 64 --seconds 600 --seed 3 --narrow
     python scripts/liu_regulation.py --skip-fig3 --gradient
 """
 
@@ -205,11 +206,16 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-fig3", action="store_true")
     parser.add_argument("--gradient", action="store_true", help="gradients through the run")
+    parser.add_argument(
+        "--narrow", action="store_true", help="random starts within ÷2…×2 of Fig. 3 A's start"
+    )
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", True)
     print(f"machine load: {os.getloadavg()[0]:.2f}; JAX {jax.__version__} on {jax.devices()[0]}")
     if not args.skip_fig3:
         fig3(args.seconds)
+    if args.narrow:
+        RANDOM_RANGES.update({c: (g / 2, g * 2) for c, g in FIG3["A"]["start"].items()})
     if args.random:
         random_starts(args.random, args.seconds, args.dt, args.seed, jnp.float64)
     if args.gradient:
