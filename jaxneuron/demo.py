@@ -262,6 +262,35 @@ def network_demo(out: Path, echo=print) -> dict:
     }
 
 
+def regulation_demo(out: Path, echo=print) -> dict:
+    """Liu et al. (1998): a neuron that tunes its own conductances with calcium sensors."""
+    from .neurons import LiuConfig, RegulatedNeuron, build_Liu, liu_1998_regulation
+
+    # Fig. 3's model A start (mS/cm²), read from the figure
+    start = dict(Na=32.89, CaT=0.268, CaS=0.779, A=24.16, KCa=36.58, Kd=15.10, H=0.107)
+    neuron = build_Liu(config=LiuConfig(**{f"{c}_g": g for c, g in start.items()}, Leak_g=0.01))
+    model = RegulatedNeuron(neuron, liu_1998_regulation())
+    solver = ExponentialEuler(dt=0.05)
+    sol, seconds = _timed(lambda: simulate(model, 60_000.0, solver=solver, save_every=10.0))
+    after = simulate(model, 3000.0, solver=solver, save_every=0.1, y0=sol.ys[-1])
+    before = simulate(neuron, 3000.0, solver=solver, save_every=0.1)
+    echo(
+        f"\nLiu et al. 1998 regulation, 60 s of model time in {seconds:.2f} s including "
+        f"compilation: {classify(before.ts, before.V, start=1000.0)} before, "
+        f"{classify(after.ts, after.V)} after"
+    )
+    echo("  " + ", ".join(f"{c} {start[c]:.3g} → {float(sol[c + '.g'][-1]):.3g}" for c in start))
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for c in start:
+        ax.semilogy(np.asarray(sol.ts) / 1000.0, np.asarray(sol[f"{c}.g"]), label=c)
+    ax.set(xlabel="time (s)", ylabel="ḡ (mS/cm²)")
+    ax.set_title("Conductances set by calcium sensors (Liu et al. 1998, Fig. 3 model A)")
+    ax.legend(ncol=4, fontsize=8)
+    return {"regulation": plot.save(fig, out / "regulation.png")}
+
+
 def _settle_time(sol) -> float:
     V = np.asarray(sol.V)
     moving = np.nonzero(np.abs(V - V[-1]) > 1.0)[0]
@@ -280,5 +309,6 @@ def run(out_dir: str = "figures", echo=print) -> dict:
     results.update(circuit_demo(out, echo))
     results.update(sweep_and_fit_demo(out, echo))
     results.update(network_demo(out, echo))
+    results.update(regulation_demo(out, echo))
     echo(f"\nfigures written to {out.resolve()}")
     return results

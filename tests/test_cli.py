@@ -53,6 +53,12 @@ def test_demo_writes_figures(tmp_path):
     assert abs(na / 120.0 - 1) < 0.05 and abs(k / 36.0 - 1) < 0.05
     assert "Identifiability of Na.g, K.g, Leak.g" in result.output
     assert re.search(r"COBAHH network .* E [\d.]+ Hz", result.output)
+    # Liu's sensors: from Fig. 3 model A's start the neuron is silent, and after 60 s of
+    # regulation it bursts, Na.g on its way to the figure's 49 mS/cm²
+    found = re.search(r"Liu et al. 1998 regulation.*: (\w+) before, (\w+) after", result.output)
+    assert found.groups() == ("silent", "bursting")
+    na = float(re.search(r"Na 32.9 → ([\d.]+)", result.output).group(1))
+    assert 40.0 < na < 55.0
     for name in (
         "sweep_cas_kd.png",
         "hh_trace.png",
@@ -60,6 +66,7 @@ def test_demo_writes_figures(tmp_path):
         "prinz_2004_cells.png",
         "abpd2_currentscape.png",
         "cobahh_raster.png",
+        "regulation.png",
     ):
         assert (tmp_path / name).stat().st_size > 10_000
 
