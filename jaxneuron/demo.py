@@ -265,9 +265,9 @@ def network_demo(out: Path, echo=print) -> dict:
 def regulation_demo(out: Path, echo=print) -> dict:
     """Liu et al. (1998): a neuron that tunes its own conductances with calcium sensors."""
     from .neurons import LiuConfig, RegulatedNeuron, build_Liu, liu_1998_regulation
+    from .neurons.regulation import LIU_1998_FIG3
 
-    # Fig. 3's model A start (mS/cm²), read from the figure
-    start = dict(Na=32.89, CaT=0.268, CaS=0.779, A=24.16, KCa=36.58, Kd=15.10, H=0.107)
+    start = LIU_1998_FIG3["A"]["start"]  # mS/cm²
     neuron = build_Liu(config=LiuConfig(**{f"{c}_g": g for c, g in start.items()}, Leak_g=0.01))
     model = RegulatedNeuron(neuron, liu_1998_regulation())
     solver = ExponentialEuler(dt=0.05)

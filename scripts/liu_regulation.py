@@ -40,19 +40,10 @@ from jaxneuron import (
     simulate,
 )
 from jaxneuron.analysis import burst_metrics, classify
+from jaxneuron.neurons.regulation import LIU_1998_FIG3
 
 CHANNELS = ("Na", "CaT", "CaS", "A", "KCa", "Kd", "H")
-# Fig. 3 of Liu et al. (1998), µS/nF (= mS/cm² at 1 µF/cm²), read from the figure
-FIG3 = {
-    "A": dict(
-        start=dict(Na=32.89, CaT=0.268, CaS=0.779, A=24.16, KCa=36.58, Kd=15.10, H=0.107),
-        end=dict(Na=48.98, CaT=0.49, CaS=1.47, A=10.20, KCa=15.0, Kd=11.22, H=0.24),
-    ),
-    "B": dict(
-        start=dict(Na=24.16, CaT=0.805, CaS=1.087, A=37.92, KCa=19.80, Kd=40.60, H=0.094),
-        end=dict(Na=36.73, CaT=1.14, CaS=1.55, A=16.33, KCa=8.16, Kd=44.39, H=0.20),
-    ),
-}
+FIG3 = LIU_1998_FIG3  # Liu et al. (1998), Fig. 3 (mS/cm²), read from the figure
 # log-uniform ranges of the random starts (mS/cm²): about a decade around Fig. 3's starts
 RANDOM_RANGES = dict(
     Na=(10.0, 100.0),

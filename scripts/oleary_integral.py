@@ -27,7 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from liu_regulation import FIG3, RANDOM_RANGES  # scripts/liu_regulation.py
+from liu_regulation import RANDOM_RANGES  # scripts/liu_regulation.py
 
 from jaxneuron import (
     ExponentialEuler,
@@ -39,6 +39,7 @@ from jaxneuron import (
     simulate,
 )
 from jaxneuron.analysis import classify
+from jaxneuron.neurons.regulation import LIU_1998_FIG3 as FIG3
 
 # Liu et al. (1998), Fig. 3 model A after regulation (mS/cm²), read from the figure
 BURSTER = FIG3["A"]["end"]

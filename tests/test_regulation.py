@@ -27,11 +27,12 @@ from jaxneuron import (
     simulate,
 )
 from jaxneuron.analysis import burst_metrics, classify
+from jaxneuron.neurons.regulation import LIU_1998_FIG3
 
-# Liu et al. (1998), Fig. 3 model A: conductances (µS/nF = mS/cm² at 1 µF/cm²) at the start
-# and at the end of the regulation, read from the figure (ModelDB 93321, fig3.hoc).
-FIG3_A_START = dict(Na=32.89, CaT=0.268, CaS=0.779, A=24.16, KCa=36.58, Kd=15.10, H=0.107)
-FIG3_A_END = dict(Na=48.98, CaT=0.49, CaS=1.47, A=10.20, KCa=15.0, Kd=11.22, H=0.24)
+# Liu et al. (1998), Fig. 3 model A: conductances at the start and the end of the
+# regulation, read from the figure (ModelDB 93321, fig3.hoc)
+FIG3_A_START = LIU_1998_FIG3["A"]["start"]
+FIG3_A_END = LIU_1998_FIG3["A"]["end"]
 
 
 def liu_neuron(g: dict, **fields):

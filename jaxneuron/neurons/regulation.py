@@ -313,6 +313,21 @@ LIU_1998_TARGETS = (0.1, 0.1, 0.1)
 LIU_1998_TAU = 5000.0
 
 
+#: Liu et al. (1998), Fig. 3: the maximal conductances (µS/nF, which is mS/cm² at 1 µF/cm²)
+#: of models A and B at the start and at the end of the regulation, as read from the
+#: figure in ModelDB 93321 (fig3.hoc); the leak, not regulated, is 0.01 (p. 2318).
+LIU_1998_FIG3 = {
+    "A": {
+        "start": dict(Na=32.89, CaT=0.268, CaS=0.779, A=24.16, KCa=36.58, Kd=15.10, H=0.107),
+        "end": dict(Na=48.98, CaT=0.49, CaS=1.47, A=10.20, KCa=15.0, Kd=11.22, H=0.24),
+    },
+    "B": {
+        "start": dict(Na=24.16, CaT=0.805, CaS=1.087, A=37.92, KCa=19.80, Kd=40.60, H=0.094),
+        "end": dict(Na=36.73, CaT=1.14, CaS=1.55, A=16.33, KCa=8.16, Kd=44.39, H=0.20),
+    },
+}
+
+
 def liu_1998_regulation(
     targets=LIU_1998_TARGETS, tau: float = LIU_1998_TAU, channels=None
 ) -> LiuRegulation:
