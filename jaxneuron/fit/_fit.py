@@ -165,9 +165,8 @@ NOISE_FACTOR = 2.0
 #: lower loss only costs time
 RESTART_FACTOR = 1.25
 
-#: the coupling gains (mS/cm², then 0: uncoupled) of `fit`'s recovery by synchronisation:
-#: from ÷2…×2 starts of HH's three conductances it recovers every fit that stops in a local
-#: minimum of the trace loss (``scripts/fit_robustness.py``)
+#: the coupling gains (mS/cm², then 0: uncoupled) of `fit`'s recovery by synchronisation
+#: (how often it succeeds: ``scripts/fit_robustness.py`` and docs/performance.md)
 RECOVERY_GAINS = (10.0, 1.0, 0.0)
 
 
