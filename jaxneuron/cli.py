@@ -56,6 +56,22 @@ def _check_figure_path(path: str | None) -> None:
         raise ValueError(f"--plot {path!r} is a folder, not a file")
 
 
+def _neuron(model: Model, preset: str, current: float | None):
+    """The neuron a command names, and a label: HH (default 10 µA/cm²), or a Liu or Prinz
+    cell with a Prinz 2004 preset's conductances (default 0 µA/cm²)."""
+    import jaxneuron as jn
+
+    if model is Model.hh:
+        current = 10.0 if current is None else current
+        return jn.build_HH(current, name="HH"), f"I = {current} µA/cm²"
+    current = 0.0 if current is None else current
+    config_cls = jn.PrinzConfig if model is Model.prinz else jn.LiuConfig
+    build = jn.build_Prinz if model is Model.prinz else jn.build_Liu
+    name = jn.preset_name(preset)
+    neuron = build(current, name=name, config=config_cls.preset(name))
+    return neuron, f"{name}, I = {current} µA/cm²"
+
+
 def _enable_x64(x64: bool):
     if x64:
         import jax
@@ -90,17 +106,7 @@ def simulate(
 
     try:
         _check_figure_path(plot)
-        if model is Model.hh:
-            current = 10.0 if current is None else current
-            neuron = jn.build_HH(current, name="HH")
-            label = f"I = {current} µA/cm²"
-        else:
-            current = 0.0 if current is None else current
-            config_cls = jn.PrinzConfig if model is Model.prinz else jn.LiuConfig
-            build = jn.build_Prinz if model is Model.prinz else jn.build_Liu
-            name = jn.preset_name(preset)
-            neuron = build(current, name=name, config=config_cls.preset(name))
-            label = f"{name}, I = {current} µA/cm²"
+        neuron, label = _neuron(model, preset, current)
         if solver is None:
             chosen = jn.default_solver(neuron)
         else:
@@ -342,6 +348,98 @@ def sweep_command(
             )
     if out:
         typer.echo(f"dataset: {out}/parts (Parquet){'' if result.complete else ', incomplete'}")
+
+
+@app.command("fit")
+def fit_command(
+    data: str = typer.Argument(
+        ...,
+        help="A recording (.nwb, or a format neo reads: .abf, .smr, .nix, …) or a "
+        "features file (.json).",
+    ),
+    model: Model = typer.Option(Model.hh, help="The model: hh, liu or prinz."),
+    preset: str = typer.Option(
+        "AB/PD 2", help="liu/prinz: the Prinz 2004 cell whose conductances start the fit."
+    ),
+    free: list[str] = typer.Option(
+        ..., "--free", help="A parameter to fit, by name or glob (Na.g, '*.g'); repeat."
+    ),
+    area: float = typer.Option(
+        None, help="Recordings: the cell's membrane area, cm² (1e-4 = 10,000 µm²)."
+    ),
+    junction_potential: float = typer.Option(
+        0.0, help="Recordings: the liquid-junction potential, mV (V_pipette − V_bath)."
+    ),
+    fit_junction: bool = typer.Option(
+        False, "--fit-junction", help="Recordings: fit the junction potential too."
+    ),
+    sweeps: str = typer.Option(None, help="Recordings: sweeps to fit, e.g. 0,2,5 (default all)."),
+    start: float = typer.Option(0.0, help="Recordings: start of the fitted window, ms."),
+    stop: float = typer.Option(None, help="Recordings: end of the fitted window, ms."),
+    dt: float = typer.Option(0.025, help="Exponential-Euler step, ms."),
+    anneal: bool = typer.Option(
+        False, "--anneal", help="Fit by annealed synchronisation (free-running bursters)."
+    ),
+    steps: int = typer.Option(100, help="Optimiser steps (per stage with --anneal)."),
+    plot: str = typer.Option(None, help="Write the data against the fit to this file."),
+    x64: bool = typer.Option(False, "--x64", help="Fit in float64 (default float32)."),
+):
+    """Fit a model's parameters to a recording or to features: prints the fit, whether it
+    reached the data's optimum, and which parameter combinations the data determine."""
+    _enable_x64(x64)
+    import warnings
+
+    import jaxneuron as jn
+    import jaxneuron.fit as jf
+
+    from ._fit_command import draw, identifiability_lines, read_data
+
+    try:
+        _check_figure_path(plot)
+        if steps < 1:
+            raise ValueError(f"--steps must be ≥ 1, got {steps}")
+        fit_data = read_data(
+            data,
+            area_cm2=area,
+            junction_potential=junction_potential,
+            fit_junction=fit_junction,
+            sweeps=sweeps,
+            start=start,
+            stop=stop,
+            dt=dt,
+        )
+        if anneal and not isinstance(fit_data.loss, jf.ProtocolLoss | jf.TraceLoss):
+            raise ValueError("--anneal fits a recording (a trace), not features")
+        neuron, label = _neuron(model, preset, fit_data.current)
+        if fit_data.recording is not None:
+            label = label.split(",")[0] if model is not Model.hh else "HH"
+            label += ", driven by the recorded currents"
+        names = jf.select_parameters(neuron, list(free)).names
+        typer.echo(f"data: {fit_data.description}")
+        typer.echo(f"model: {model.value} ({label}); free: {', '.join(names)}")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", jf.FitWarning)
+            if anneal:
+                annealed = jf.anneal(neuron, fit_data.loss, list(free), steps=steps)
+                typer.echo(str(annealed))
+                result = annealed.result
+            else:
+                result = jf.fit(neuron, fit_data.loss, list(free), steps=steps)
+        typer.echo(str(result))
+        for w in caught:  # the diagnosis, already printed, is not repeated
+            if issubclass(w.category, jf.FitWarning) and str(w.message) != result.diagnosis:
+                typer.echo(f"warning: {w.message}")
+        ljp = result.values.get("junction_potential", junction_potential)
+        model_names = [n for n in result.names if n != "junction_potential"]
+        fixed = fit_data.fixed_loss(ljp)
+        typer.echo("\n".join(identifiability_lines(result.model, fixed, model_names)))
+        if plot:
+            written = draw(fit_data, neuron, result.model, plot, junction_potential=ljp)
+            typer.echo(f"figure: {written}")
+    except (ValueError, TypeError, KeyError, OSError, jn.SimulationError) as err:
+        raise _fail(err) from err
+    if not result.converged:
+        raise typer.Exit(1)
 
 
 @app.command()

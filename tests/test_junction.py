@@ -40,3 +40,26 @@ def test_junction_potential_refuses_voltage_clamp_and_feature_losses():
         jf.JunctionPotential(vc)
     with pytest.raises(TypeError, match="TraceLoss"):
         jf.JunctionPotential(jf.FeatureLoss([jf.FiringRate(10.0)], t1=40.0))
+
+
+def test_junction_potential_knows_its_noise_floor_and_anneals():
+    """The noise floor is the wrapped loss's (an offset leaves the noise as it is), so a
+    fit that stops far above it says so; `anneal` (and `fit`'s recovery) couple the model
+    to the corrected recording and carry the junction potential from stage to stage."""
+    protocol = jn.Protocol.steps([-4.0, 1.0], onset=10.0, offset=50.0, t1=60.0)
+    truth = jn.build_HH()
+    plain = jf.ProtocolLoss.from_model(truth, protocol, dt=0.1, solver=SOLVER, noise_sd=0.5)
+    recorded = jf.ProtocolLoss(protocol, np.asarray(plain.targets) + 9.0, dt=0.1, solver=SOLVER)
+    fitted = jf.JunctionPotential(recorded, initial=0.0)
+    assert fitted.noise_floor() == pytest.approx(plain.noise_floor(), rel=1e-9)
+    assert 0.2 < fitted.noise_floor() < 0.3  # 0.5² mV²
+    assert (
+        fitted.synchronisable()
+        and not jf.FeatureLoss([jf.FiringRate(1.0)], t1=9.0).synchronisable()
+    )
+    start = jn.set_parameters(truth, {"K.g": 30.0})
+    annealed = jf.anneal(start, fitted, "K.g", gains=(3.0, 0.0), steps=30)
+    first, last = annealed.stages
+    assert last.initial_values["junction_potential"] == first.values["junction_potential"]
+    assert last.values["junction_potential"] == pytest.approx(9.0, abs=0.1)
+    assert last.values["K.g"] == pytest.approx(36.0, rel=0.01) and last.converged

@@ -59,7 +59,7 @@ def test_annealed_fit_recovers_hh_where_the_plain_trace_fit_stalls():
     assert "gain" in str(annealed) and len(annealed.stages) == 4
     with pytest.raises(ValueError, match="decrease"):
         jf.anneal(start, loss, "K.g", gains=(1.0, 3.0))
-    with pytest.raises(TypeError, match="TraceLoss or a ProtocolLoss"):
+    with pytest.raises(TypeError, match="TraceLoss of one neuron"):
         jf.anneal(start, jf.FeatureLoss([jf.FiringRate(60.0)], t1=50.0), "K.g")
 
 

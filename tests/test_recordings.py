@@ -1,6 +1,8 @@
 """Recordings: NWB (pynwb) and NIX (neo) files written here, read back with their stimuli
-and units, and fitted."""
+and units, and fitted (in Python and by `jaxneuron fit`)."""
 
+import json
+import re
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,9 +21,9 @@ DT = 0.1  # ms: 10 kHz
 T1 = 60.0
 
 
-def _synthetic():
+def _synthetic(model=None):
     """HH responses (mV) to three steps given in nA, with a 0.05 nA holding current, plus
-    0.5 mV of noise."""
+    0.5 mV of noise (``model``: default `jaxneuron.build_HH`'s)."""
     steps_nA = [0.2, 0.6, 1.0]
     holding_nA = 0.05
     n = int(T1 / DT) + 1
@@ -29,7 +31,8 @@ def _synthetic():
     current = np.stack([np.where((t >= 5.0) & (t < 55.0), a, 0.0) for a in steps_nA])
     density = (current + holding_nA) / (AREA * 1e3)
     protocol = jn.Protocol([jn.Interpolated.from_samples(row, DT) for row in density], t1=T1)
-    V = np.asarray(protocol.simulate(jn.build_HH(), solver=SOLVER).V)
+    model = jn.build_HH() if model is None else model
+    V = np.asarray(protocol.simulate(model, solver=SOLVER).V)
     V = V + 0.5 * np.random.default_rng(0).standard_normal(V.shape)
     return V, current, holding_nA
 
@@ -172,3 +175,68 @@ def test_loader_errors_name_the_file(tmp_path, content):
     odd.write_bytes(content)
     with pytest.raises(ValueError, match=r"cell.xyz: .xyz is not a recording format.*\.abf"):
         jn.load_neo(odd)
+
+
+def test_the_fit_command_recovers_a_recordings_conductances(tmp_path):
+    """`jaxneuron fit` on an NWB file made by HH with other conductances than its
+    defaults: it starts from the defaults (120, 36) and ends at the truth."""
+    from typer.testing import CliRunner
+
+    from jaxneuron.cli import app
+
+    truth = {"Na.g": 105.0, "K.g": 40.0}
+    path, figure = tmp_path / "cell.nwb", tmp_path / "fit.png"
+    _write_nwb(path, *_synthetic(jn.set_parameters(jn.build_HH(), truth)))
+    command = ["fit", str(path), "--free", "Na.g", "--free", "K.g"]
+    result = CliRunner().invoke(app, [*command, "--area", str(AREA), "--plot", str(figure)])
+    assert result.exit_code == 0, result.output
+    for name, value in truth.items():
+        fitted = float(re.search(rf"{re.escape(name)} = ([\d.]+) mS/cm²", result.output)[1])
+        assert fitted == pytest.approx(value, rel=0.01), result.output
+    assert "3 current-clamp sweep(s) of 60 ms at 10 kHz" in result.output
+    assert "condition number" in result.output and "determined" in result.output
+    assert figure.stat().st_size > 10_000
+    # predictable failures: one line, exit status 2, before any simulation
+    for args, says in [
+        (command, "--area"),
+        ([*command, "--area", "-1"], "--area must be > 0"),
+        ([*command, "--area", "1e-4", "--sweeps", "7"], "no sweep 7"),
+        (["fit", str(tmp_path / "none.nwb"), "--free", "Na.g", "--area", "1e-4"], "no such file"),
+        ([*command, "--area", "1e-4", "--plot", str(tmp_path / "fit.xyz")], "figure format"),
+    ]:
+        bad = CliRunner().invoke(app, args)
+        assert bad.exit_code == 2 and says in bad.output, (args, bad.output)
+        assert len(bad.output.strip().splitlines()) == 1, bad.output
+
+
+def test_the_fit_command_fits_a_features_file(tmp_path):
+    """A features file: HH's firing rate at 10 µA/cm² with K.g = 30 mS/cm² as the target;
+    `jaxneuron fit` from K.g = 36 reaches the rate; bad files are refused in one line."""
+    from typer.testing import CliRunner
+
+    from jaxneuron.cli import app
+
+    target = jf.FeatureLoss([jf.FiringRate()], t1=200.0, start=50.0, stimulus=10.0)
+    rate = target.report(jn.set_parameters(jn.build_HH(10.0), {"K.g": 30.0}))["FiringRate"]
+    spec = {"t1": 200.0, "start": 50.0, "current": 10.0,
+            "features": [{"feature": "FiringRate", "target": rate, "scale": 1.0}]}  # fmt: skip
+    path = tmp_path / "features.json"
+    path.write_text(json.dumps(spec))
+    result = CliRunner().invoke(
+        app, ["fit", str(path), "--free", "K.g", "--plot", str(tmp_path / "f.png")]
+    )
+    assert "1 feature(s) (FiringRate), 200 ms" in result.output, result.output
+    fitted = float(re.search(r"K.g = ([\d.]+) mS/cm²", result.output)[1])
+    check = target.report(jn.set_parameters(jn.build_HH(10.0), {"K.g": fitted}))["FiringRate"]
+    assert check == pytest.approx(rate, abs=1.0), result.output  # Hz
+    for content, says in [
+        ("{not json", "not a JSON features file"),
+        (json.dumps({"t1": 100, "features": [{"feature": "Nonsense", "target": 1}]}), "Nonsense"),
+        (json.dumps({"features": []}), "'t1'"),
+        (json.dumps({"t1": 100, "features": [{"feature": "FiringRate"}]}), "needs a 'target'"),
+        (json.dumps({"t1": 100, "bogus": 1, "features": []}), "unknown keys"),
+    ]:
+        path.write_text(content)
+        bad = CliRunner().invoke(app, ["fit", str(path), "--free", "K.g"])
+        assert bad.exit_code == 2 and says in bad.output, (content, bad.output)
+        assert len(bad.output.strip().splitlines()) == 1, bad.output

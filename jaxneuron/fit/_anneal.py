@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from ._fit import FitResult, synchronised_stages
-from ._losses import ProtocolLoss, TraceLoss
+from ._losses import Loss
 
 #: `anneal`'s default coupling gains (mS/cm²), strongest first. They end at a weak coupling,
 #: not at 0: over a long free-running trace the uncoupled MSE's basin around the truth is
@@ -41,7 +41,7 @@ class AnnealResult:
 
 def anneal(
     model,
-    loss: TraceLoss | ProtocolLoss,
+    loss: Loss,
     params,
     *,
     gains: Sequence[float] = DEFAULT_GAINS,
@@ -66,10 +66,11 @@ def anneal(
     >>> len(annealed.stages)
     2
     """
-    if not isinstance(loss, TraceLoss | ProtocolLoss):
+    if not (isinstance(loss, Loss) and loss.synchronisable()):
         raise TypeError(
-            f"anneal couples the model to a recording: it needs a TraceLoss or a "
-            f"ProtocolLoss, got {type(loss).__name__}"
+            "anneal couples the model to a recording: it needs a TraceLoss of one neuron, "
+            "a current-clamp ProtocolLoss or a JunctionPotential of them, got "
+            f"{type(loss).__name__}"
         )
     gains = tuple(float(g) for g in gains)
     if not gains or any(not g >= 0 for g in gains):

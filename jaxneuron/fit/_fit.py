@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..parameters import get_parameter, is_pattern, match, parameter_names, set_parameters
 from ._gradients import choose_mode, value_and_gradient
-from ._losses import ProtocolLoss, TraceLoss, as_loss, forward_mode_adjoint
+from ._losses import as_loss, forward_mode_adjoint
 from ._optimizers import with_extra_args
 from ._transforms import Transform, default_transform, unit_of
 
@@ -408,10 +408,12 @@ def fit(
     - ``block``: optimiser steps per device call (and per progress-bar update).
     - ``progress``: a tqdm progress bar.
     - ``recover``: when the fit stops above `RESTART_FACTOR` times the noise floor that the
-      data alone set (``loss.noise_floor()``) and the loss is a `TraceLoss` or
-      `ProtocolLoss`, restart from the same initial values by synchronisation: one fit
-      per coupling gain of `RECOVERY_GAINS` (the model coupled to the recording, as in
-      `anneal`), the last uncoupled; the better of the two results is returned and
+      data alone set (``loss.noise_floor()``) and the model can be coupled to the
+      recording (``loss.synchronisable()``: a `TraceLoss` of one neuron, a current-clamp
+      `ProtocolLoss`, a `JunctionPotential` of them), restart from the same initial
+      values by synchronisation: one fit per coupling gain of `RECOVERY_GAINS` (the model
+      coupled to the recording, as in `anneal`), the last uncoupled; the better of the
+      two results is returned and
       ``FitResult.recovery`` says what happened.
 
     **Example:**
@@ -437,7 +439,7 @@ def fit(
     result = _fit_once(model, loss, params, starts=starts, key=key, spread=spread, **kwargs)
     if (
         recover
-        and isinstance(loss, TraceLoss | ProtocolLoss)
+        and as_loss(loss).synchronisable()
         and result.stop_reason != "interrupted"
         # the data alone set this floor: a misfit spread over the trace, which raises the
         # residuals' variance (and so `noise_floor(model)`), does not hide from it
@@ -459,13 +461,16 @@ def synchronised_stages(model, loss, params, gains, **fit_kwargs) -> list[FitRes
             model, loss.with_nudging(gain if gain > 0 else None), params, **fit_kwargs
         )
         stages.append(stage)
-        model = stage.model
+        model, loss = stage.model, loss.continued(stage)
     return stages
 
 
 def _recovered(first: FitResult, model, loss, params, kwargs) -> FitResult:
     """`fit`'s recovery: synchronised stages from the first fit's best initial values."""
-    start = set_parameters(model, first.initial_values)
+    # the model's own parameters; a loss's variables (a junction potential) restart from
+    # the loss's initial value
+    names = select_parameters(model, params).names
+    start = set_parameters(model, {n: first.initial_values[n] for n in names})
     stages = synchronised_stages(start, loss, params, RECOVERY_GAINS, **kwargs)
     last = stages[-1]
     gains = ", ".join(f"{g:g}" for g in RECOVERY_GAINS[:-1])

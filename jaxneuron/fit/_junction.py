@@ -107,6 +107,26 @@ class JunctionPotential(Loss):
     def with_adjoint(self, adjoint):
         return _replace(self, loss=self.loss.with_adjoint(adjoint))
 
+    def synchronisable(self):
+        return self.loss.synchronisable()
+
+    def with_nudging(self, gain):
+        """The wrapped loss coupled to the corrected recording (see `anneal`)."""
+        return _replace(self, loss=self.loss.with_nudging(gain))
+
+    def continued(self, result):
+        """The same loss, its junction potential starting at ``result``'s."""
+        return _replace(self, initial=float(result.values[NAME]))
+
+    def noise_floor(self, observed=None):
+        """As the wrapped loss's (`TraceLoss.noise_floor`): a constant offset of the
+        targets leaves their noise as it is; with a fitted point, its residuals are those
+        of the corrected targets."""
+        if observed is None:
+            return self.loss.noise_floor()
+        model, vlj = self._split(observed)
+        return self.corrected(vlj).noise_floor(model)
+
     def variables(self, model, free):
         return _JunctionVariables(
             free=free,

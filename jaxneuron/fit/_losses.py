@@ -47,6 +47,21 @@ class Loss(eqx.Module):
         """The same loss with the simulations differentiated by ``adjoint``."""
         return self
 
+    def synchronisable(self) -> bool:
+        """Whether `with_nudging` can couple the model to this loss's recording: what
+        `anneal` and `fit`'s recovery need."""
+        return False
+
+    def with_nudging(self, gain) -> Loss:
+        """The same loss with the model coupled to the recording by gain·(V − V_data)."""
+        raise TypeError(f"{type(self).__name__} has no recorded potential to couple a model to")
+
+    def continued(self, result) -> Loss:
+        """The loss for a fit that goes on from ``result`` (a `FitResult`, as between the
+        stages of `anneal`): itself, unless it has variables of its own
+        (`JunctionPotential`), which then start where ``result`` left them."""
+        return self
+
     def residuals(self, model) -> Float[Array, " m"]:
         """r with ``loss(model) = Σ r²``, for least-squares losses (`TraceLoss`,
         `FeatureLoss` and their non-negative sums): `sensitivity` differentiates it."""
@@ -387,6 +402,10 @@ class TraceLoss(_Simulated):
         floor = _floor(np.asarray(self.target)[i0:i1], axis=0)
         return floor if model is None else _with_residuals(floor, self.residuals(model))
 
+    def synchronisable(self) -> bool:
+        """True for a single neuron's trace (a 1-D target)."""
+        return self.target.ndim == 1
+
     def with_nudging(self, gain) -> TraceLoss:
         """The same loss with the model coupled to the target by a current
         gain·(V − V_target(t)) (gain in mS/cm²; None: uncoupled), see `Nudged`."""
@@ -522,6 +541,10 @@ class ProtocolLoss(_Simulated):
         if _cell_names(model):
             raise ValueError("ProtocolLoss: protocols stimulate a single neuron, not a circuit")
         _check_gain(self.nudging, self.solver, model)
+
+    def synchronisable(self) -> bool:
+        """True in current clamp (a `jaxneuron.Protocol`)."""
+        return isinstance(self.protocol, Protocol)
 
     def with_nudging(self, gain) -> ProtocolLoss:
         """The same loss with each sweep's model coupled to that sweep's target by a

@@ -179,6 +179,7 @@ _UNITS = {
     "g_nS": "nS",
     "E": "mV",
     "V0": "mV",
+    "junction_potential": "mV",
     "V_th": "mV",
     "Delta": "mV",
     "C": "µF/cm²",
