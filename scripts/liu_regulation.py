@@ -6,16 +6,17 @@
    targets, the activity class, the burst period and the spikes per burst. In float64 at
    dt 0.025 ms (the reference), and at dt 0.05 ms and in float32 (what a long or large run
    uses): the differences say what those cost.
-2. Random initial conductances (log-uniform over about a decade around Fig. 3's starts):
-   the fraction that assemble into bursters with the sensors at their targets, all in
-   one vmapped run.
+2. Random initial conductances (by default uniform over the ranges of the paper's Fig. 4),
+   all in one vmapped run, sorted into the paper's outcomes: conductances at an equilibrium
+   (the paper: 90 %), oscillating without settling (5 %) or growing without bound (5 %);
+   then the activity of those at equilibrium (bursting like Fig. 3 is the success).
 3. ``--gradient``: the gradient of log ḡ_CaS at the end of the regulation with respect to
    the slow sensor's target, by reverse mode through the checkpointed fixed-step loop,
    against central finite differences, for growing run lengths.
 
     python scripts/liu_regulation.py                       # Fig. 3, 200 s each
-    python scripts/liu_regulation.py --random 256 --seconds 300
-    python scripts/liu_regulation.py --skip-fig3 --random 64 --seconds 600 --seed 3 --narrow
+    python scripts/liu_regulation.py --skip-fig3 --random 1000 --seconds 600
+    python scripts/liu_regulation.py --skip-fig3 --random 64 --seconds 600 --seed 3 --ranges narrow
     python scripts/liu_regulation.py --skip-fig3 --gradient
 """
 
@@ -44,16 +45,37 @@ from jaxneuron.neurons.regulation import LIU_1998_FIG3
 
 CHANNELS = ("Na", "CaT", "CaS", "A", "KCa", "Kd", "H")
 FIG3 = LIU_1998_FIG3  # Liu et al. (1998), Fig. 3 (mS/cm²), read from the figure
-# log-uniform ranges of the random starts (mS/cm²): about a decade around Fig. 3's starts
-RANDOM_RANGES = dict(
-    Na=(10.0, 100.0),
-    CaT=(0.1, 2.0),
-    CaS=(0.2, 4.0),
-    A=(5.0, 80.0),
-    KCa=(5.0, 80.0),
-    Kd=(5.0, 80.0),
-    H=(0.02, 0.4),
-)
+# The random starts' ranges (mS/cm², the paper's mS/nF at 1 µF/cm², as for Fig. 3).
+# "paper": Liu et al. (1998), Fig. 4 legend: CaT, CaS and H uniform in 0.05–0.95, the
+# other active currents uniform in 2.5–47.5. "decade": log-uniform over about a decade
+# around Fig. 3's starts. "narrow": log-uniform within ÷2…×2 of Fig. 3 A's start.
+RANGES = {
+    "paper": (
+        "uniform",
+        dict(
+            Na=(2.5, 47.5),
+            CaT=(0.05, 0.95),
+            CaS=(0.05, 0.95),
+            A=(2.5, 47.5),
+            KCa=(2.5, 47.5),
+            Kd=(2.5, 47.5),
+            H=(0.05, 0.95),
+        ),
+    ),
+    "decade": (
+        "log",
+        dict(
+            Na=(10.0, 100.0),
+            CaT=(0.1, 2.0),
+            CaS=(0.2, 4.0),
+            A=(5.0, 80.0),
+            KCa=(5.0, 80.0),
+            Kd=(5.0, 80.0),
+            H=(0.02, 0.4),
+        ),
+    ),
+    "narrow": ("log", {c: (g / 2, g * 2) for c, g in FIG3["A"]["start"].items()}),
+}
 
 
 def regulated_liu(g: dict, dtype) -> RegulatedNeuron:
@@ -110,14 +132,41 @@ def fig3(seconds: float):
             print(f"  {k:>8} {'':>8} {'':>8}{cols}")
 
 
-def random_starts(n: int, seconds: float, dt: float, seed: int, dtype):
+def outcome(g: np.ndarray, window: int, tol: float) -> str:
+    """The paper's three outcomes of a run from the conductances sampled once a second
+    (``g``: channels × seconds): ``equilibrium`` when every conductance varied by less
+    than ``tol`` (relative) over the last ``window`` seconds; ``growing`` when some
+    conductance rose by more than 10 % over that window and ends at its maximum (the
+    paper's "increased indefinitely"); ``oscillating`` otherwise (its "limit cycle in
+    which conductances continued to vary")."""
+    last = g[:, -window:]
+    if (np.ptp(last, axis=1) < tol * np.mean(last, axis=1)).all():
+        return "equilibrium"
+    rising = (last[:, -1] > 1.1 * last[:, 0]) & (last[:, -1] >= last.max(axis=1))
+    return "growing" if rising.any() else "oscillating"
+
+
+def random_starts(
+    n: int,
+    seconds: float,
+    dt: float,
+    seed: int,
+    dtype,
+    window: int,
+    tol: float,
+    ranges: str,
+    chunk: int = 128,
+):
+    scale, limits = RANGES[ranges]
+    print(f"\nrandom starts: the {ranges!r} ranges, {scale}")
     rng = np.random.default_rng(seed)
-    g = {
-        c: np.exp(rng.uniform(np.log(lo), np.log(hi), size=n))
-        for c, (lo, hi) in RANDOM_RANGES.items()
-    }
+    sample = np.exp if scale == "log" else (lambda x: x)
+    squash = np.log if scale == "log" else (lambda x: x)
+    g = {c: sample(rng.uniform(squash(lo), squash(hi), size=n)) for c, (lo, hi) in limits.items()}
     base = regulated_liu({c: v[0] for c, v in g.items()}, dtype)
+    chunk = min(chunk, n)
     solver = ExponentialEuler(dt=dt)
+    head_ms = seconds * 1000.0 - 10_000.0
 
     @eqx.filter_jit
     def run(gs):
@@ -127,44 +176,70 @@ def random_starts(n: int, seconds: float, dt: float, seed: int, dtype):
                 base,
                 [jnp.asarray(gi[c], dtype) for c in CHANNELS],
             )
-            y = simulate(
-                m,
-                seconds * 1000.0 - 10_000.0,
-                solver=solver,
-                save_every=seconds * 1000.0 - 10_000.0,
-            )
-            tail = simulate(m, 10_000.0, solver=solver, save_every=0.5, y0=y.ys[-1])
-            return tail
+            head = simulate(m, head_ms, solver=solver, save_every=1000.0)
+            tail = simulate(m, 10_000.0, solver=solver, save_every=0.5, y0=head.ys[-1])
+            return head, tail
 
         return jax.vmap(one)(gs)
 
-    t = time.perf_counter()
-    sol = run({c: jnp.asarray(v, dtype) for c, v in g.items()})
-    jax.block_until_ready(sol.ys)
-    wall = time.perf_counter() - t
     reg = base.regulator
-    values = reg.sensor_values(tuple(jnp.asarray(sol[n]) for n in reg.state_names))
-    F, S, D = (np.asarray(v).mean(axis=-1) for v in values)
-    ts = np.asarray(sol.ts[0])
-    classes = np.array([classify(ts, np.asarray(sol.V[i])) for i in range(n)])
+    F, S, D, classes, metrics, traj, ok = ([] for _ in range(7))
+    t = time.perf_counter()
+    for lo in range(0, n, chunk):  # chunks bound the memory of the 10-s traces
+        idx = np.minimum(np.arange(lo, lo + chunk), n - 1)  # the last chunk padded
+        keep = np.arange(lo, lo + chunk) < n
+        head, sol = run({c: jnp.asarray(v[idx], dtype) for c, v in g.items()})
+        values = reg.sensor_values(tuple(jnp.asarray(sol[s]) for s in reg.state_names))
+        for out, v in zip((F, S, D), values, strict=True):
+            out.append(np.asarray(v).mean(axis=-1)[keep])
+        ts = np.asarray(sol.ts[0])
+        V = np.asarray(sol.V)[keep]
+        classes += [classify(ts, v) for v in V]
+        metrics += [burst_metrics(ts, v) for v in V]
+        traj.append(np.stack([np.asarray(head[f"{c}.g"])[keep] for c in CHANNELS], axis=1))
+        ok.append(np.asarray(sol.success)[keep] & np.asarray(head.success)[keep])
+    wall = time.perf_counter() - t
+    F, S, D, traj, ok = (np.concatenate(x) for x in (F, S, D, traj, ok))
+    classes = np.array(classes)
+    outcomes = np.array([outcome(traj[i], window, tol) for i in range(n)])
     at_target = (np.abs(np.stack([F, S, D]) / 0.1 - 1) < 0.05).all(axis=0)
-    ok = np.asarray(sol.success)
     print(
         f"\n{n} random starts, {seconds:.0f} s each, dt {dt} ms, {jnp.dtype(dtype).name}: "
         f"{wall:.0f} s wall ({n * seconds / wall:.1f} neuron-seconds per second)"
     )
+    print(
+        f"  outcome over the last {window} s of regulation (equilibrium: every ḡ within "
+        f"{tol:.0%}), the paper's 90 / 5 / 5 % beside it:"
+    )
+    for name, paper in (("equilibrium", "90%"), ("oscillating", "5%"), ("growing", "5%")):
+        print(f"    {name:>12}: {np.mean(outcomes == name):6.1%}   (paper {paper})")
+    eq = outcomes == "equilibrium"
+    print("  activity over the last 10 s, of all runs / of those at equilibrium:")
     for cls in ("bursting", "tonic", "irregular", "silent"):
-        print(f"  {cls:>10}: {np.mean(classes == cls):6.1%}")
+        share = np.mean(classes[eq] == cls) if eq.any() else float("nan")
+        print(f"    {cls:>12}: {np.mean(classes == cls):6.1%} / {share:6.1%}")
     print(f"  sensors within 5 % of the targets: {at_target.mean():.1%}")
-    print(f"  bursting and at target: {np.mean(at_target & (classes == 'bursting')):.1%}")
+    done = eq & (classes == "bursting")
+    print(f"  at equilibrium and bursting (the paper's success): {done.mean():.1%}")
     print(f"  failed solves: {int((~ok).sum())}")
-    final = {c: np.asarray(sol[f"{c}.g"][:, -1]) for c in CHANNELS}
-    sel = at_target & (classes == "bursting")
-    if sel.any():
-        print("  final conductances of those (mS/cm²): median [5th–95th percentile]")
+    if done.any():
+        period = np.array([m["period"] for m in metrics])[done]
+        spikes = np.array([m["spikes_per_burst"] for m in metrics])[done]
+        print(
+            "  their bursts: period median "
+            f"{np.median(period):.0f} ms [{np.percentile(period, 5):.0f}–"
+            f"{np.percentile(period, 95):.0f}], spikes per burst median {np.median(spikes):.1f} "
+            f"[{np.percentile(spikes, 5):.1f}–{np.percentile(spikes, 95):.1f}]"
+        )
+        print("  their final conductances (mS/cm²): median [5th–95th percentile]")
         for c in CHANNELS:
-            lo, med, hi = np.percentile(final[c][sel], [5, 50, 95])
-            print(f"    {c:>4}: {med:8.4g} [{lo:.4g}–{hi:.4g}]   start range {RANDOM_RANGES[c]}")
+            lo, med, hi = np.percentile(traj[done, CHANNELS.index(c), -1], [5, 50, 95])
+            print(f"    {c:>4}: {med:8.4g} [{lo:.4g}–{hi:.4g}]   start range {limits[c]}")
+    for name in ("oscillating", "growing"):
+        sel = outcomes == name
+        if sel.any():
+            print(f"  {name}: start conductances (mS/cm²), median of {int(sel.sum())}:")
+            print("    " + "  ".join(f"{c} {np.median(g[c][sel]):.3g}" for c in CHANNELS))
 
 
 def gradient(lengths_s=(1.0, 10.0, 30.0, 60.0), dt: float = 0.05):
@@ -198,17 +273,26 @@ def main():
     parser.add_argument("--skip-fig3", action="store_true")
     parser.add_argument("--gradient", action="store_true", help="gradients through the run")
     parser.add_argument(
-        "--narrow", action="store_true", help="random starts within ÷2…×2 of Fig. 3 A's start"
+        "--ranges", choices=tuple(RANGES), default="paper", help="the random starts' ranges"
     )
+    parser.add_argument("--window", type=int, default=100, help="equilibrium window (s)")
+    parser.add_argument("--tol", type=float, default=0.02, help="equilibrium tolerance")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", True)
     print(f"machine load: {os.getloadavg()[0]:.2f}; JAX {jax.__version__} on {jax.devices()[0]}")
     if not args.skip_fig3:
         fig3(args.seconds)
-    if args.narrow:
-        RANDOM_RANGES.update({c: (g / 2, g * 2) for c, g in FIG3["A"]["start"].items()})
     if args.random:
-        random_starts(args.random, args.seconds, args.dt, args.seed, jnp.float64)
+        random_starts(
+            args.random,
+            args.seconds,
+            args.dt,
+            args.seed,
+            jnp.float64,
+            args.window,
+            args.tol,
+            args.ranges,
+        )
     if args.gradient:
         gradient()
 
