@@ -88,6 +88,9 @@ def test_voltage_clamp_fit_recovers_a_current_kinetics():
     assert half_activation == pytest.approx(-24.2, rel=0.01), str(result)
     assert result.values["A.tau_scale"] == pytest.approx(1.2, rel=0.01), str(result)
     assert result.loss == pytest.approx(25.0, rel=0.1)  # the noise variance, 5² (µA/cm²)²
+    # the data's noise floor, though each step's capacitive transient is a sample of
+    # ~10⁷ µA/cm²: a clamp fit stuck above it is reported as not converged
+    assert loss.noise_floor() == pytest.approx(25.0, rel=0.1) and result.converged
     assert jax.tree.leaves(result.model.channel("A").shift)[0].shape == ()
 
 

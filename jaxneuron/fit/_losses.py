@@ -594,8 +594,9 @@ class ProtocolLoss(_Simulated):
         return floor if model is None else _with_residuals(floor, self.residuals(model))
 
 
-#: the fraction of a target's variance below which a misfit counts as resolved whatever
-#: the noise estimate says (noise-free data: RMS ≈ 0.3% of the signal's spread)
+#: the fraction of a target's variance (its extreme 1 % clipped) below which a misfit
+#: counts as resolved whatever the noise estimate says (noise-free data: RMS ≈ 0.3% of
+#: the signal's spread)
 RESOLVED = 1e-5
 
 
@@ -656,7 +657,11 @@ def _with_residuals(floor: float, scaled_residuals) -> float:
 
 
 def _floor(samples, axis):
-    return max(noise_variance(samples, axis), RESOLVED * float(np.var(samples)))
+    x = np.asarray(samples, dtype=float)
+    # the spread of the signal without its extreme 1 % (a clamp's capacitive transients:
+    # single samples of 10⁷ µA/cm² would otherwise set the floor)
+    lo, hi = np.percentile(x, [0.5, 99.5])
+    return max(noise_variance(x, axis), RESOLVED * float(np.var(np.clip(x, lo, hi))))
 
 
 def _replace(module, **fields):
