@@ -9,6 +9,11 @@ Problems:
 - ``--problem clamp``: the Prinz A current's activation shift (3 mV) and time-constant
   scale (1.2) from nine 300-ms voltage-clamp steps (−60…+20 mV from −80 mV), the clamp
   current sampled at 10 kHz with 5 µA/cm² of noise.
+- ``--problem burster``: AB/PD 2 (Prinz et al. 2004) ``CaS.g`` and ``KCa.g`` from 4 s of
+  its free-running trace at 10 kHz with 1 mV of noise.
+- ``--problem protocol``: AB/PD 2's seven non-zero conductances from the designed protocol
+  of ``scripts/fit_protocol_abpd.py`` (four 500-ms current steps and an OU current, 1 mV
+  of noise).
 
 The reference optimum is the fit started from the true values (the noisy
 loss's own minimum). Each of ``--starts`` starts is drawn log-uniformly within ÷2 … ×2
@@ -22,7 +27,7 @@ Printed: the success rate, how many failures were reported as converged (silent 
 answers: the goal is none), how many successes were reported as not converged, and the
 median wall time per fit (compilation happens once, in the reference fit).
 
-    python scripts/fit_robustness.py [--problem hh|clamp] [--starts 50] [--seed 0]
+    python scripts/fit_robustness.py [--problem hh|clamp|burster|protocol] [--starts 50] [--seed 0]
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import jaxneuron as jn  # noqa: E402
 import jaxneuron.fit as jf  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--problem", default="hh", choices=["hh", "clamp"])
+parser.add_argument("--problem", default="hh", choices=["hh", "clamp", "burster", "protocol"])
 parser.add_argument("--starts", type=int, default=50)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--noise-seed", type=int, default=3)
@@ -86,7 +91,46 @@ def clamp_problem():
     return what, true, loss, names, true_values
 
 
-PROBLEMS = {"hh": hh_problem, "clamp": clamp_problem}
+def burster_problem():
+    from jaxneuron.protocols import noisy
+
+    solver = jn.ExponentialEuler(dt=0.025)
+    true = jn.build_Prinz(config=jn.PrinzConfig.preset("AB/PD 2"))
+    names = ("CaS.g", "KCa.g")
+    true_values = {n: float(jn.get_parameter(true, n)) for n in names}
+    clean = jn.simulate(true, 4000.0, solver=solver, save_every=0.1).V
+    loss = jf.TraceLoss(noisy(clean, 1.0, seed=args.noise_seed), dt=0.1, t1=4000.0, solver=solver)
+    what = "AB/PD 2 (Prinz 2004) CaS.g, KCa.g from 4 s of its free-running trace, 1 mV noise"
+    return what, true, loss, names, true_values
+
+
+def protocol_problem():
+    solver = jn.ExponentialEuler(dt=0.025)
+    true = jn.build_Prinz(config=jn.PrinzConfig.preset("AB/PD 2"))
+    names = tuple(
+        n for n in jn.parameter_names(true) if n.endswith(".g") and float(jn.get_parameter(true, n))
+    )
+    true_values = {n: float(jn.get_parameter(true, n)) for n in names}
+    t1 = 500.0  # the designed protocol of scripts/fit_protocol_abpd.py
+    protocol = jn.Protocol.steps(
+        [-6.0, -3.0, 1.0, 3.0], onset=50.0, offset=t1 - 50.0, t1=t1
+    ) + jn.Protocol([jn.ornstein_uhlenbeck(0.0, 2.0, 10.0, t1, seed=7)], t1=t1, names=["OU"])
+    loss = jf.ProtocolLoss.from_model(
+        true, protocol, dt=0.1, noise_sd=1.0, seed=args.noise_seed, solver=solver
+    )
+    what = (
+        f"AB/PD 2's {len(names)} conductances from a designed protocol (four 500-ms steps "
+        "and an OU current), 1 mV noise"
+    )
+    return what, true, loss, names, true_values
+
+
+PROBLEMS = {
+    "hh": hh_problem,
+    "clamp": clamp_problem,
+    "burster": burster_problem,
+    "protocol": protocol_problem,
+}
 what, true, loss, NAMES, TRUE = PROBLEMS[args.problem]()
 print(f"{what}; noise floor (σ̂²) {loss.noise_floor():.3f}; load average "
       f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
