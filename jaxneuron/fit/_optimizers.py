@@ -13,14 +13,18 @@ import optax
 
 
 @functools.cache
-def lbfgs(memory: int = 10, max_backtracking_steps: int = 20) -> optax.GradientTransformation:
+def lbfgs(memory: int = 10, max_backtracking_steps: int = 60) -> optax.GradientTransformation:
     r"""L-BFGS (Liu & Nocedal 1989) with a backtracking Armijo line search: `fit`'s default
     for smooth deterministic losses (`TraceLoss`).
 
     ``optax.lbfgs`` with ``optax.scale_by_backtracking_linesearch`` instead of its default
     zoom line search: the trial points need only the loss (one forward simulation each),
     never its gradient, so the search works with forward-mode gradients and costs no
-    reverse pass.
+    reverse pass. The search shrinks the step by 0.8 per trial; a search that runs out of
+    trials takes its last step even if the loss rose, so ``max_backtracking_steps`` must
+    reach the scale of the loss's basin: 60 trials reach 0.8⁶⁰ ≈ 2e-6 of the first step
+    (the first step of a fit, and of every stage of `anneal`, is a unit step in the
+    transformed parameters — a factor e for a `Log` — far outside a spike-timing basin).
 
     >>> from jaxneuron.fit import lbfgs
     >>> optimizer = lbfgs(memory=5)
