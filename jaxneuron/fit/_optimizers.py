@@ -8,6 +8,7 @@ anew.
 from __future__ import annotations
 
 import functools
+import math
 
 import optax
 
@@ -20,11 +21,14 @@ def lbfgs(memory: int = 10, max_backtracking_steps: int = 60) -> optax.GradientT
     ``optax.lbfgs`` with ``optax.scale_by_backtracking_linesearch`` instead of its default
     zoom line search: the trial points need only the loss (one forward simulation each),
     never its gradient, so the search works with forward-mode gradients and costs no
-    reverse pass. The search shrinks the step by 0.8 per trial; a search that runs out of
-    trials takes its last step even if the loss rose, so ``max_backtracking_steps`` must
-    reach the scale of the loss's basin: 60 trials reach 0.8⁶⁰ ≈ 2e-6 of the first step
-    (the first step of a fit, and of every stage of `anneal`, is a unit step in the
-    transformed parameters — a factor e for a `Log` — far outside a spike-timing basin).
+    reverse pass. Every search starts from the full quasi-Newton step (optax's default
+    starts from the last accepted step, and once that has shrunk the fit creeps and stops
+    on ``step_tol`` short of the minimum) and shrinks it by 0.8 per trial. A search that
+    runs out of trials takes its last step even if the loss rose, so
+    ``max_backtracking_steps`` must reach the scale of the loss's basin: 60 trials reach
+    0.8⁶⁰ ≈ 2e-6 of the first step (the first step of a fit, and of every stage of
+    `anneal`, is a unit step in the transformed parameters — a factor e for a `Log` —
+    far outside a spike-timing basin).
 
     >>> from jaxneuron.fit import lbfgs
     >>> optimizer = lbfgs(memory=5)
@@ -34,7 +38,7 @@ def lbfgs(memory: int = 10, max_backtracking_steps: int = 60) -> optax.GradientT
     return optax.lbfgs(
         memory_size=memory,
         linesearch=optax.scale_by_backtracking_linesearch(
-            max_backtracking_steps=max_backtracking_steps
+            max_backtracking_steps=max_backtracking_steps, increase_factor=math.inf
         ),
     )
 
