@@ -7,24 +7,24 @@ many synapses of one kind: static index tuples ``pre`` and ``post`` and array le
 the parameters (one value per synapse, or a scalar shared by all), so every strength is a
 leaf to vmap over or differentiate.
 
-`simulate_network` advances everything with one fixed step Δt in a `lax.scan`:
+`simulate_network` runs it on the network engine (`SpikingNetwork.to_populations`: one
+`Population` of the neurons, each group as `Projection`\ s onto it, through
+`simulate_populations`'s fixed-step loop). Each step of Δt:
 
-1. spikes due at t_n are added to the synapse states (a ring buffer of pending
-   increments, ``max_delay_steps + 1`` slots);
-2. each synapse's conductance g_syn(t_n) (nS) gives the current *into* its postsynaptic
+1. each synapse's conductance g_syn(t_n) (nS) gives the current *into* its postsynaptic
    cell, I = −g_syn·B(V)·(V − E) (nS·mV = pA), summed per cell and converted to the
    neuron's current unit (see `SpikingNetwork`); it is held over the step;
-3. every neuron takes its ``fixed_step`` with that extra current (vectorised over the
+2. every neuron takes its ``fixed_step`` with that extra current (vectorised over the
    population), with the in-step interpolated threshold crossing and reset of the
-   fixed-step path of `simulate_spiking` (`jaxneuron.integrate.reset_step`), on the
-   fixed-step driver (`jaxneuron.integrate.fixed_step_loop`);
-4. a spike of neuron j at t_s ∈ (t_n, t_{n+1}] is scheduled on every outgoing synapse
-   for the grid time t_{n+1+D}, D = round(delay/Δt): **delays are rounded to whole
-   steps**, so the effective delay is D·Δt. The increment written there is the synapse
-   state a spike at t_s + D·Δt has reached at that grid point (e.g. e^{−δ/τ} with
-   δ = t_{n+1} − t_s), so the conductance is exact at every grid point for the rounded
-   delay; only its rise within the arrival step is missed;
-5. the synapse states decay exactly over Δt (they are linear).
+   fixed-step path of `simulate_spiking` (`jaxneuron.integrate.reset_step`; the
+   population's rule `jaxneuron.networks.ResetOnThreshold`);
+3. a spike of neuron j at t_s ∈ (t_n, t_{n+1}] arrives on every outgoing synapse at the
+   grid time t_{n+1+D}, D = round(delay/Δt): **delays are rounded to whole steps**, so
+   the effective delay is D·Δt. The increment added there is the synapse state a spike
+   at t_s + D·Δt has reached at that grid point (e.g. e^{−δ/τ} with δ = t_{n+1} − t_s;
+   `Projection`'s ``exact_onset``), so the conductance is exact at every grid point for
+   the rounded delay; only its rise within the arrival step is missed;
+4. the synapse states decay exactly over Δt (they are linear).
 
 The conductance kernels (time s = t − t_s − D·Δt ≥ 0 after an effective arrival) are
 
@@ -52,15 +52,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from ._protocols import as_state_tuple
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
-from .integrate import (
-    check_save_memory,
-    fixed_step_loop,
-    needs_compensation,
-    reset_step,
-    time_grid,
-)
+from .integrate import check_save_memory, time_grid
+from .networks import Population, PopulationNetwork, Projection, from_pairs
+from .networks._run import _RunSettings, _simulate
+from .networks._spikes import ResetOnThreshold
 from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
 from .receptors import (
     AbstractReceptor,
@@ -68,7 +64,6 @@ from .receptors import (
     ExponentialReceptor,
     NMDAReceptor,
 )
-from .stimuli import Constant, Sum
 
 Vector = Float[Array, " n"]
 
@@ -92,10 +87,60 @@ class _EventSynapses(eqx.Module):
     def n(self) -> int:
         return len(self.pre)
 
-    @property
     @abc.abstractmethod
+    def _kinetics(self, value) -> AbstractReceptor:
+        """The receptor with each kinetic parameter ``value(field name)``."""
+
+    @property
     def receptor(self) -> AbstractReceptor:
         """The kinetics, with one value per synapse."""
+        return self._kinetics(lambda name: self._vec(getattr(self, name)))
+
+    def projections(self, population: str, n_neurons: int, label: str) -> list[Projection]:
+        """The group as projections within ``population`` (of ``n_neurons``), one per
+        distinct delay and per distinct value of any kinetic parameter given per synapse
+        (those must then be concrete numbers); strengths ``g`` stay leaves. Spikes kick
+        with their exact lag (``exact_onset``), as `simulate_network` promises."""
+        pre, post = np.asarray(self.pre, dtype=np.int64), np.asarray(self.post, dtype=np.int64)
+        kinetic = [name for name, _ in self._leaf_units() if name != "g"]
+        keys = []
+        for name in kinetic:
+            value = getattr(self, name)
+            if jnp.ndim(value) == 0 and name != "delay":
+                continue
+            if not is_concrete(value):
+                raise ValueError(
+                    f"{label} ({type(self).__name__}): {name} must be a number (or one "
+                    "number per synapse) to simulate, not a traced value"
+                    + (" (delays are rounded to whole steps)" if name == "delay" else "")
+                )
+            keys.append(np.broadcast_to(np.asarray(value, dtype=float), (self.n,)))
+        key = np.stack(keys, axis=1) if self.n else np.zeros((0, len(keys)))
+        unique, inverse = np.unique(key, axis=0, return_inverse=True)
+        out = []
+        for j in range(len(unique)):
+            sel = np.flatnonzero(inverse.ravel() == j)
+
+            def value(name, i=sel[0]):
+                leaf = getattr(self, name)
+                return leaf if jnp.ndim(leaf) == 0 else leaf[i]
+
+            conn = from_pairs(pre[sel], post[sel], n_neurons, n_neurons)
+            g = self.g
+            if jnp.ndim(g) > 0:  # one strength per synapse, laid out as the targets
+                order = np.argsort(pre[sel], kind="stable")
+                rows = pre[sel][order]
+                slots = np.arange(len(sel)) - np.searchsorted(rows, rows)
+                g = (
+                    jnp.zeros(conn.targets.shape, jnp.result_type(g))
+                    .at[rows, slots]
+                    .set(g[sel[order]])
+                )
+            delay = float(np.broadcast_to(np.asarray(self.delay), (self.n,))[sel[0]])
+            name = label if len(unique) == 1 else f"{label}[{j}]"
+            out.append(Projection(population, population, conn, g, self._kinetics(value),
+                                  delay=delay, name=name, exact_onset=True))  # fmt: skip
+        return out
 
     @property
     def n_components(self) -> int:
@@ -183,9 +228,8 @@ class ExponentialSynapses(_EventSynapses):
     def _leaf_units(self):
         return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
 
-    @property
-    def receptor(self):
-        return ExponentialReceptor(self._vec(self.tau), self._vec(self.E))
+    def _kinetics(self, value):
+        return ExponentialReceptor(value("tau"), value("E"))
 
 
 class AlphaSynapses(_EventSynapses):
@@ -213,9 +257,8 @@ class AlphaSynapses(_EventSynapses):
     def _leaf_units(self):
         return (("g", "nS"), ("E", "mV"), ("tau", "ms"), ("delay", "ms"))
 
-    @property
-    def receptor(self):
-        return AlphaReceptor(self._vec(self.tau), self._vec(self.E))
+    def _kinetics(self, value):
+        return AlphaReceptor(value("tau"), value("E"))
 
 
 class NMDASynapses(_EventSynapses):
@@ -265,10 +308,8 @@ class NMDASynapses(_EventSynapses):
             ("Mg", "mM"),
         )
 
-    @property
-    def receptor(self):
-        v = self._vec
-        return NMDAReceptor(v(self.tau_rise), v(self.tau_decay), v(self.E), v(self.Mg))
+    def _kinetics(self, value):
+        return NMDAReceptor(value("tau_rise"), value("tau_decay"), value("E"), value("Mg"))
 
 
 # ---- the network ----------------------------------------------------------------------
@@ -345,6 +386,26 @@ class SpikingNetwork(eqx.Module):
         y0 = jax.vmap(lambda m: m.initial_state(), in_axes=(axes,), axis_size=self.n_neurons)
         return y0(self.neurons)
 
+    def to_populations(self, name: str = "neurons") -> PopulationNetwork:
+        """This network as a `PopulationNetwork`: one `Population` ``name`` of the N
+        neurons (their own threshold and reset, the synaptic current in their unit,
+        `ResetOnThreshold`), and each synapse group as projections onto it (see
+        `ExponentialSynapses.projections`), labelled ``"synapses[k]"``.
+
+        >>> neurons = eqx.filter_vmap(lambda I: build_LIF(I))(jnp.array([2.0, 0.0]))
+        >>> syn = ExponentialSynapses(pre=[0], post=[1], g=5.0, tau=5.0, delay=1.0)
+        >>> net = SpikingNetwork(neurons, (syn,)).to_populations()
+        >>> net.names, [p.label for p in net.projections]
+        (('neurons',), ['synapses[0]'])
+        """
+        n = self.n_neurons
+        pop = Population(self.neurons, n, axes=_neuron_axes(self.neurons), name=name,
+                         rule=ResetOnThreshold(current_scale=self.scale))  # fmt: skip
+        projections = []
+        for k, group in enumerate(self.synapses):
+            projections.extend(group.projections(name, n, f"synapses[{k}]"))
+        return PopulationNetwork((pop,), tuple(projections))
+
 
 class NetworkSolution(eqx.Module):
     """What `simulate_network` returns (n_steps = (t1 − t0)/Δt).
@@ -381,87 +442,6 @@ class NetworkSolution(eqx.Module):
         return [np.sort(col[np.isfinite(col)]) for col in times.T]
 
 
-@eqx.filter_jit
-def _run(net, y0, t0, dt, n_steps, ring, record):
-    dtype = y0.dtype
-    dt = jnp.asarray(dt, dtype)
-    n = net.n_neurons
-    neurons = net.neurons
-    axes = _neuron_axes(neurons)
-    groups = net.synapses
-    rec = np.asarray(record, dtype=int)
-    compensated = needs_compensation(dtype)
-    delay_steps = [jnp.clip(jnp.round(g.delay / dt), 0, ring - 1).astype(jnp.int32) for g in groups]
-
-    def neuron_step(model, y, c, hold, I_syn, t, t_next):
-        # The synaptic current rides on the stimulus, so each model's own fixed_step
-        # (exponential Euler for LIF/AdEx) integrates it, held over the step.
-        driven = eqx.tree_at(lambda m: m.stimulus, model, Sum((model.stimulus, Constant(I_syn))))
-        y, c, hold, event = reset_step(driven, t, t_next, y, c, hold)
-        return y, c, hold, event.crossed, event.t_spike
-
-    step_all = jax.vmap(neuron_step, in_axes=(axes, 0, 0, 0, 0, None, None))
-
-    def read_out(states, V):
-        currents = jnp.zeros((n,), dtype)
-        gs = []
-        for group, s in zip(groups, states, strict=True):
-            post = np.asarray(group.post, dtype=int)
-            out = group.current(s, V[post])
-            currents = currents.at[post].add(-out)
-            gs.append(jnp.zeros((n,), dtype).at[post].add(group.conductance(s))[rec])
-        g_rec = jnp.stack(gs) if gs else jnp.zeros((0, len(rec)), dtype)
-        return currents * net.scale, g_rec
-
-    def deliver(states, buffers, n_step):
-        slot = n_step % ring
-        states = tuple(s + b[slot] for s, b in zip(states, buffers, strict=True))
-        buffers = tuple(b.at[slot].set(0.0) for b in buffers)
-        return states, buffers
-
-    def step(t, carry):
-        (y, c, hold, states, buffers, n_step), _ = carry
-        t_next = t + dt
-        states, buffers = deliver(states, buffers, n_step)
-        I_syn, g_rec = read_out(states, y[0])
-        y, c, hold, crossed, t_spike = step_all(neurons, y, c, hold, I_syn, t, t_next)
-        new_buffers = []
-        for group, b, d in zip(groups, buffers, delay_steps, strict=True):
-            pre = np.asarray(group.pre, dtype=int)
-            fired = crossed[pre].astype(dtype)
-            # The state a spike at t_s + D·Δt has reached at t_{n+1+D}: lag t_{n+1} − t_s.
-            lag = jnp.where(crossed[pre], t_next - t_spike[pre], 0.0)
-            slots = (n_step + 1 + d) % ring
-            b = b.at[slots, jnp.arange(group.n)].add(fired[:, None] * group.kick(lag))
-            new_buffers.append(b)
-        states = tuple(g.decay(s, dt) for g, s in zip(groups, states, strict=True))
-        latest = (y[0][rec], g_rec, crossed, jnp.where(crossed, t_spike, jnp.inf))
-        return ((y, c, hold, states, tuple(new_buffers), n_step + 1), latest), None
-
-    y0 = as_state_tuple(y0)
-    states0 = tuple(jnp.zeros((g.n, g.n_components), dtype) for g in groups)
-    buffers0 = tuple(jnp.zeros((ring, g.n, g.n_components), dtype) for g in groups)
-    hold0 = jnp.full((n,), t0 - 1.0, dtype)
-    c0 = tuple(jnp.zeros_like(x) for x in y0) if compensated else None
-    latest0 = (
-        y0[0][rec],
-        jnp.zeros((len(groups), len(rec)), dtype),
-        jnp.zeros((n,), bool),
-        jnp.full((n,), jnp.inf, dtype),
-    )
-    carry0 = ((y0, c0, hold0, states0, buffers0, jnp.asarray(0, jnp.int32)), latest0)
-    carry, _, (V, g_rec, spikes, spike_time) = fixed_step_loop(
-        step, carry0, t0=t0, dt=dt, n_steps=n_steps, save=lambda c: c[1], save_stride=1
-    )
-    (y, _, _, states, buffers, n_last), _ = carry
-    states, _ = deliver(states, buffers, n_last)
-    _, g_last = read_out(states, y[0])
-    V = jnp.concatenate([y0[0][rec][None], V], axis=0)
-    g_all = jnp.concatenate([g_rec, g_last[None]], axis=0)
-    ts = t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
-    return ts, V, jnp.moveaxis(g_all, 0, 1), spikes, spike_time
-
-
 def simulate_network(
     net: SpikingNetwork,
     t1: float,
@@ -477,12 +457,12 @@ def simulate_network(
 
     - ``record``: indices of the neurons whose V (mV) and synaptic conductances (nS)
       are returned.
-    - ``max_delay_steps``: the ring buffer holds delays up to this many steps; inferred
-      from the (concrete) delays as max round(delay/dt). Give it when the delays are
-      traced (e.g. vmapped); larger delays are clipped to it.
+    - ``max_delay_steps``: ignored (kept for old calls): delays must be concrete numbers,
+      one projection per distinct delay.
 
     Delays are rounded to whole steps (module docstring). Works under `jax.vmap` and
-    `jax.grad` over the network's leaves.
+    `jax.grad` over the network's leaves but the delays, and the kinetic parameters of a
+    group given one per synapse.
 
     >>> neurons = eqx.filter_vmap(lambda I: build_LIF(I))(jnp.array([2.0, 0.0]))
     >>> syn = ExponentialSynapses(pre=[0], post=[1], g=5.0, E=0.0, tau=5.0, delay=1.0)
@@ -497,18 +477,8 @@ def simulate_network(
     record = tuple(int(i) for i in np.atleast_1d(record))
     if any(i < 0 or i >= net.n_neurons for i in record):
         raise ValueError(f"record indices must lie in [0, {net.n_neurons}), got {record}")
-    if max_delay_steps is None:
-        max_delay_steps = 0
-        for group in net.synapses:
-            if not is_concrete(group.delay):
-                raise ValueError(
-                    "max_delay_steps (ring buffer length, steps) must be given when the "
-                    "delays are traced"
-                )
-            if group.n:
-                max_delay_steps = max(
-                    max_delay_steps, int(np.max(np.round(np.asarray(group.delay) / dt)))
-                )
+    del max_delay_steps  # delays are concrete numbers: each one a projection of its own
+    populations = net.to_populations()
     y0 = net.initial_state()
     itemsize = y0.dtype.itemsize
     per_step = net.n_neurons * (1 + itemsize) + len(record) * itemsize * (1 + len(net.synapses))
@@ -517,8 +487,25 @@ def simulate_network(
         "simulate a shorter time, a larger dt, or record fewer neurons (the spike raster "
         "is kept for every step)",
     )
-    ts, V, g, spikes, spike_time = _run(net, y0, t0, dt, n_steps, int(max_delay_steps) + 1, record)
-    return NetworkSolution(ts=ts, V=V, g=g, spikes=spikes, spike_time=spike_time, record=record)
+    settings = _RunSettings(
+        t1=float(t0 + n_steps * dt), dt=float(dt), n_steps=n_steps, threshold=0.0,
+        refractory=0.0, start=float(t0), record=(("neurons", record, (0,)),),
+        state_names=("V",), stride=1, raster=0, max_spikes=64 + net.n_neurons // 100,
+        compensated=None, surrogate=None, t0=float(t0), events=True,
+    )  # fmt: skip
+    sol = _simulate(populations, None, None, settings)
+    saved = sol.states["neurons"]
+    V = jnp.concatenate([y0[None, jnp.asarray(record), 0], saved["V"]], axis=0)
+    labels = [p.label for p in populations.projections]
+    g = []
+    for k in range(len(net.synapses)):
+        mine = [x for x in labels if x == f"synapses[{k}]" or x.startswith(f"synapses[{k}][")]
+        total = sum(sol.states[x]["g"] for x in mine) if mine else jnp.zeros_like(saved["V"])
+        g.append(jnp.concatenate([jnp.zeros_like(total[:1]), total], axis=0))
+    g = jnp.stack(g) if g else jnp.zeros((0, n_steps + 1, len(record)), y0.dtype)
+    ts = t0 + dt * jnp.arange(n_steps + 1, dtype=y0.dtype)
+    return NetworkSolution(ts=ts, V=V, g=g, spikes=saved["spike"],
+                           spike_time=saved["spike_time"], record=record)  # fmt: skip
 
 
 def ei_network(

@@ -171,3 +171,62 @@ def test_gradient_of_subthreshold_network_matches_finite_differences():
 def test_bad_input_raises(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_per_synapse_delays_split_into_projections_of_the_same_dynamics():
+    """A group with a delay and a strength per synapse is the same network as one group
+    per synapse (the group becomes one projection per distinct delay)."""
+    neurons = eqx.filter_vmap(lambda current: build_LIF(current, config=CFG))(
+        jnp.array([2.0, 0.0, 0.0])
+    )
+    mixed = SpikingNetwork(
+        neurons,
+        (AlphaSynapses(pre=[0, 0], post=[1, 2], g=jnp.array([5.0, 10.0]), tau=2.0,
+                       delay=jnp.array([1.0, 3.0])),),
+    )  # fmt: skip
+    split = SpikingNetwork(
+        neurons,
+        (
+            AlphaSynapses(pre=[0], post=[1], g=5.0, tau=2.0, delay=1.0),
+            AlphaSynapses(pre=[0], post=[2], g=10.0, tau=2.0, delay=3.0),
+        ),
+    )
+    assert [p.label for p in mixed.to_populations().projections] == [
+        "synapses[0][0]",
+        "synapses[0][1]",
+    ]
+    a = simulate_network(mixed, 40.0, dt=0.1, record=(1, 2))
+    b = simulate_network(split, 40.0, dt=0.1, record=(1, 2))
+    np.testing.assert_allclose(np.asarray(a.V), np.asarray(b.V), rtol=0, atol=1e-12)
+    assert float(a.V[:, 1].max()) > E_L + 1.0
+
+
+def test_integrate_and_fire_and_conductance_populations_in_one_network():
+    """A LIF population drives a Hodgkin-Huxley population through a spike-driven
+    projection: the LIF neurons fire as they do alone (`simulate_spiking`, same step),
+    and every spike opens the receptor on the HH cells."""
+    import jaxneuron as jn
+
+    drive = jnp.array([2.0, 2.5])
+    lif = jn.Population(jn.build_LIF(config=CFG), 2, stimulus=jn.Constant(drive), name="E")
+    hh = jn.Population(jn.build_HH(), 1, name="H")
+    conn = jn.from_pairs([0, 1], [0, 0], 2, 1)
+    net = jn.PopulationNetwork(
+        (lif, hh), (jn.Projection("E", "H", conn, 20.0, jn.ExponentialReceptor(5.0, 0.0)),)
+    )
+    sol = jn.simulate_populations(net, 100.0, dt=0.01, record={"H": (0,)})
+    for i, current in enumerate(drive):
+        alone = jn.simulate_spiking(
+            build_LIF(float(current), config=CFG), 100.0, solver=jn.ExponentialEuler(0.01),
+            max_spikes=10,
+        )  # fmt: skip
+        assert int(sol.counts["E"][i]) == int(alone.spike_count) >= 1
+    V = np.asarray(sol.states["H"]["V"][:, 0])
+    assert V.max() > V[0] + 1.0  # depolarised by the input
+
+
+def test_izhikevich_population_needs_a_current_unit():
+    import jaxneuron as jn
+
+    with pytest.raises(ValueError, match="current_scale"):
+        jn.Population(jn.build_Izhikevich(), 3)

@@ -1,5 +1,6 @@
-r"""Networks of conductance-based populations: many neurons of one structure, sparse
-projections of event-driven conductance synapses, one fixed-step loop.
+r"""Networks of populations: many neurons of one structure (conductance-based or
+integrate-and-fire), sparse projections of event-driven conductance synapses, graded
+synapses and gap junctions, one fixed-step loop.
 
 - `_connectivity.py`: `Connectivity`, a projection's synapses by presynaptic neuron, and
   its builders `fixed_probability`, `fixed_indegree`, `from_pairs` (seeded);
@@ -9,6 +10,9 @@ projections of event-driven conductance synapses, one fixed-step loop.
   `PopulationNetwork` (populations, projections, parameters by name, circuits as
   populations of one), `UM2_PER_CM2`;
 - `_solution.py`: `PopulationSolution` and the spike statistics gathered in the loop;
+- `_spikes.py`: `AbstractSpikeRule`, how a population's neurons step with their synaptic
+  input and spike: `ThresholdCrossing` (conductance-based neurons) and
+  `ResetOnThreshold` (the integrate-and-fire family);
 - `_run.py`: `simulate_populations` (the fixed-step driver) and `check_y0`;
 - `_cobahh.py`: `cobahh`, the COBAHH benchmark network.
 
@@ -28,6 +32,7 @@ from ._populations import UM2_PER_CM2, Population, PopulationNetwork
 from ._projections import AbstractProjection, GapJunctionProjection, GradedProjection, Projection
 from ._run import check_y0, simulate_populations
 from ._solution import PopulationSolution
+from ._spikes import AbstractSpikeRule, ResetOnThreshold, ThresholdCrossing
 
 __all__ = [
     "Population",
@@ -41,6 +46,9 @@ __all__ = [
     "GradedProjection",
     "GapJunctionProjection",
     "PopulationSolution",
+    "AbstractSpikeRule",
+    "ThresholdCrossing",
+    "ResetOnThreshold",
     "simulate_populations",
     "check_y0",
     "cobahh",

@@ -23,7 +23,7 @@ from jaxtyping import Array
 from .._protocols import AbstractNamedParameters
 from .._validation import check_positive, is_concrete
 from ..network import Network
-from ..neurons import ConductanceNeuron
+from ..neurons import ConductanceNeuron, IntegrateAndFire
 from ..parameters import get_parameter, run_checks, set_parameters
 from ..parameters import population as batched_population
 from ..receptors import GradedRelease
@@ -32,34 +32,75 @@ from ..synapses import GapJunctions, GradedSynapses
 from ..units import Geometry
 from ._connectivity import Connectivity, from_pairs
 from ._projections import AbstractProjection, GapJunctionProjection, GradedProjection, Projection
+from ._spikes import AbstractSpikeRule, ResetOnThreshold
 
 #: µm² in one cm²
 UM2_PER_CM2 = 1e8
 
 
 class Population(eqx.Module):
-    """``n`` neurons of one structure: ``neuron`` with the parameters named in ``values``
-    (name → array (n,), see `jaxneuron.parameters`) batched and every other parameter
-    shared; ``stimulus`` (µA/cm²), if given, is one stimulus per neuron (each of its
-    parameters an array (n,), e.g. ``Constant(jnp.linspace(0, 2, n))``). ``name`` labels
-    the population in projections and results.
+    """``n`` neurons of one structure: ``neuron`` (a `ConductanceNeuron`, or an
+    integrate-and-fire `LIF`, `AdEx` or `Izhikevich`) with the parameters named in
+    ``values`` (name → array (n,), see `jaxneuron.parameters`) batched and every other
+    parameter shared; ``stimulus`` (the neuron's current unit: µA/cm², nA, pA …), if
+    given, is one stimulus per neuron (each of its parameters an array (n,), e.g.
+    ``Constant(jnp.linspace(0, 2, n))``). ``name`` labels the population in projections
+    and results.
+
+    ``axes`` instead of ``values``: ``neuron`` is already a batch (its `jax.vmap`
+    ``in_axes``: 0 for the leaves with a leading axis of ``n``, None for shared ones).
+
+    ``rule`` says how the neurons step with their synaptic input and spike
+    (`jaxneuron.networks.ThresholdCrossing`, `jaxneuron.networks.ResetOnThreshold`).
+    Default: for conductance-based neurons the threshold crossing that
+    `simulate_populations` is given; for integrate-and-fire neurons their own threshold
+    and reset, with the synaptic current in their unit (``current_per_pA``; the
+    dimensionless `Izhikevich` needs ``rule=ResetOnThreshold(current_scale=…)``).
 
     >>> import jax.numpy as jnp, jaxneuron as jn
     >>> pop = jn.Population(jn.build_HH(), 3, {"Na.g": jnp.asarray([100.0, 110.0, 120.0])})
     >>> pop.neuron.channel("Na").g.shape, pop.neuron.channel("K").g.shape
     ((3,), ())
+    >>> lif = jn.Population(jn.build_LIF(), 4, {"V0": jnp.linspace(-65.0, -55.0, 4)}, name="E")
+    >>> lif.rule.current_scale   # the LIF takes nA
+    0.001
     """
 
-    neuron: ConductanceNeuron
-    axes: ConductanceNeuron = eqx.field(static=True)
+    neuron: ConductanceNeuron | IntegrateAndFire
+    axes: eqx.Module = eqx.field(static=True)
     n: int = eqx.field(static=True)
     name: str = eqx.field(static=True)
+    rule: AbstractSpikeRule | None
 
     def __init__(
-        self, neuron, n: int, values: Mapping | None = None, *, stimulus=None, name: str = "pop"
+        self,
+        neuron,
+        n: int,
+        values: Mapping | None = None,
+        *,
+        stimulus=None,
+        name: str = "pop",
+        rule: AbstractSpikeRule | None = None,
+        axes=None,
     ):
-        if not isinstance(neuron, ConductanceNeuron):
-            raise TypeError(f"a Population holds ConductanceNeurons, got {type(neuron).__name__}")
+        if not isinstance(neuron, ConductanceNeuron | IntegrateAndFire):
+            raise TypeError(
+                "a Population holds a ConductanceNeuron or an integrate-and-fire neuron "
+                f"(LIF, AdEx, Izhikevich), got {type(neuron).__name__}"
+            )
+        if rule is not None and not isinstance(rule, AbstractSpikeRule):
+            raise TypeError(
+                f"{name}: rule must be a spike rule (ThresholdCrossing, ResetOnThreshold), "
+                f"got {type(rule).__name__}"
+            )
+        if rule is None and isinstance(neuron, IntegrateAndFire):
+            if neuron.current_per_pA is None:
+                raise ValueError(
+                    f"{name}: a {type(neuron).__name__} has no current unit; give "
+                    "rule=ResetOnThreshold(current_scale=…) (its current unit per pA)"
+                )
+            rule = ResetOnThreshold(current_scale=neuron.current_per_pA)
+        self.rule = rule
         if int(n) < 1:
             raise ValueError(f"{name}: n (population size) must be >= 1, got {n}")
         values = {k: jnp.asarray(v) for k, v in (values or {}).items()}
@@ -68,7 +109,10 @@ class Population(eqx.Module):
                 raise ValueError(
                     f"{name}: values[{key!r}] must have shape ({n},), got {value.shape}"
                 )
-        if values:
+        if axes is not None:  # ``neuron`` is already batched: 0 marks a leaf with axis n
+            if values:
+                raise ValueError(f"{name}: give values or axes, not both")
+        elif values:
             neuron, axes = batched_population(neuron, values)
         else:
             axes = jax.tree_util.tree_map(lambda _: None, neuron)
@@ -88,10 +132,15 @@ class Population(eqx.Module):
 
     def initial_state(self, V0=None) -> tuple[Array, ...]:
         """The state tuple, each entry of shape (n,): every neuron from ``V0`` (mV; a
-        number or an array (n,); default the neuron's) with gates at steady state."""
+        number or an array (n,); default the neuron's), the rest of its state as its
+        ``initial_state`` sets it (gates at steady state)."""
         V0 = jnp.broadcast_to(jnp.asarray(self.neuron.V0 if V0 is None else V0), (self.n,))
-        init = jax.vmap(lambda m, v: tuple(m.initial_state(V0=v)), in_axes=(self.axes, 0))
-        return tuple(init(self.neuron, V0))
+
+        def init(m, v):
+            m = eqx.tree_at(lambda m: m.V0, m, jnp.asarray(v, jnp.result_type(m.V0)))
+            return tuple(m.initial_state())
+
+        return tuple(jax.vmap(init, in_axes=(self.axes, 0))(self.neuron, V0))
 
 
 class PopulationNetwork(AbstractNamedParameters):
@@ -188,6 +237,12 @@ class PopulationNetwork(AbstractNamedParameters):
         """
         cells, offset = [], {}
         for pop in self.populations:
+            if isinstance(pop.neuron, IntegrateAndFire):
+                raise TypeError(
+                    f"population {pop.name}: integrate-and-fire neurons have no form for the "
+                    "adaptive solvers of a Network; simulate this network with "
+                    "simulate_populations"
+                )
             offset[pop.name] = len(cells)
             for i in range(pop.n):
                 one = jax.tree_util.tree_map(

@@ -84,8 +84,13 @@ class AbstractProjection(eqx.Module):
     def inputs(self, state, rows, V_pre, V_post):
         """((G, J) onto ``post``, (G, J) onto ``pre`` or None), nS and nS·mV."""
 
-    def after(self, state, rows, n, dt, crossed, max_spikes: int):
-        """The state after the neurons' step, given the presynaptic spikes (default: as is)."""
+    def conductance(self, state, rows, V_pre, V_post):
+        """The conductance onto ``post`` (nS, n_post), without a voltage-dependent block."""
+        return self.inputs(state, rows, V_pre, V_post)[0][0]
+
+    def after(self, state, rows, n, dt, crossed, lag, max_spikes: int):
+        """The state after the neurons' step, given the presynaptic spikes ``crossed`` and
+        the time from each spike to the end of the step, ``lag`` (ms; default: as is)."""
         return state
 
 
@@ -106,7 +111,10 @@ class Projection(AbstractProjection):
     A spike at t_s ∈ (t_n, t_{n+1}] kicks the state by the weight times
     ``receptor.kick(0)`` at t_{n+1+D}, D = round(``delay``/Δt) (``delay`` in ms,
     static), as Brian2 delivers spikes: the synaptic charge is kept whole, and the
-    onset is late by up to one step (first order in Δt).
+    onset is late by up to one step (first order in Δt). With ``exact_onset`` the kick
+    is ``receptor.kick(t_{n+1} − t_s)``, the state a spike at t_s + D·Δt has reached at
+    t_{n+1+D}: the conductance is then exact at every grid point for the delay rounded
+    to whole steps (only its rise within the arrival step is missed).
 
     >>> import jaxneuron as jn
     >>> conn = jn.fixed_probability(10, 10, 0.5, seed=0)
@@ -123,6 +131,7 @@ class Projection(AbstractProjection):
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
     delay: float = eqx.field(static=True, default=0.0)
     name: str = eqx.field(static=True, default="")
+    exact_onset: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if not (self.delay >= 0 and math.isfinite(self.delay)):
@@ -151,14 +160,20 @@ class Projection(AbstractProjection):
         pending = jnp.zeros((delay_steps, *shape), dtype) if delay_steps else None
         return g, pending
 
+    def conductance(self, state, rows, V_pre, V_post):
+        return self.receptor.open(state[0])
+
     def inputs(self, state, rows, V_pre, V_post):
         g = self.receptor.open(state[0]) * self.receptor.block(V_post)
         return (g, g * jnp.asarray(self.receptor.E, g.dtype)), None
 
-    def after(self, state, rows, n, dt, crossed, max_spikes):
+    def after(self, state, rows, n, dt, crossed, lag, max_spikes):
         g, pending = state
-        kick = self.receptor.kick(jnp.zeros((), g.dtype)).astype(g.dtype)
-        sent = _deliver(crossed, rows, self.connectivity.n_post, max_spikes)[:, None] * kick
+        if self.exact_onset:  # (n_pre, c): the kick of each presynaptic neuron's spike
+            kick = self.receptor.kick(lag).astype(g.dtype)
+        else:  # (c,): one kick for every spike
+            kick = self.receptor.kick(jnp.zeros((), g.dtype)).astype(g.dtype)
+        sent = _deliver(crossed, rows, self.connectivity.n_post, max_spikes, kick)
         if pending is not None:  # what was sent D steps ago arrives; this step's waits
             slot = n % pending.shape[0]
             sent, pending = pending[slot], pending.at[slot].set(sent)
@@ -246,21 +261,40 @@ class GapJunctionProjection(AbstractProjection):
         return onto_post, onto_pre
 
 
-def _deliver(crossed, rows, n_post: int, max_spikes: int):
-    """Σ of the weights of the synapses of the neurons that spiked, per postsynaptic
-    neuron (nS): the spiking rows only, or every row when more than ``max_spikes``
-    neurons spiked. ``rows`` from `AbstractProjection.rows`."""
+def _deliver(crossed, rows, n_post: int, max_spikes: int, kick):
+    """Σ of weight × kick over the synapses of the neurons that spiked, per postsynaptic
+    neuron (n_post, c): the spiking rows only, or every row when more than
+    ``max_spikes`` neurons spiked. ``rows`` from `AbstractProjection.rows`; ``kick``
+    (c,) for every spike, or (n_pre, c) one per presynaptic neuron."""
     targets, weight = rows
     n_pre = targets.shape[0] - 1
+    per_neuron = kick.ndim == 2
+    if per_neuron:  # per presynaptic neuron (the padding row kicks nothing)
+        kick = jnp.concatenate([kick, jnp.zeros((1, kick.shape[1]), kick.dtype)])
+
+        def values(ids):
+            return weight[ids][..., None] * kick[ids][:, None, :]
+
+        scale = 1.0
+    else:  # one kick: Σ weights, then × kick
+
+        def values(ids):
+            return weight[ids]
+
+        scale = kick
 
     def sparse(_):
         (ids,) = jnp.nonzero(crossed, size=max_spikes, fill_value=n_pre)
-        return _scatter(targets[ids], weight[ids], n_post)
+        v = values(ids)
+        return _scatter(targets[ids], v, n_post)
 
     def dense(_):
-        masked = jnp.where(crossed[:, None], weight[:n_pre], 0.0)
-        return _scatter(targets[:n_pre], masked, n_post)
+        v = values(slice(0, n_pre))
+        mask = crossed.reshape(n_pre, *([1] * (v.ndim - 1)))
+        return _scatter(targets[:n_pre], jnp.where(mask, v, 0.0), n_post)
 
     if max_spikes >= n_pre:
-        return dense(None)
-    return jax.lax.cond(jnp.sum(crossed) > max_spikes, dense, sparse, None)
+        out = dense(None)
+    else:
+        out = jax.lax.cond(jnp.sum(crossed) > max_spikes, dense, sparse, None)
+    return out if per_neuron else out[:, None] * scale

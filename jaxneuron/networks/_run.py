@@ -25,11 +25,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._numerics import crossing_fraction
 from .._validation import check_finite, check_nonnegative, check_positive
 from ..integrate import FastSigmoid, fixed_step_loop, needs_compensation, steps_in
 from ._populations import UM2_PER_CM2, PopulationNetwork
 from ._solution import PopulationSolution, _SpikeStats
+from ._spikes import ThresholdCrossing
 
 
 def _raster(counts, cursor, times, ids, keep):
@@ -170,7 +170,11 @@ class _RunSettings(eqx.Module):
     value) but ``surrogate``, whose array leaves are traced. ``record`` holds (population,
     neuron indices, positions of ``state_names`` in its state) per recorded population;
     ``stride`` is the steps between saves; ``max_spikes`` the spikes gathered per
-    population and step."""
+    population and step. The loop runs from ``t0`` to ``t1`` (ms). With ``events``
+    (stride 1) every step also saves each population's spikes (``"spike"``,
+    ``"spike_time"``: every neuron, inf where none) and each projection's conductance
+    onto the recorded neurons of its target (``"g"``, nS, without a voltage-dependent
+    block), under the population's name and the projection's label."""
 
     t1: float = eqx.field(static=True)
     dt: float = eqx.field(static=True)
@@ -185,11 +189,13 @@ class _RunSettings(eqx.Module):
     max_spikes: int = eqx.field(static=True)
     compensated: bool | None = eqx.field(static=True)
     surrogate: FastSigmoid | None
+    t0: float = eqx.field(static=True, default=0.0)
+    events: bool = eqx.field(static=True, default=False)
 
 
 @eqx.filter_jit
 def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> PopulationSolution:
-    t1, dt, n_steps = settings.t1, settings.dt, settings.n_steps
+    t1, dt, n_steps, t0 = settings.t1, settings.dt, settings.n_steps, settings.t0
     threshold, refractory, start = settings.threshold, settings.refractory, settings.start
     record, state_names, stride = settings.record, settings.state_names, settings.stride
     raster, max_spikes = settings.raster, settings.max_spikes
@@ -198,7 +204,7 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
     pops = net.populations
     projs = net.projections
     index = {name: k for k, name in enumerate(names)}
-    dtype = jnp.result_type(pops[0].neuron.C)
+    dtype = jnp.result_type(pops[0].neuron.V0)
     y0 = dict(y0 or {})
     ys = tuple(
         tuple(jnp.asarray(x, dtype) for x in y0.get(p.name, p.initial_state())) for p in pops
@@ -226,50 +232,39 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
             for k, onto in ((post, onto_post), (pre, onto_pre)):
                 if onto is not None:
                     G[k], J[k] = G[k] + onto[0], J[k] + onto[1]
-        return [g * to_density for g in G], [j * to_density for j in J]
+        return G, J
+
+    crossing = ThresholdCrossing(threshold, refractory)
+    rules = tuple(crossing if p.rule is None else p.rule for p in pops)
 
     def step(t, carry):
-        ys, cs, states, lasts = carry
-        n = jnp.round(t / dt_).astype(jnp.int32)  # this step's index
+        ys, cs, states, lasts, _ = carry
+        n = jnp.round((t - t0) / dt_).astype(jnp.int32)  # this step's index
         V = [y[0] for y in ys]
         states = tuple(
             p.before(s, V[index[p.pre]], dt_) for p, s in zip(projs, states, strict=True)
         )
         G, J = synaptic_inputs(states, V)
         new_ys, new_cs, crossed, t_spike, soft, new_lasts = [], [], [], [], [], []
-        for k, pop in enumerate(pops):
+        for k, (pop, rule) in enumerate(zip(pops, rules, strict=True)):
             one = jax.vmap(
-                lambda m, y, c, G, J: m.fixed_step(t, y, dt_, c, inputs=(G, J)),
-                in_axes=(pop.axes, 0, None if cs is None else 0, 0, 0),
+                lambda m, y, c, last, G, J, rule=rule: rule.step(
+                    m, t, y, dt_, c, last, G, J, to_density, surrogate
+                ),
+                in_axes=(pop.axes, 0, None if cs is None else 0, 0, 0, 0),
             )
-            y, c = one(pop.neuron, ys[k], None if cs is None else cs[k], G[k], J[k])
-            V_old, V_new = ys[k][0], y[0]
-            below = V_old < threshold
-            frac = jnp.where(below, crossing_fraction(V_old, V_new, threshold), 1.0)
-            when = t + frac * dt_
-            if refractory > 0:
-                up = (V_new >= threshold) & (when - lasts[k] >= refractory)
-            else:
-                up = below & (V_new >= threshold)
-            new_ys.append(tuple(y))
+            y, c, last, up, when, s_k = one(
+                pop.neuron, ys[k], None if cs is None else cs[k], lasts[k], G[k], J[k]
+            )
+            new_ys.append(y)
             new_cs.append(c)
             crossed.append(up)
             t_spike.append(when)
-            if surrogate is None:
-                soft.append(up.astype(dtype))
-            else:  # forward: exactly ``up``; backward: the surrogate's derivative
-                allowed = (when - lasts[k] >= refractory) if refractory > 0 else below
-                soft.append(surrogate(V_new - threshold) * allowed.astype(dtype))
-            new_lasts.append(jnp.where(up, when, lasts[k]))
+            soft.append(s_k)
+            new_lasts.append(last)
+        lags = [jnp.where(up, t + dt_ - w, 0.0) for up, w in zip(crossed, t_spike, strict=True)]
         states = tuple(
-            p.after(
-                s,
-                r,
-                n,
-                dt_,
-                crossed[index[p.pre]],
-                max_spikes,
-            )
+            p.after(s, r, n, dt_, crossed[index[p.pre]], lags[index[p.pre]], max_spikes)
             for p, s, r in zip(projs, states, rows, strict=True)
         )
         carry = (
@@ -277,34 +272,61 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
             None if cs is None else tuple(new_cs),
             states,
             tuple(new_lasts),
+            (tuple(crossed), tuple(t_spike)) if settings.events else (),
         )
         return carry, (tuple(crossed), tuple(t_spike), tuple(soft))
 
+    recorded = {name: jnp.asarray(idx) for name, idx, _ in record}
+
     def save(carry):
         ys = carry[0]
-        return {
+        out = {
             name: {
-                state: ys[index[name]][i][jnp.asarray(idx)]
+                state: ys[index[name]][i][recorded[name]]
                 for state, i in zip(state_names, which, strict=True)
             }
             for name, idx, which in record
         }
+        if settings.events:
+            for k, name in enumerate(names):
+                up, when = carry[4][0][k], carry[4][1][k]
+                out.setdefault(name, {}).update(spike=up, spike_time=jnp.where(up, when, jnp.inf))
+            out.update(conductances(carry[2], ys))
+        return out
+
+    def conductances(states, ys):
+        """Each projection's conductance (nS) onto the recorded neurons of its target."""
+        out = {}
+        for p, s, r in zip(projs, states, rows, strict=True):
+            if p.post in recorded:
+                V_pre, V_post = ys[index[p.pre]][0], ys[index[p.post]][0]
+                out[p.label] = {"g": p.conductance(s, r, V_pre, V_post)[recorded[p.post]]}
+        return out
 
     observer = _SpikeStats(start, t1, raster, max_spikes)
+    lasts0 = tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)
+    latest0 = (
+        (
+            tuple(jnp.zeros((p.n,), bool) for p in pops),
+            tuple(jnp.full((p.n,), jnp.inf, dtype) for p in pops),
+        )
+        if settings.events
+        else ()
+    )
     carry, stats, saved = fixed_step_loop(
         step,
-        (ys, cs, states, tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)),
-        t0=jnp.zeros((), dtype),
+        (ys, cs, states, lasts0, latest0),
+        t0=jnp.asarray(t0, dtype),
         dt=dt_,
         n_steps=n_steps,
         observer=observer,
-        save=save if record else None,
-        save_stride=stride if record else None,
+        save=save if record or settings.events else None,
+        save_stride=stride if record or settings.events else None,
         unroll=1,
     )
     ts = (
-        jnp.arange(1, (n_steps // stride) + 1, dtype=dtype) * stride * dt_
-        if record
+        t0 + jnp.arange(1, (n_steps // stride) + 1, dtype=dtype) * stride * dt_
+        if record or settings.events
         else jnp.zeros(0)
     )
     return PopulationSolution(
@@ -318,7 +340,7 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
         else {
             n: _raster(s[0], s[6], s[7], s[8], raster) for n, s in zip(names, stats, strict=True)
         },
-        states=dict(saved) if record else {},
+        states=dict(saved) if record or settings.events else {},
         ts=ts,
         finite=jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for y in carry[0] for x in y])),
         duration=t1 - start,

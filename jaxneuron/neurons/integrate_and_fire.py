@@ -70,6 +70,9 @@ class IntegrateAndFire(AbstractSpikingModel):
     """
 
     stiff: ClassVar[bool] = False
+    #: the model's current unit per pA, for synaptic currents g (nS)·(V − E) (mV) = pA:
+    #: 1e-3 for nA, 1 for pA, None for a dimensionless model (the `Izhikevich`)
+    current_per_pA: ClassVar[float | None] = None
 
     def parameters(self) -> dict[str, Array]:
         """Every array field by its name (mV, ms, … as documented by the model)."""
@@ -113,6 +116,7 @@ class LIF(IntegrateAndFire):
     """
 
     state_names: ClassVar[tuple[str, ...]] = ("V",)
+    current_per_pA: ClassVar[float | None] = 1e-3  # nA
 
     tau: Scalar = eqx.field(converter=jnp.asarray)
     R: Scalar = eqx.field(converter=jnp.asarray)
@@ -254,6 +258,7 @@ class AdEx(IntegrateAndFire):
     """
 
     state_names: ClassVar[tuple[str, ...]] = ("V", "w")
+    current_per_pA: ClassVar[float | None] = 1.0  # pA
 
     C: Scalar = eqx.field(converter=jnp.asarray)
     g_L: Scalar = eqx.field(converter=jnp.asarray)
