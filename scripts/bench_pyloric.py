@@ -5,10 +5,12 @@ One process, one machine: the engine (`jaxneuron.sweep.Engine`: exponential Eule
 streaming features per cell, float32 by default) runs ``--networks`` random database
 circuits (3 cells and 7 graded synapses each) without a rhythm, with the streaming
 fixed-gap rhythm (`StreamingRhythm` + `PyloricCriteria`), with Prinz's routine (spike
-times buffered in the loop, `PrinzRhythm` on the host: the database sweep's default) and 3 ×
-``--networks`` random Prinz 2003 neurons, all for ``--t1`` ms; timed runs alternate, best
-of ``--repeats``. Prints the rates, their ratios, and the projected time of the whole
-database (20,250,000 networks × ``--database-t1`` ms) at the measured rate.
+times buffered in the loop, `PrinzRhythm` on the host: the database sweep's default), the
+circuit's three cells in one model without synapses (what the structure costs apart from
+the synapses) and 3 × ``--networks`` random Prinz 2003 neurons, all for ``--t1`` ms;
+timed runs alternate, best of ``--repeats``. Prints the rates, their ratios, and the
+projected time of the whole database (20,250,000 networks × ``--database-t1`` ms) at the
+measured rate.
 
     python scripts/bench_pyloric.py [--networks 1024] [--t1 500] [--dtype float32]
 """
@@ -59,6 +61,20 @@ def circuit_engine(rule=None, rhythm=True):
 
 
 network = circuit_engine(rhythm=False)
+# the same three cells in one model without synapses: what the circuit's structure costs
+# apart from its synapses (the cells of random database networks, each at its preset)
+cells = {c: circuit.neuron(c) for c in circuit.neuron_names}
+bare = Engine(jn.as_dtype(jn.build_network([], cells), dtype),
+              tuple(f"{c}.CaS.g" for c in circuit.neuron_names), args.t1, DT,
+              features=features)  # fmt: skip
+bare_values = {
+    f"{c}.CaS.g": np.asarray(
+        np.random.default_rng(1).uniform(0.5, 1.5, args.networks)
+        * float(cells[c].channel("CaS").g),
+        dtype,
+    )
+    for c in circuit.neuron_names
+}
 rhythmic = circuit_engine()
 prinz = circuit_engine(PrinzAdaptive())
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
@@ -79,6 +95,7 @@ wall, cpu = best_wall_and_cpu(
         "rhythm": lambda: rhythmic(net_values, devices=devices)["pyloric"],
         "prinz": lambda: prinz(net_values, devices=devices)["pyloric"],
         "neurons": lambda: single(cell_values, devices=devices)["class"],
+        "bare": lambda: bare(bare_values, devices=devices)["LP.class"],
     },
     args.repeats,
 )
@@ -112,6 +129,11 @@ for label, times in (("wall", wall), ("CPU", cpu)):
         f"{args.networks} networks with Prinz's routine (spike buffers in the loop, "
         f"classified on the host): {times['prinz']:.2f} s, {rate_prinz:.3g} cell-steps/s "
         f"({rate_prinz / rate_net:.2f}× without a rhythm)"
+    )
+    rate_bare = cell_steps / times["bare"]
+    print(
+        f"{args.networks} × the 3 cells in one model without synapses: {times['bare']:.2f} s, "
+        f"{rate_bare:.3g} cell-steps/s ({rate_bare / rate_cell:.2f}× single neurons)"
     )
     print(
         f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "
