@@ -1,5 +1,6 @@
 """Benchmark: a spiking E/I network (`ei_network`, LIF neurons, exponential conductance
-synapses) through `simulate_network`, against the same call in another checkout of
+synapses) through `simulate_network` (or with ``--model cobahh`` the COBAHH network
+through `simulate_populations`), against the same call in another checkout of
 jaxneuron (``--baseline``: e.g. a `git worktree` of an earlier commit), each in its own
 process, runs alternating, best of ``--repeats`` after compilation. Prints each one's
 spike count, mean rate and time per simulated second, and the ratio.
@@ -27,6 +28,8 @@ HERE = Path(__file__).resolve().parent
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--baseline", default=None, help="another jaxneuron checkout")
+parser.add_argument("--model", default="ei", choices=["ei", "cobahh"])
+parser.add_argument("--n", type=int, default=4000, help="COBAHH neurons")
 parser.add_argument("--n-exc", type=int, default=800)
 parser.add_argument("--n-inh", type=int, default=200)
 parser.add_argument("--p", type=float, default=0.05)
@@ -44,27 +47,38 @@ if args.one:  # the timed child: one checkout, on sys.path
 
     import jaxneuron as jn
 
-    net = jn.ei_network(args.n_exc, args.n_inh, p=args.p, seed=0)
+    if args.model == "ei":
+        net = jn.ei_network(args.n_exc, args.n_inh, p=args.p, seed=0)
 
-    def run():
-        sol = jn.simulate_network(net, args.t1, dt=args.dt, record=(0,))
-        jax.block_until_ready(sol.spikes)
-        return sol
+        def run():
+            sol = jn.simulate_network(net, args.t1, dt=args.dt, record=(0,))
+            jax.block_until_ready(sol.spikes)
+            return int(sol.spike_count.sum()), float(sol.mean_rate(100.0))
 
-    sol = run()
+    else:  # COBAHH through simulate_populations, Brian2's spike rule
+        net, y0, g0 = jn.cobahh(args.n, seed=0)
+
+        def run():
+            sol = jn.simulate_populations(net, args.t1, dt=args.dt, y0=y0, g0=g0,
+                                          threshold=-20.0, refractory=3.0)  # fmt: skip
+            jax.block_until_ready(sol.counts)
+            spikes = sum(int(sol.counts[p].sum()) for p in net.names)
+            return spikes, spikes / (args.n * args.t1 / 1000.0)
+
+    spikes, rate = run()
     best = float("inf")
     for _ in range(args.repeats):
         start = time.perf_counter()
         run()
         best = min(best, time.perf_counter() - start)
-    print(json.dumps({"spikes": int(sol.spike_count.sum()),
-                      "rate": float(sol.mean_rate(100.0)), "best": best}))  # fmt: skip
+    print(json.dumps({"spikes": spikes, "rate": rate, "best": best}))
     sys.exit(0)
 
 checkouts = {"this": str(HERE.parent)}
 if args.baseline:
     checkouts["baseline"] = str(Path(args.baseline).resolve())
-child = [sys.executable, __file__, "--one", "--n-exc", str(args.n_exc), "--n-inh",
+child = [sys.executable, __file__, "--one", "--model", args.model, "--n", str(args.n),
+         "--n-exc", str(args.n_exc), "--n-inh",
          str(args.n_inh), "--p", str(args.p), "--t1", str(args.t1), "--dt", str(args.dt),
          "--repeats", str(args.repeats)]  # fmt: skip
 results: dict[str, list[dict]] = {k: [] for k in checkouts}
@@ -77,8 +91,13 @@ for _ in range(args.rounds):
         loads.append(os.getloadavg()[0])
 print(
     f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
-    f"{min(loads):.1f}–{max(loads):.1f}; ei_network({args.n_exc}, {args.n_inh}, "
-    f"p={args.p}), {args.t1:g} ms at dt {args.dt} ms, best of {args.repeats} × "
+    f"{min(loads):.1f}–{max(loads):.1f}; "
+    + (
+        f"ei_network({args.n_exc}, {args.n_inh}, p={args.p})"
+        if args.model == "ei"
+        else f"cobahh({args.n}) (simulate_populations)"
+    )
+    + f", {args.t1:g} ms at dt {args.dt} ms, best of {args.repeats} × "
     f"{args.rounds} alternating processes"
 )
 per_second = {}
