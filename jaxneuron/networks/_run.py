@@ -2,11 +2,15 @@ r"""`simulate_populations`: a `PopulationNetwork` advanced with a fixed step Δt
 `jaxneuron.integrate.fixed_step_loop`. Each step:
 
 1. graded projections advance their activation from the potentials at t_n;
-2. every neuron takes its exponential-Euler step (`ConductanceNeuron.fixed_step`) with
-   the synaptic current I = Σ G (E − V) included exactly in the membrane update
-   (G in nS converted to mS/cm² through the neurons' membrane ``area``);
-3. a spike is an upward crossing of ``threshold`` (mV) within the step, its time
-   interpolated linearly;
+2. every population's neurons take their step with the synaptic current
+   I = Σ G (E − V) by their spike rule (`jaxneuron.networks.AbstractSpikeRule`):
+   conductance-based neurons their exponential-Euler step (`ConductanceNeuron.fixed_step`)
+   with the current included exactly in the membrane update (G in nS converted to
+   mS/cm² through the neurons' membrane ``area``), integrate-and-fire neurons their own
+   step with the current held over it, their threshold and reset;
+3. a conductance-based neuron spikes at an upward crossing of ``threshold`` (mV) within
+   the step, an integrate-and-fire neuron at its own threshold; the time is interpolated
+   linearly;
 4. the receptors decay exactly over Δt, and each spike opens its synapses' receptors
    (adds its weight to the state) at the end of the step, or ``delay`` (rounded to
    whole steps) later: the effect of a spike in (t_n, t_{n+1}] starts at
@@ -63,7 +67,8 @@ def simulate_populations(
       a `Projection`'s receptor state (n_post, n_components) in nS, or (n_post,) when
       it has one component (default 0); a `GradedProjection`'s activation s (n_pre,)
       (default s∞ of the initial V_pre).
-    - ``threshold`` (mV): a spike is an upward crossing. With ``refractory`` > 0 (ms) the
+    - ``threshold`` (mV), for conductance-based populations without a rule of their own
+      (`Population`'s ``rule``): a spike is an upward crossing. With ``refractory`` > 0 (ms) the
       rule is Brian2's ``threshold="v > θ", refractory=…``: a spike whenever V ≥ θ at the
       end of a step and the neuron's last spike is at least ``refractory`` ago (so a
       crossing within it is no spike, and V held above θ spikes again after it).
