@@ -18,7 +18,8 @@ from ._fixed_step import (
     unroll_for,
 )
 from ._grid import TimeGrid, check_save_memory, time_grid
-from ._simulate import SOLVERS, default_solver, get_solver, simulate
+from ._methods import SOLVERS, default_solver, get_solver
+from ._simulate import simulate
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
 

@@ -37,8 +37,6 @@ gradient is not the derivative of anything the forward pass computes.
 
 from __future__ import annotations
 
-import math
-
 import diffrax
 import equinox as eqx
 import jax
@@ -48,18 +46,10 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
 from .._precision import consistent_precision, model_dtype
-from .._protocols import AbstractSpikingModel, as_state_tuple, as_state_vector
+from .._protocols import AbstractSpikingModel
 from .._validation import check_positive, is_concrete
-from ._fixed_step import (
-    ExponentialEuler,
-    SpikeSlots,
-    fixed_step_loop,
-    initial_spiking_carry,
-    needs_compensation,
-    spiking_step,
-)
 from ._grid import check_save_memory, time_grid
-from ._simulate import _default_tolerances, _jump_times, get_solver
+from ._methods import SolveSettings, as_method, default_tolerances
 from ._solution import SimulationError
 
 
@@ -141,181 +131,9 @@ def _fast_sigmoid_spike_jvp(primals, tangents):
     return _fast_sigmoid_spike(x, slope), dx / (1.0 + slope * jnp.abs(x)) ** 2
 
 
-# ---- event path ---------------------------------------------------------------------
-
-
-def _event_condition(t, y, args, **kwargs):
-    # (V − θ)/(1 + |dV/dt|) has the same root as V − θ and the same implicit derivative
-    # there, but is measured in ms: near an AdEx spike dV/dt reaches 1e9 mV/ms, and
-    # |V − θ| itself could never meet a residual tolerance although t* is resolved to
-    # rounding error.
-    model, threshold = args
-    rate = model.vector_field(t, y)[0]
-    value = (y[0] - threshold) / (1.0 + jnp.abs(rate))
-    # diffrax pairs this with a Python 0.0 in a `lax.cond`, which is float64 when x64 is
-    # on: a float32 model simulated in an x64 process needs the default float type here.
-    return value.astype(jnp.result_type(float))
-
-
-def _vector_field(t, y, args):
-    return args[0].vector_field(t, y)
-
-
-def _no_hold(model):
-    return model.refractory is None
-
-
-def _event_path(
-    model,
-    y0,
-    solver,
-    grid,
-    t_scale,
-    window,
-    n_chunks,
-    max_spikes,
-    tols,
-    max_steps,
-    adjoint,
-    root_finder,
-):
-    """The chunked event-driven loop described in the module docstring."""
-    dtype = y0.dtype
-    n_saves, n_states = grid.shape[0], y0.shape[0]
-    t0, t1 = grid[0], grid[-1]
-    rtol, atol, event_rtol, event_atol = tols
-    # Padding by one window lets every dynamic slice be full length.
-    padded_grid = jnp.concatenate([grid, jnp.full((window,), t1, dtype)])
-    trace = jnp.zeros((n_saves + window, n_states), dtype)
-    event = diffrax.Event(
-        cond_fn=_event_condition,
-        root_finder=optx.Newton(rtol=event_rtol, atol=event_atol)
-        if root_finder is None
-        else root_finder,
-        direction=True,
-    )
-    # An AdEx upstroke from V_T + 8Δ_T to a 0 mV cut-off lasts ~(C/g_L)e^{−8}… down to
-    # less than one float32 ulp of t: without a floor on the step the controller stalls
-    # there. At the floor (a few ulps of t) the step is forced and the crossing is located
-    # on its interpolant, so the spike time is then accurate to the float's resolution.
-    dtmin = 4 * float(jnp.finfo(dtype).eps) * t_scale
-    controller = diffrax.PIDController(
-        rtol=rtol, atol=atol, dtmin=dtmin, jump_ts=_jump_times(model, t1)
-    )
-    refractory = jnp.zeros((), dtype) if _no_hold(model) else model.refractory.astype(dtype)
-    threshold = model.event_threshold(dtype).astype(dtype)
-    offsets = jnp.arange(window)
-
-    def chunk(carry, _):
-        t, y, hold_until, i, count, spikes, trace, ok, overflow = carry
-        times = jax.lax.dynamic_slice(padded_grid, (i,), (window,))
-        t_end = jnp.minimum(times[-1], t1)
-        t_start = jnp.clip(hold_until, t, t_end)
-        sol = diffrax.diffeqsolve(
-            diffrax.ODETerm(_vector_field),
-            solver,
-            t0=t_start,
-            t1=t_end,
-            dt0=None,
-            y0=y,
-            args=(model, threshold),
-            saveat=diffrax.SaveAt(
-                subs=(
-                    diffrax.SubSaveAt(ts=jnp.clip(times, t_start, t_end)),
-                    diffrax.SubSaveAt(t1=True),
-                )
-            ),
-            stepsize_controller=controller,
-            event=event,
-            adjoint=adjoint,
-            max_steps=max_steps,
-            throw=False,
-        )
-        saved_ys, (t_stop,), (y_stop,) = sol.ys[0], sol.ts[1], sol.ys[1]
-        active = t < t1
-        fired = active & sol.event_mask
-        solved = (sol.result == diffrax.RESULTS.successful) | (
-            sol.result == diffrax.RESULTS.event_occurred
-        )
-        ok = ok & (solved | ~active) & jnp.all(jnp.isfinite(y_stop))
-
-        # Save points held in a refractory period take the held state; the rest come from
-        # the solve (points after an event are inf there and are left untouched).
-        index = i + offsets
-        held = times < t_start
-        free = (times >= t_start) & (times <= t_stop)
-        chunk_ys = jnp.where(held[:, None], y[None, :], saved_ys)
-        write = (held | free) & active & (index < n_saves)
-        trace = trace.at[index].set(jnp.where(write[:, None], chunk_ys, trace[index]))
-
-        record = fired & (count < max_spikes)
-        overflow = overflow | (fired & (count >= max_spikes))
-        slot = jnp.minimum(count, max_spikes - 1)
-        spikes = spikes.at[slot].set(jnp.where(record, t_stop, spikes[slot]))
-        count = count + record.astype(count.dtype)
-
-        y_next = jnp.where(fired, as_state_vector(model.reset(as_state_tuple(y_stop))), y_stop)
-        hold_next = jnp.where(fired, t_stop + refractory, hold_until)
-        t_next = jnp.where(active, t_stop, t)
-        i_next = jnp.minimum(jnp.searchsorted(grid, t_next, side="left"), n_saves - 1)
-        return (t_next, y_next, hold_next, i_next, count, spikes, trace, ok, overflow), None
-
-    init = (
-        t0,
-        y0,
-        t0,
-        jnp.asarray(0, jnp.int32),
-        jnp.asarray(0, jnp.int32),
-        jnp.full((max_spikes,), jnp.inf, dtype),
-        trace,
-        jnp.asarray(True),
-        jnp.asarray(False),
-    )
-    carry, _ = jax.lax.scan(chunk, init, None, length=n_chunks)
-    t, _, _, _, count, spikes, trace, ok, overflow = carry
-    success = ok & ~overflow & (t >= t1)
-    return trace[:n_saves], spikes, count, count.astype(dtype), success
-
-
-# ---- fixed-step path --------------------------------------------------------------------
-
-
-def _fixed_path(model, y0, solver, grid, max_spikes, surrogate):
-    """The fixed-step loop of `reset_step`s described in the module docstring."""
-    dtype = y0.dtype
-    compensated = needs_compensation(dtype, solver.compensated)
-    dt = jnp.asarray(solver.dt, dtype)
-    carry, (count, spikes, soft), saved = fixed_step_loop(
-        spiking_step(model, dt, surrogate=surrogate),
-        initial_spiking_carry(as_state_tuple(y0), jnp.asarray(grid.t0, dtype), compensated),
-        t0=grid.t0,
-        dt=dt,
-        n_steps=grid.n_steps,
-        observer=SpikeSlots(max_spikes),
-        save=lambda carry: as_state_vector(carry[0]),
-        save_stride=grid.steps_per_save,
-        unroll=1,
-        checkpoint=solver.checkpoint,
-    )
-    ys = jnp.concatenate([y0[None], saved], axis=0)
-    success = jnp.all(jnp.isfinite(ys)) & (count <= max_spikes)
-    return ys, spikes, jnp.minimum(count, max_spikes), soft, success
-
-
 @eqx.filter_jit
-def _solve_spiking(
-    model, y0, solver, grid, max_spikes, window, tols, max_steps, adjoint, surrogate,
-    root_finder,
-):  # fmt: skip
-    ts = grid.save_times(y0.dtype)
-    if isinstance(solver, ExponentialEuler):
-        out = _fixed_path(model, y0, solver, grid, max_spikes, surrogate)
-    else:
-        n_chunks = max_spikes + 2 + math.ceil((grid.n_saves - 1) / (window - 1))
-        t_scale = max(1.0, abs(grid.t0), abs(grid.t1))
-        out = _event_path(model, y0, solver, ts, t_scale, window, n_chunks, max_spikes, tols,
-                          max_steps, adjoint, root_finder)  # fmt: skip
-    return (ts, *out)
+def _solve_spiking(model, y0, method, grid, settings, max_spikes, surrogate):
+    return method.solve_spiking(model, y0, grid, settings, max_spikes, surrogate)
 
 
 def simulate_spiking(
@@ -383,22 +201,13 @@ def simulate_spiking(
         raise ValueError(f"max_spikes must be >= 1, got {max_spikes}")
     if int(window) < 2:
         raise ValueError(f"window (save points per chunk) must be >= 2, got {window}")
-    if isinstance(solver, str):
-        solver = get_solver(solver)
-    if solver is None:
-        solver = diffrax.Tsit5()
-    fixed = isinstance(solver, ExponentialEuler)
-    if not (fixed or isinstance(solver, diffrax.AbstractSolver)):
-        raise TypeError(
-            f"solver must be a diffrax solver, ExponentialEuler or a name; got {solver!r}"
-        )
+    method = as_method(diffrax.Tsit5() if solver is None else solver)
+    fixed = method.fixed_dt is not None
     if surrogate is not None and not fixed:
         raise ValueError(
             "surrogate gradients need the fixed-step path: solver=ExponentialEuler(dt)"
         )
-    grid = time_grid(
-        t0, t1, save_every=save_every, dt=solver.dt if fixed else None, whole_steps=fixed
-    )
+    grid = time_grid(t0, t1, save_every=save_every, dt=method.fixed_dt, whole_steps=fixed)
 
     model = consistent_precision(model)
     dtype = model_dtype(model)
@@ -412,19 +221,21 @@ def simulate_spiking(
         grid.n_saves * y0.size * y0.dtype.itemsize,
         "save less often (save_every), or only the spike times (save_every=None)",
     )
-    default_rtol, default_atol = _default_tolerances(dtype)
-    rtol = default_rtol if rtol is None else float(rtol)
-    atol = default_atol if atol is None else float(atol)
+    default_rtol, default_atol = default_tolerances(dtype)
     if event_tol is None:
         event_tol = 1e-12 if jnp.dtype(dtype) == jnp.float64 else 1e-3
-    tols = (rtol, atol, float(event_tol), float(event_tol))
-    if adjoint is None:
-        adjoint = diffrax.RecursiveCheckpointAdjoint()
-
+    settings = SolveSettings(
+        rtol=default_rtol if rtol is None else float(rtol),
+        atol=default_atol if atol is None else float(atol),
+        max_steps=int(max_steps),
+        adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
+        event_tol=float(event_tol),
+        window=int(window),
+        root_finder=root_finder,
+    )
     ts, ys, spikes, count, soft, ok = _solve_spiking(
-        model, y0, solver, grid, int(max_spikes), int(window), tols, int(max_steps), adjoint,
-        surrogate, root_finder,
-    )  # fmt: skip
+        model, y0, method, grid, settings, int(max_spikes), surrogate
+    )
     solution = SpikingSolution(
         ts=ts,
         ys=ys,
@@ -434,7 +245,7 @@ def simulate_spiking(
         success=ok,
         state_names=tuple(model.state_names),
         model_name=model.name,
-        solver_name=type(solver).__name__,
+        solver_name=method.name,
     )
     if throw and is_concrete(ok) and not bool(np.all(np.asarray(ok))):
         raise SimulationError(

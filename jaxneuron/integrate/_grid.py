@@ -128,3 +128,14 @@ def _check_count(count: float, what: str, of: str) -> None:
             f"the simulation would take {count:.3g} {what} ({of}), more than a loop counts "
             f"({MAX_COUNT}); simulate a shorter time or in pieces"
         )
+
+
+def jump_times(model, t1):
+    """The sorted times (ms) of the discontinuities of ``model``'s stimuli, for diffrax's
+    step-size controller (``jump_ts``; those beyond the run moved past ``t1``), or None."""
+    jumps = [j for stimulus in model.stimuli() for j in stimulus.discontinuities()]
+    if not jumps:
+        return None
+    times = jnp.concatenate([jnp.ravel(jnp.asarray(j)) for j in jumps])
+    times = jnp.where(jnp.isfinite(times), times, t1 + 1.0)
+    return jnp.sort(times)
