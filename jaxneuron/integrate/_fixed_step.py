@@ -164,7 +164,7 @@ class SpikeEvent(eqx.Module):
     s: jax.Array
 
 
-def reset_step(model, t, t_next, y, c, hold_until, surrogate=None):
+def reset_step(model, t, t_next, y, c, hold_until, surrogate=None, blend=True):
     r"""One ``model.fixed_step`` of an integrate-and-fire model from ``t`` to ``t_next``
     with an in-step reset:
 
@@ -174,9 +174,11 @@ def reset_step(model, t, t_next, y, c, hold_until, surrogate=None):
     step is integrated from the reset state (after the refractory period if it ends within
     the step). At most one spike per step is resolved.
 
-    With a ``surrogate`` (e.g. `FastSigmoid`) the state after the step is
-    s·(reset branch) + (1 − s)·(free branch) with s the surrogate spike, so that the spike
-    decision has a (surrogate) gradient; the forward values are unchanged.
+    With a ``surrogate`` (e.g. `FastSigmoid`) the spike s has the surrogate's gradient,
+    and the state after the step is s·(reset branch) + (1 − s)·(free branch), so that the
+    later trajectory depends on the spike decision too; the forward values are unchanged.
+    ``blend=False`` keeps the state's hard reset (the gradient reaches s only): in a
+    recurrent network the blended gradient grows without bound.
 
     Returns ``(y_next, c_next, hold_until_next, SpikeEvent)``.
     """
@@ -200,7 +202,10 @@ def reset_step(model, t, t_next, y, c, hold_until, surrogate=None):
         y_next = tuple(jnp.where(crossed, a, b) for a, b in zip(y_reset, y_free, strict=True))
     else:
         s = jnp.maximum(surrogate(V_new - threshold), crossed.astype(dtype))
-        y_next = tuple(s * a + (1 - s) * b for a, b in zip(y_reset, y_free, strict=True))
+        if blend:
+            y_next = tuple(s * a + (1 - s) * b for a, b in zip(y_reset, y_free, strict=True))
+        else:
+            y_next = tuple(jnp.where(crossed, a, b) for a, b in zip(y_reset, y_free, strict=True))
     c_next = None
     if c is not None:
         c_next = tuple(jnp.where(crossed, a, b) for a, b in zip(c_reset, c_free, strict=True))

@@ -82,9 +82,9 @@ def simulate_populations(
     - ``surrogate``: a `jaxneuron.FastSigmoid` gives the spike counts a surrogate
       gradient (a spike is H(V − θ) forward and 1/(1 + slope·|V − θ|)² backward; Zenke
       & Ganguli 2018), read through `PopulationSolution.soft_rate`. The synapses still
-      deliver the spikes without it: routed through them, the surrogate's gradient grows
-      without bound in a recurrent conductance-based network. Forward values are
-      unchanged.
+      deliver the spikes without it, and integrate-and-fire neurons still reset hard:
+      routed through them, the surrogate's gradient grows without bound in a recurrent
+      network. Forward values are unchanged.
     - ``max_spikes_per_step``: spikes per population and step delivered by gathering
       their rows (more take the dense path, with the same result); default 64 plus 1 %
       of the largest population (100 Hz at Δt = 0.1 ms).

@@ -82,5 +82,7 @@ class ResetOnThreshold(AbstractSpikeRule):
         driven = eqx.tree_at(
             lambda m: m.stimulus, neuron, Sum((neuron.stimulus, Constant(current)))
         )
-        y_new, c_new, hold, event = reset_step(driven, t, t + dt, y, c, last, surrogate)
+        # the surrogate shapes the spike's gradient only, not the reset (see reset_step)
+        y_new, c_new, hold, event = reset_step(driven, t, t + dt, y, c, last, surrogate,
+                                               blend=False)  # fmt: skip
         return tuple(y_new), c_new, hold, event.crossed, event.t_spike, event.s
