@@ -5,8 +5,8 @@ surrogates, and circuit rhythms.
   `features` (one trace → `Features`: values, per-burst and per-ISI arrays) and
   `feature_table` (traces → a pandas table); `FEATURES` states each convention and its
   eFEL counterpart;
-- exact (NumPy, eager): `spike_times`, `spike_peaks`, `firing_rate`, `isi_statistics`, `bursts`,
-  `burst_metrics`, `slow_wave_amplitude`, `classify`, `fi_curve`;
+- exact (NumPy, eager): `spike_times`, `spike_peaks`, `prominent_spike_times`, `firing_rate`,
+  `isi_statistics`, `bursts`, `burst_metrics`, `slow_wave_amplitude`, `classify`, `fi_curve`;
 - jit/vmap-friendly: `spike_times_padded`, `StreamingFeatures` (a fixed-size state updated
   each step, equal to the exact features on the same samples; `StreamingFeatures.run`
   is also the jit-able form of the exact features over a stored trace);
@@ -36,6 +36,7 @@ from ._sampled import (
     classify,
     firing_rate,
     isi_statistics,
+    prominent_spike_times,
     slow_wave_amplitude,
     spike_peaks,
     spike_times,
@@ -66,6 +67,7 @@ __all__ = [
     "BURST_GAP_MS",
     "spike_times",
     "spike_peaks",
+    "prominent_spike_times",
     "firing_rate",
     "isi_statistics",
     "bursts",

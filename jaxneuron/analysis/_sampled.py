@@ -48,6 +48,36 @@ def spike_peaks(ts, V, level: float = 0.0, refractory: float = 1.0):
     return ts[keep], V[keep]
 
 
+def prominent_spike_times(ts, V, prominence: float = 5.0, window: float = 10.0) -> np.ndarray:
+    """Times (ms) of the spikes defined by their shape rather than by a fixed threshold:
+    local maxima of V that rise at least ``prominence`` mV above the lowest V on *both*
+    sides within ``window``/2 ms. Spikes that ride on a plateau and peak below 0 mV (as in
+    the bursts of Liu et al. 1998, Fig. 3) count; a slow wave without spikes, flat on the
+    scale of ``window``, does not. Pass the result to `classify` or `burst_metrics`
+    (``spikes=``).
+
+    >>> import numpy as np
+    >>> t = np.arange(0.0, 100.0, 0.5)
+    >>> bumps = -30.0 + 15.0 * np.exp(-(((t % 20.0) - 10.0) ** 2))     # peaks at -15 mV
+    >>> prominent_spike_times(t, bumps)
+    array([10., 30., 50., 70., 90.])
+    >>> spike_times(t, bumps).size                                      # none cross 0 mV
+    0
+    """
+    ts = np.asarray(ts, dtype=float)
+    V = np.asarray(V, dtype=float)
+    if ts.shape != V.shape or ts.ndim != 1:
+        raise ValueError(f"ts and V must be 1-D of equal length, got {ts.shape} and {V.shape}")
+    if V.size < 3:
+        return ts[:0]
+    half = max(1, int(round(0.5 * window / float(np.median(np.diff(ts))))))
+    idx = np.nonzero((V[1:-1] > V[:-2]) & (V[1:-1] >= V[2:]))[0] + 1
+    left = np.array([V[max(0, i - half) : i + 1].min() for i in idx])
+    right = np.array([V[i : i + half + 1].min() for i in idx])
+    keep = idx[V[idx] - np.maximum(left, right) >= prominence] if idx.size else idx
+    return ts[keep]
+
+
 def firing_rate(ts, V, threshold: float = 0.0, start: float | None = None) -> float:
     """Steady firing rate in Hz: 1000 / mean inter-spike interval (ms) of the spikes after
     ``start`` ms; 0 with fewer than two spikes.
@@ -95,7 +125,7 @@ def bursts(spikes, gap: float | None = None, regularity: float = 0.1):
 
 
 def burst_metrics(
-    ts, V, threshold: float = 0.0, start: float = 0.0, gap: float | None = None
+    ts, V, threshold: float = 0.0, start: float = 0.0, gap: float | None = None, *, spikes=None
 ) -> dict[str, float]:
     """Burst features of the trace after ``start`` ms.
 
@@ -104,7 +134,8 @@ def burst_metrics(
     ``interburst_interval`` (period − duration, ms), ``spikes_per_burst``, ``n_bursts``
     (complete bursts used) and ``slow_wave_amplitude`` (mV, see `slow_wave_amplitude`).
     The first and last bursts are dropped (the window may cut them). Burst values are NaN
-    when fewer than three complete bursts of at least two spikes remain.
+    when fewer than three complete bursts of at least two spikes remain. Spikes are the
+    upward crossings of ``threshold``, or the spike times ``spikes`` (ms) when given.
 
     >>> import numpy as np
     >>> t = np.arange(0.0, 5000.0, 0.1)
@@ -116,7 +147,7 @@ def burst_metrics(
     """
     ts = np.asarray(ts, dtype=float)
     V = np.asarray(V, dtype=float)
-    spikes = spike_times(ts, V, threshold)
+    spikes = spike_times(ts, V, threshold) if spikes is None else np.asarray(spikes, float)
     spikes = spikes[spikes >= start]
     groups = bursts(spikes, gap)[1:-1]
     nan = float("nan")
@@ -201,6 +232,8 @@ def classify(
     start: float = 0.0,
     regularity: float = 0.1,
     gap: float | None = BURST_GAP_MS,
+    *,
+    spikes=None,
 ) -> str:
     """Activity class of a trace after ``start`` ms, in the spirit of Prinz et al. (2003).
 
@@ -215,12 +248,15 @@ def classify(
     `BURST_GAP_MS`, as sweeps and `StreamingFeatures`: with the same gap this is the class
     they compute online), or adaptively when ``gap`` is None.
 
+    Spikes are the upward crossings of ``threshold``, or the spike times ``spikes`` (ms)
+    when given (for instance `prominent_spike_times`, for spikes that peak below 0 mV).
+
     >>> import numpy as np
     >>> t = np.arange(0.0, 1000.0, 0.1)
     >>> classify(t, -60.0 + 0 * t), classify(t, 40 * np.sin(2 * np.pi * t / 50.0))
     ('silent', 'tonic')
     """
-    spikes = spike_times(ts, V, threshold)
+    spikes = spike_times(ts, V, threshold) if spikes is None else np.asarray(spikes, float)
     spikes = spikes[spikes >= start]
     if spikes.size < 3:
         return "silent"
