@@ -170,7 +170,12 @@ print(f"\nsuccess {success.sum()}/{len(rows)} ({success.mean():.0%}); failures r
       f"warned: {(~success & warned).sum()}/{(~success).sum()}; successes reported as not "
       f"converged: {(success & ~converged).sum()}; median {np.median(seconds):.1f} s per "
       f"fit (max {seconds.max():.1f} s); load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+
+
+def _median(values) -> str:
+    return f"{np.median(values):.1f} s" if values.size else "none"
+
+
 print(f"restarted by synchronisation (fit's recovery): {restarted.sum()}, of which "
-      f"{(restarted & success).sum()} succeeded; median {np.median(seconds[~restarted]):.1f} s "
-      f"without, {np.median(seconds[restarted]) if restarted.any() else float('nan'):.1f} s "
-      f"with a restart")  # fmt: skip
+      f"{(restarted & success).sum()} succeeded; median {_median(seconds[~restarted])} "
+      f"without, {_median(seconds[restarted])} with a restart")  # fmt: skip
