@@ -219,6 +219,12 @@ def build_Liu(stimulus=None, *, name: str = "neuron", config: LiuConfig | None =
     """Build a Liu et al. (1998) neuron: the same currents with Liu's time constants and H
     current, and a calcium pool (τ 20 ms, 0.94 µM per nA/nF).
 
+    In this model's bursts (Liu et al. 1998, Fig. 3) only the first spike overshoots 0 mV;
+    the others peak on the plateau, between about −25 and 0 mV. Count them by their shape
+    (`jaxneuron.analysis.prominent_spike_times`, passed to ``classify(..., spikes=...)``
+    and ``burst_metrics``): the 0-mV crossings of the default spike detection, and of a
+    sweep's streaming features, miss them and call such a burster tonic or irregular.
+
     >>> from jaxneuron import build_Liu
     >>> build_Liu(name="liu").channel_names
     ('Na', 'CaT', 'CaS', 'A', 'KCa', 'Kd', 'H', 'Leak')
