@@ -23,7 +23,7 @@ import optax
 from jaxtyping import Array, Float
 
 from .._precision import as_dtype, model_dtype
-from ..integrate import ExponentialEuler, simulate
+from ..integrate import ExponentialEuler, as_method, simulate
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
 from ..protocols import AbstractProtocol, Protocol, noisy
@@ -187,7 +187,7 @@ class _Simulated(Loss):
     def _set_simulation(self, t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps):
         self.solver = ExponentialEuler(dt=0.025, unroll=1) if solver is None else solver
         if save_every is None:
-            save_every = self.solver.dt if isinstance(self.solver, ExponentialEuler) else 0.1
+            save_every = as_method(self.solver).fixed_dt or 0.1
         self.t1 = float(t1)
         self.save_every = float(save_every)
         self.stimulus = None if stimulus is None else as_stimulus(stimulus)
@@ -680,13 +680,14 @@ def _nudged(cell, gain, data):
 
 def _check_gain(gain, solver, model):
     """The explicit coupling of a fixed step is free of overshoot for gain·Δt/C < 1."""
-    if gain is None or not isinstance(solver, ExponentialEuler):
+    dt = None if gain is None else as_method(solver).fixed_dt
+    if dt is None:
         return
     C = np.min(np.asarray(getattr(model, "C", 1.0), dtype=float))
-    if float(gain) * solver.dt / C >= 1.0:
+    if float(gain) * dt / C >= 1.0:
         raise ValueError(
-            f"nudging gain {float(gain):g} mS/cm² is too strong for the step dt = {solver.dt} "
-            f"ms and C = {C:g} µF/cm²: gain·dt/C must stay below 1 (gain < {C / solver.dt:g} "
+            f"nudging gain {float(gain):g} mS/cm² is too strong for the step dt = {dt} "
+            f"ms and C = {C:g} µF/cm²: gain·dt/C must stay below 1 (gain < {C / dt:g} "
             "mS/cm²); lower the gain or the step"
         )
 

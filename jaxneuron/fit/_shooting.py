@@ -33,7 +33,7 @@ from jaxtyping import Array, Float
 
 from .._precision import model_dtype
 from .._protocols import AbstractSplitModel
-from ..integrate import ExponentialEuler, simulate
+from ..integrate import as_method, simulate
 from ..neurons import ConductanceNeuron
 from ..stimuli import Interpolated
 from ._fit import AbstractVariables, FreeParameters
@@ -164,17 +164,18 @@ class MultipleShooting(Loss):
     def __init__(self, trace: TraceLoss, *, segments: int, continuity: float = 1.0, gain=10.0):
         if not isinstance(trace, TraceLoss):
             raise TypeError(f"MultipleShooting cuts a TraceLoss; got {type(trace).__name__}")
-        if not isinstance(trace.solver, ExponentialEuler):
+        method = as_method(trace.solver)
+        if method.fixed_dt is None:
             raise ValueError(
                 "MultipleShooting integrates the segments with a fixed step: give the "
-                f"TraceLoss solver=ExponentialEuler(dt=...), not {type(trace).__name__}"
+                f"TraceLoss solver=ExponentialEuler(dt=...), not {method.name}"
             )
         if trace.nudging is not None:
             raise ValueError("MultipleShooting: the TraceLoss must not be nudged")
         if int(segments) < 2:
             raise ValueError(f"segments must be >= 2, got {segments}")
         length = trace.t1 / int(segments)
-        for what, step in (("save interval", trace.save_every), ("step", trace.solver.dt)):
+        for what, step in (("save interval", trace.save_every), ("step", method.fixed_dt)):
             ratio = length / step
             if abs(ratio - round(ratio)) > 1e-6 * max(ratio, 1.0):
                 raise ValueError(

@@ -18,7 +18,7 @@ from ._fixed_step import (
     unroll_for,
 )
 from ._grid import TimeGrid, check_save_memory, time_grid
-from ._methods import SOLVERS, default_solver, get_solver
+from ._methods import SOLVERS, AbstractMethod, SolveSettings, as_method, default_solver, get_solver
 from ._simulate import simulate
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
@@ -35,6 +35,10 @@ __all__ = [
     "SOLVERS",
     "default_solver",
     "get_solver",
+    # how a solve runs: the method a solver stands for, and the options it reads
+    "AbstractMethod",
+    "as_method",
+    "SolveSettings",
     # the fixed-step driver and its pieces (used by sweeps and spiking networks)
     "fixed_step_loop",
     "model_step",
