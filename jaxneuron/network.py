@@ -36,6 +36,7 @@ from .synapses import (
     AbstractSynapseGroup,
     GapJunctions,
     GradedSynapses,
+    gather_rows,
 )
 from .units import PRINZ_AREA_CM2, Geometry
 
@@ -122,13 +123,13 @@ class Network(AbstractSplitModel):
         return self.geometry.conductance_density(g_nS)
 
     def _inputs(self, V, synapse_states):
-        """(G, J) per neuron (tuples) from the potentials ``V`` and the groups' states."""
+        """(G, J), one row per neuron, from the potentials ``V`` (one row per neuron) and
+        the groups' states (one row per synapse)."""
         n = len(self.neurons)
-        G = J = (jnp.zeros_like(V[0]),) * n
+        G = J = jnp.zeros((n,) + jnp.shape(V[0]), jnp.result_type(V[0]))
         for group, s in zip(self.synapses, synapse_states, strict=True):
             dG, dJ = group.inputs(V, s, self._to_density, n)
-            G = tuple(a + b for a, b in zip(G, dG, strict=True))
-            J = tuple(a + b for a, b in zip(J, dJ, strict=True))
+            G, J = G + dG, J + dJ
         return G, J
 
     # ---- dynamics -------------------------------------------------------------------
@@ -144,8 +145,7 @@ class Network(AbstractSplitModel):
         """(G, J) per neuron for the state ``y``: the synaptic current into neuron i is
         G[i]·V[i] − J[i] (µA/cm², outward positive)."""
         states, synapse_states = self._unpack(y)
-        G, J = self._inputs(self._voltages(states), synapse_states)
-        return jnp.stack(G), jnp.stack(J)
+        return self._inputs(self._voltages(states), synapse_states)
 
     def _fields(self, t, y, which):
         states, synapse_states = self._unpack(y)
@@ -164,7 +164,7 @@ class Network(AbstractSplitModel):
                 parts.append(field(t, state, inputs=(G[i], J[i])))
         for group, s in zip(self.synapses, synapse_states, strict=True):
             if group.num_states:
-                ds = jnp.stack(group.derivative(V, s))
+                ds = group.derivative(V, s)
                 parts.append(jnp.zeros_like(ds) if which == "membrane" else ds)
         return jnp.concatenate(parts).astype(y.dtype)
 
@@ -179,6 +179,19 @@ class Network(AbstractSplitModel):
         """Implicit part for KenCarp: gates and synaptic gating (stiff as τs → 0)."""
         return self._fields(t, y, "gates")
 
+    def synapse_step(self, V, synapse_states, compensation, dt):
+        """The synapses' part of `fixed_step`: every group advances with the potentials
+        ``V`` (one row per neuron). ``synapse_states`` and ``compensation`` (None, or like
+        the states) hold one array per group, one row per synapse. Returns ``(states,
+        compensation, (G, J))``: the new states and compensation, and the input each
+        neuron then receives (one row per neuron, see `synaptic_inputs`)."""
+        states, c_states = [], []
+        for group, s, c in zip(self.synapses, synapse_states, compensation, strict=True):
+            s, c = advance(s, group.increment(V, s, dt), c) if group.num_states else (s, c)
+            states.append(s)
+            c_states.append(c)
+        return states, c_states, self._inputs(V, states)
+
     def fixed_step(self, t, y, dt, compensation=None):
         """One split exponential-Euler step on the state tuple (see
         `ConductanceNeuron.fixed_step`): the synapses advance with V(n), like gates, then
@@ -188,14 +201,13 @@ class Network(AbstractSplitModel):
         c_states, c_synapses = self._unpack(
             (None,) * len(y) if compensation is None else tuple(compensation)
         )
-        V = self._voltages(states)
-        new_synapses, new_c_synapses = [], []
-        for group, s, c in zip(self.synapses, synapse_states, c_synapses, strict=True):
-            ds = group.increment(V, s, dt)
-            pairs = [advance(si, di, ci) for si, di, ci in zip(s, ds, c, strict=True)]
-            new_synapses.append(tuple(p[0] for p in pairs))
-            new_c_synapses.append(tuple(p[1] for p in pairs))
-        G, J = self._inputs(V, new_synapses)
+        as_rows = lambda rows: gather_rows(rows, tuple(range(len(rows))))  # noqa: E731
+        new_synapses, new_c_synapses, (G, J) = self.synapse_step(
+            self._voltages(states),
+            [as_rows(s) for s in synapse_states],
+            [None if compensation is None else as_rows(c) for c in c_synapses],
+            dt,
+        )
         y_next, c_next = [], []
         for i, (neuron, state, c) in enumerate(zip(self.neurons, states, c_states, strict=True)):
             y_i, c_i = neuron.fixed_step(
@@ -203,9 +215,10 @@ class Network(AbstractSplitModel):
             )
             y_next.extend(y_i)
             c_next.extend(c_i or ())
-        for s, c in zip(new_synapses, new_c_synapses, strict=True):
-            y_next.extend(s)
-            c_next.extend(c)
+        for group, s, c in zip(self.synapses, new_synapses, new_c_synapses, strict=True):
+            y_next.extend(s[k] for k in range(group.num_states))
+            if compensation is not None:
+                c_next.extend(c[k] for k in range(group.num_states))
         return tuple(y_next), None if compensation is None else tuple(c_next)
 
 

@@ -2,11 +2,12 @@ r"""Synapses between conductance-based neurons, as vectorised groups.
 
 A group holds many synapses of one kind: static indices ``pre`` and ``post`` into the
 network's neurons and array leaves for the parameters (one value per synapse), so every
-strength is a leaf to vmap or differentiate. Potentials, states and inputs pass as
-tuples (one entry per neuron or synapse): with the indices static, a synapse reads its
-presynaptic potential and adds its current without gathers, scatters or stacked
-arrays, which keeps the whole step one stream of elementwise work (in a batch of
-circuits, every entry is a vector over the batch). Strengths are whole-cell
+strength is a leaf to vmap or differentiate. Potentials and inputs pass with one row per
+neuron, states with one row per synapse (a row is a number, or a vector over a batch of
+circuits). With the indices static, rows are picked and summed by products with one-hot
+columns (`gather_rows`, `scatter_rows`): exact, and fused by XLA into the elementwise
+work around them, where a gather, a scatter or a stack would split the kernel.
+Strengths are whole-cell
 conductances in nS; the network converts them to densities (mS/cm²) through its
 `Geometry`.
 
@@ -30,21 +31,46 @@ from .receptors import GradedRelease
 Vector = Float[Array, " n"]
 
 
-def _zero(V):
-    return jnp.zeros_like(V[0])
+def gather_rows(rows, indices: tuple[int, ...]):
+    """``out[k] = rows[indices[k]]`` as one array of shape (len(indices), …), for static
+    ``indices`` and ``rows`` a sequence (or an array) of equally shaped rows: a sum of
+    the rows times one-hot columns, exact (each entry is one row plus zeros).
+
+    >>> gather_rows((jnp.asarray(1.0), jnp.asarray(2.0)), (1, 1, 0)).tolist()
+    [2.0, 2.0, 1.0]
+    """
+    out = 0.0
+    for i in range(len(rows)):
+        column = np.asarray([k == i for k in indices])
+        if column.any():
+            row = jnp.asarray(rows[i])
+            column = jnp.asarray(column, row.dtype).reshape((-1,) + (1,) * row.ndim)
+            out = out + column * row
+    return out
 
 
-def _sum_by(values, indices: tuple[int, ...], n: int, zero) -> tuple:
-    """``out[i] = Σ values[k] over k with indices[k] = i`` for static ``indices``."""
-    out = [zero] * n
+def scatter_rows(values, indices: tuple[int, ...], n: int, zero):
+    """``out[i] = zero + Σ values[k] over k with indices[k] = i``, in order of k, as one
+    array of shape (n, …), for static ``indices`` and ``values`` a sequence (or an array)
+    of rows; exact like `gather_rows`.
+
+    >>> scatter_rows(jnp.asarray([1.0, 2.0, 4.0]), (0, 2, 0), 3, jnp.zeros(())).tolist()
+    [5.0, 0.0, 2.0]
+    """
+    out = jnp.zeros((n,) + jnp.shape(zero), jnp.result_type(zero))
     for k, i in enumerate(indices):
-        out[i] = out[i] + values[k]
-    return tuple(out)
+        row = jnp.asarray(values[k])
+        column = jnp.asarray(np.arange(n) == i, row.dtype).reshape((-1,) + (1,) * row.ndim)
+        out = out + column * row
+    return out
 
 
 def _entry(p, k: int, n: int):
-    """Entry ``k`` of a parameter that is a scalar or one value per synapse (``n``)."""
-    return p if p.ndim == 0 else p[k] if p.shape == (n,) else jnp.broadcast_to(p, (n,))[k]
+    """Entry ``k`` of a parameter that is a scalar or one value per synapse (``n``; in a
+    batch-minor population, one row per synapse: shape (n, models))."""
+    if p.ndim == 0:
+        return p
+    return p[k] if p.shape[0] == n else jnp.broadcast_to(p, (n,) + p.shape[1:])[k]
 
 
 def _index_tuple(values, name, n=None):
@@ -74,22 +100,23 @@ class AbstractSynapseGroup(eqx.Module):
 
     @abc.abstractmethod
     def initial_state(self, V) -> tuple:
-        """The state for the neurons' potentials ``V`` (mV, one entry per neuron): a tuple
+        """The state for the neurons' potentials ``V`` (mV, one row per neuron): a tuple
         of ``num_states`` entries."""
 
     @abc.abstractmethod
-    def derivative(self, V, s) -> tuple:
-        """ds/dt for potentials ``V`` (mV, per neuron) and state ``s`` (per synapse)."""
+    def derivative(self, V, s):
+        """ds/dt (one row per synapse) for potentials ``V`` (mV, one row per neuron) and
+        state ``s`` (one row per synapse)."""
 
     @abc.abstractmethod
-    def increment(self, V, s, dt) -> tuple:
-        """The exact change of ``s`` over ``dt`` ms with ``V`` frozen (per synapse)."""
+    def increment(self, V, s, dt):
+        """The exact change of ``s`` over ``dt`` ms with ``V`` frozen (one row per
+        synapse)."""
 
     @abc.abstractmethod
     def inputs(self, V, s, to_density, n_neurons):
-        """(G, J), each a tuple with one entry per neuron (mS/cm², µA/cm²): the current
-        into neuron i is G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to
-        mS/cm²."""
+        """(G, J), each one row per neuron (mS/cm², µA/cm²): the current into neuron i is
+        G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to mS/cm²."""
 
 
 class GradedSynapses(AbstractSynapseGroup):
@@ -164,21 +191,20 @@ class GradedSynapses(AbstractSynapseGroup):
         return tuple(self._release(k).steady_state(V[i]) for k, i in enumerate(self.pre))
 
     def derivative(self, V, s):
-        return tuple(self._release(k).derivative(V[i], s[k]) for k, i in enumerate(self.pre))
+        return self.release.derivative(gather_rows(V, self.pre), jnp.asarray(s))
 
     def increment(self, V, s, dt):
         """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
-        return tuple(self._release(k).increment(V[i], s[k], dt) for k, i in enumerate(self.pre))
+        return self.release.increment(gather_rows(V, self.pre), jnp.asarray(s), dt)
 
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""
-        n = len(self.pre)
-        G_syn = [to_density(_entry(self.g, k, n)) * s[k] for k in range(n)]
-        I_rev = [G_syn[k] * _entry(self.E, k, n) for k in range(n)]
-        zero = _zero(V)
+        G_syn = to_density(self.g) * jnp.asarray(s)
+        I_rev = G_syn * self.E
+        zero = jnp.zeros_like(V[0])
         return (
-            _sum_by(G_syn, self.post, n_neurons, zero),
-            _sum_by(I_rev, self.post, n_neurons, zero),
+            scatter_rows(G_syn, self.post, n_neurons, zero),
+            scatter_rows(I_rev, self.post, n_neurons, zero),
         )
 
 
@@ -236,10 +262,10 @@ class GapJunctions(AbstractSynapseGroup):
 
     def inputs(self, V, s, to_density, n_neurons):
         n = len(self.a)
-        g = [to_density(_entry(self.g, k, n)) for k in range(n)]
-        zero = _zero(V)
-        G = _sum_by(g + g, self.a + self.b, n_neurons, zero)
-        J = _sum_by(
+        g = [_entry(to_density(self.g), k, n) for k in range(n)]
+        zero = jnp.zeros_like(V[0])
+        G = scatter_rows(g + g, self.a + self.b, n_neurons, zero)
+        J = scatter_rows(
             [g[k] * V[b] for k, b in enumerate(self.b)]
             + [g[k] * V[a] for k, a in enumerate(self.a)],
             self.a + self.b,

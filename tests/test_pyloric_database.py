@@ -251,3 +251,28 @@ def test_pyloric_criteria_at_the_biological_means():
     assert not bool(late_lp["pyloric_like"]) and not bool(late_lp["pyloric"])
     with pytest.raises(ValueError, match="15 features"):
         an.PyloricCriteria(criteria=an.PYLORIC_2004_CRITERIA[:14])
+
+
+def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monkeypatch):
+    """The engine holds a database circuit's three cells stacked (one (cells, models)
+    array per state); in float32, with compensation, features, the rhythm and traces,
+    it gives bit for bit the numbers of the same engine stepping the cells one by one."""
+    import jaxneuron.sweep._engine as engine_module
+    from jaxneuron.sweep import Engine
+
+    space = PyloricDatabase(sample=12, seed=3)
+    values = {k: np.asarray(v, np.float32) for k, v in space.values(0, len(space)).items()}
+    features = an.StreamingFeatures(start=100.0)
+    rhythm = an.StreamingRhythm(features=features, criteria=an.PyloricCriteria())
+    circuit = jn.as_dtype(jn.pyloric_circuit(), np.float32)
+    assert engine_module.stackable(circuit)
+    engine = Engine(circuit, space.names, 300.0, 0.025, features=features, rhythm=rhythm)
+    stacked = engine(values, record=[0, 7])
+    asked = []
+    monkeypatch.setattr(engine_module, "stackable", lambda model: asked.append(model) or False)
+    jax.clear_caches()  # so that the engine is traced again, one by one
+    one_by_one = engine(values, record=[0, 7])
+    assert asked  # the second run did step the cells one by one
+    assert stacked.keys() == one_by_one.keys()
+    for key in stacked:
+        np.testing.assert_array_equal(np.asarray(stacked[key]), np.asarray(one_by_one[key]), key)

@@ -41,6 +41,7 @@ from ..integrate import (
     unroll_for,
 )
 from ..parameters import match, population
+from ._cell_stack import stack_population, stackable
 
 #: The feature columns a sweep reports per observed voltage (`StreamingFeatures.names`).
 FEATURE_NAMES = StreamingFeatures.names()
@@ -230,7 +231,7 @@ class VoltageRhythm(AbstractObserver):
 
     def init(self, t0, carry):
         features = self.voltages.init(t0, carry)
-        like = jnp.full(jnp.shape(carry[0][0]), t0)
+        like = jnp.full(jnp.shape(self.voltages.potentials(carry[0])[0]), t0)
         return features, self.rhythm.init(like)
 
     def update(self, state, ts, carries, events):
@@ -240,17 +241,35 @@ class VoltageRhythm(AbstractObserver):
         return after, self.rhythm.update(rhythm, pick(before), pick(after))
 
 
-def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), unroll=None):
+def population_loop(
+    engine: Engine, models, axes, y0, *, shard=None, record=(), unroll=None, stack=True
+):
     """The engine's time loop for a population (``models``, ``axes`` from
     `jaxneuron.parameters.population`; ``y0`` the state tuple of (n,) arrays): returns
     ``(y, observed, traces)`` (``observed``: the observer's final state, for
-    `summarize`). Shared by the XLA engine and the Pallas kernel (which cannot unroll:
-    ``unroll=1``)."""
+    `summarize`). A circuit whose cells share their structure runs with its cells
+    stacked (`CellStack`; ``stack=False`` runs them one by one); ``y`` and ``traces`` are
+    in the model's own state order either way. Shared by the XLA engine and the Pallas
+    kernel (which cannot unroll: ``unroll=1``)."""
     dtype = engine.dtype()
     dt = jnp.asarray(engine.dt, dtype)
     compensated = needs_compensation(dtype, engine.compensated)
     _, v_index = observed_voltages(engine.model)
-    carry = initial_carry(y0, compensated)
+    if stack and stackable(engine.model):
+        cells = stack_population(engine.model, models, axes, jnp.shape(y0[0])[0])
+
+        def step(t, carry):
+            return cells.fixed_step(t, carry[0], dt, carry[1]), None
+
+        pack, unpack = cells.pack, cells.unpack
+        observer = VoltageFeatures(
+            engine.features, (0,) * cells.n_cells, tuple(range(cells.n_cells))
+        )
+    else:
+        step = model_step(models, dt, axes=axes)
+        pack = unpack = tuple
+        observer = VoltageFeatures(engine.features, v_index)
+    carry = initial_carry(pack(y0), compensated)
     if shard is not None:
         carry = jax.tree_util.tree_map(shard, carry)
     save, stride = None, engine.block
@@ -259,14 +278,13 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
         stride = engine.record_stride
 
         def save(carry):
-            return jnp.stack([x[record_idx] for x in carry[0]], axis=-1)
+            return jnp.stack([x[record_idx] for x in unpack(carry[0])], axis=-1)
 
-    unroll = unroll_for(len(y0)) if unroll is None else unroll
-    observer = VoltageFeatures(engine.features, v_index)
+    unroll = unroll_for(len(carry[0])) if unroll is None else unroll
     if engine.rhythm is not None:
         observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
     carry, observed, traces = fixed_step_loop(
-        model_step(models, dt, axes=axes),
+        step,
         carry,
         t0=jnp.zeros((), dtype),
         dt=dt,
@@ -276,7 +294,7 @@ def population_loop(engine: Engine, models, axes, y0, *, shard=None, record=(), 
         save_stride=stride,
         unroll=unroll,
     )
-    return carry[0], observed, traces
+    return unpack(carry[0]), observed, traces
 
 
 def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:

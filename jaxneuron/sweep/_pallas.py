@@ -96,7 +96,12 @@ def run_pallas(
             base, {name: r[...] for name, r in zip(names, param_refs, strict=True)}
         )
         y, feature_states, _ = population_loop(
-            engine, block_models, block_axes, tuple(r[...] for r in state_refs), unroll=1
+            engine,
+            block_models,
+            block_axes,
+            tuple(r[...] for r in state_refs),
+            unroll=1,
+            stack=False,
         )
         out = summarize(engine, y, feature_states)
         for key in outputs:
@@ -104,7 +109,7 @@ def run_pallas(
 
     spec = pl.BlockSpec((block,), lambda i: (i,))
     out_dtypes = jax.eval_shape(
-        lambda: summarize(engine, y0, population_loop(engine, models, axes, y0)[1])
+        lambda: summarize(engine, y0, population_loop(engine, models, axes, y0, stack=False)[1])
     )
     out_shape = tuple(
         jax.ShapeDtypeStruct((padded,), jnp.int32 if k == "finite" else out_dtypes[k].dtype)
