@@ -52,17 +52,16 @@ def gather_rows(rows, indices: tuple[int, ...]):
 def scatter_rows(values, indices: tuple[int, ...], n: int, zero):
     """``out[i] = zero + Σ values[k] over k with indices[k] = i``, in order of k, as one
     array of shape (n, …), for static ``indices`` and ``values`` a sequence (or an array)
-    of rows; exact like `gather_rows`.
+    of rows: the sums row by row, then the rows stacked by products with one-hot
+    columns, exact like `gather_rows`.
 
     >>> scatter_rows(jnp.asarray([1.0, 2.0, 4.0]), (0, 2, 0), 3, jnp.zeros(())).tolist()
     [5.0, 0.0, 2.0]
     """
-    out = jnp.zeros((n,) + jnp.shape(zero), jnp.result_type(zero))
+    sums = [zero] * n
     for k, i in enumerate(indices):
-        row = jnp.asarray(values[k])
-        column = jnp.asarray(np.arange(n) == i, row.dtype).reshape((-1,) + (1,) * row.ndim)
-        out = out + column * row
-    return out
+        sums[i] = sums[i] + values[k]
+    return gather_rows(sums, tuple(range(n)))
 
 
 def _entry(p, k: int, n: int):

@@ -265,27 +265,24 @@ class VoltageFeatures(AbstractObserver):
     """The streaming features (`jaxneuron.analysis.StreamingFeatures`) of the state
     entries ``indices`` (the membrane potentials), fed each group of steps with
     `StreamingFeatures.update_many`; its state is a tuple of `FeatureState`, one per
-    index. ``rows``: where an entry holds several potentials stacked (one row each, see
-    `jaxneuron.sweep.Engine`), the row of each index (None: the whole entry)."""
+    index."""
 
     features: eqx.Module = eqx.field(static=True)
     indices: tuple[int, ...] = eqx.field(static=True)
-    rows: tuple[int | None, ...] | None = eqx.field(static=True, default=None)
-
-    def potentials(self, y):
-        """The observed potentials in the state tuple ``y``, one per index."""
-        rows = (None,) * len(self.indices) if self.rows is None else self.rows
-        return [y[i] if r is None else y[i][r] for i, r in zip(self.indices, rows, strict=True)]
 
     def init(self, t0, carry):
-        return tuple(self.features.init(t0, V) for V in self.potentials(carry[0]))
+        y = carry[0]
+        return tuple(self.features.init(t0, y[i]) for i in self.indices)
 
     def update(self, state, ts, carries, events):
-        per_step = [self.potentials(carry[0]) for carry in carries]
         return tuple(
-            self.features.update_many(s, ts, [Vs[j] for Vs in per_step])
-            for j, s in enumerate(state)
+            self.features.update_many(s, ts, [carry[0][i] for carry in carries])
+            for s, i in zip(state, self.indices, strict=True)
         )
+
+    def per_voltage(self, state) -> tuple:
+        """The state as one `FeatureState` per observed potential (here: itself)."""
+        return state
 
 
 class SpikeSlots(AbstractObserver):

@@ -25,6 +25,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..analysis import StreamingFeatures
+from ..integrate import AbstractObserver
 from ..network import Network
 from ..neurons import ConductanceNeuron
 
@@ -140,3 +142,27 @@ def stack_population(model: Network, models: Network, axes, n: int) -> CellStack
     if swept:
         raise ValueError("a population of circuits cannot sweep the geometry")
     return CellStack(cells, eqx.tree_at(lambda m: m.synapses, models, synapses))
+
+
+class StackedVoltageFeatures(AbstractObserver):
+    """The streaming features of the stacked cells' potentials (the first entry of a
+    `CellStack` state, one row per cell) in one `FeatureState` of (cells, models) fields,
+    updated once per group of steps for all the cells."""
+
+    features: StreamingFeatures = eqx.field(static=True)
+
+    def init(self, t0, carry):
+        return self.features.init(t0, carry[0][0])
+
+    def update(self, state, ts, carries, events):
+        return self.features.update_many(state, ts, [carry[0][0] for carry in carries])
+
+    def per_voltage(self, state) -> tuple:
+        """One `FeatureState` per cell: the rows of the per-trace fields (the time
+        fields are shared)."""
+        rows = jnp.ndim(state.V_prev)
+
+        def row(i):
+            return jax.tree_util.tree_map(lambda x: x[i] if jnp.ndim(x) == rows else x, state)
+
+        return tuple(row(i) for i in range(jnp.shape(state.V_prev)[0]))

@@ -41,7 +41,7 @@ from ..integrate import (
     unroll_for,
 )
 from ..parameters import match, population
-from ._cell_stack import stack_population, stackable
+from ._cell_stack import StackedVoltageFeatures, stack_population, stackable
 
 #: The feature columns a sweep reports per observed voltage (`StreamingFeatures.names`).
 FEATURE_NAMES = StreamingFeatures.names()
@@ -222,23 +222,30 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
 
 
 class VoltageRhythm(AbstractObserver):
-    """`VoltageFeatures` of every observed voltage plus the `StreamingRhythm` of the cells
-    at positions ``cells`` among them: state ``(feature_states, rhythm_state)``."""
+    """`VoltageFeatures` (or `StackedVoltageFeatures`) of every observed voltage plus the
+    `StreamingRhythm` of the cells at positions ``cells`` among them: state
+    ``(feature_states, rhythm_state)``."""
 
-    voltages: VoltageFeatures
+    voltages: VoltageFeatures | StackedVoltageFeatures
     rhythm: StreamingRhythm = eqx.field(static=True)
     cells: tuple[int, ...] = eqx.field(static=True)
 
     def init(self, t0, carry):
         features = self.voltages.init(t0, carry)
-        like = jnp.full(jnp.shape(self.voltages.potentials(carry[0])[0]), t0)
+        like = jnp.full(jnp.shape(self.voltages.per_voltage(features)[0].V_prev), t0)
         return features, self.rhythm.init(like)
 
     def update(self, state, ts, carries, events):
         before, rhythm = state
         after = self.voltages.update(before, ts, carries, events)
-        pick = lambda states: tuple(states[i] for i in self.cells)  # noqa: E731
+        pick = lambda s: tuple(self.voltages.per_voltage(s)[i] for i in self.cells)  # noqa: E731
         return after, self.rhythm.update(rhythm, pick(before), pick(after))
+
+    def per_voltage(self, state):
+        """The final state as `summarize` reads it: (one `FeatureState` per observed
+        potential, the rhythm's state)."""
+        features, rhythm = state
+        return self.voltages.per_voltage(features), rhythm
 
 
 def population_loop(
@@ -262,9 +269,7 @@ def population_loop(
             return cells.fixed_step(t, carry[0], dt, carry[1]), None
 
         pack, unpack = cells.pack, cells.unpack
-        observer = VoltageFeatures(
-            engine.features, (0,) * cells.n_cells, tuple(range(cells.n_cells))
-        )
+        observer = StackedVoltageFeatures(engine.features)
     else:
         step = model_step(models, dt, axes=axes)
         pack = unpack = tuple
@@ -294,7 +299,7 @@ def population_loop(
         save_stride=stride,
         unroll=unroll,
     )
-    return unpack(carry[0]), observed, traces
+    return unpack(carry[0]), observer.per_voltage(observed), traces
 
 
 def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
