@@ -15,9 +15,32 @@ For each, in one process, the timed runs interleaved (A B C A B C …) and the b
   the activity class of every model, Kahan summation in float32;
 - **vmap(simulate)**: `jax.vmap` of `simulate(..., solver=ExponentialEuler(0.025),
   save_every=1.0)`, the trace of every model saved every 1 ms;
+- **jaxley** (``hh`` only, when Jaxley is importable — an optional benchmark dependency,
+  the ``bench`` extra): a single-compartment cell with Jaxley's own `HH` channel, one
+  constant current per cell given with ``data_stimulate``, ``jit(vmap(jx.integrate))`` as
+  Jaxley's docs recommend for stimulus sweeps, with its default solver (the gates by
+  exponential Euler, V by backward Euler of the membrane current linearised at each
+  step) and fixed step 0.025 ms. `jx.integrate` records V at every step (it has no
+  stride), so its time includes writing and reading an N × steps trace, from which the
+  spikes are counted;
 
 and the ratios to the hand loop. It also checks that the hand loop and the engine agree on
-the spike counts (within one: the hand loop uses the uncompensated exp form).
+the spike counts (within one: the hand loop uses the uncompensated exp form); for Jaxley it
+prints the engine's and the hand loop's throughput over Jaxley's, and how many models'
+spike counts agree with the hand loop's within one, with the range of currents of those that
+do not.
+
+Jaxley's `HH` (after Sterratt et al. 2011) has the hand loop's rate constants (α, β of m, h,
+n in the modern convention, rest near −65 mV) and conductances (120, 36, 0.3 mS/cm², stored
+in S/cm²) and E_Na, E_K (50, −77 mV); its leak reversal is −54.3 mV, set here to the
+workload's −54.4 mV; V starts at −65 mV and the gates at their steady state there, as in
+the other paths. Its exponentials are clipped at e²⁰, which this range of V never reaches.
+What differs is the V update (backward against exponential Euler): near the current where
+repetitive firing sets in (≈ 6.3 µA/cm², the low end of the range where HH is bistable), a
+train that dies out after some spikes in one can last longer in the other.
+Jaxley's α_m and α_n, like the hand loop's, are 0/0 at V = −40 and −55 mV; in float32 V
+can land on those values exactly, after which that cell's V is NaN and it counts no more
+spikes. The script says in how many cells Jaxley's V ended NaN.
 
 With ``--profile`` it also times the engine's loop taken apart — the model's step alone
 (no compensation, no observer), with Kahan summation, with the feature observer — which
@@ -48,6 +71,12 @@ from jaxneuron.integrate import (
 )
 from jaxneuron.parameters import population
 from jaxneuron.sweep import Engine
+
+try:
+    import jaxley as jx
+    from jaxley.channels import HH as JaxleyHH
+except ImportError:
+    jx = None
 
 DT = 0.025
 
@@ -143,6 +172,30 @@ def hh_hand(I, n_steps):
     return jax.lax.fori_loop(0, n_steps, body, (V, x0, jnp.zeros(I.shape, jnp.int32)))[2]
 
 
+def hh_jaxley(I):
+    """Jaxley's Hodgkin–Huxley compartment driven by I (N,) µA/cm²: a function of the number
+    of steps giving the spike counts and whether each cell's V ended finite."""
+    cell = jx.Compartment()
+    # Jaxley injects currents in nA into a compartment whose membrane area A is in µm² and
+    # uses the density 1e5 · I / A µA/cm². This cylinder (length 100 µm, radius 500/π µm)
+    # has A = 2π · radius · length = 1e5 µm² = 1e-3 cm², so I nA is I µA/cm².
+    cell.set("length", 100.0)
+    cell.set("radius", 500.0 / np.pi)
+    cell.insert(JaxleyHH())
+    cell.set("HH_eLeak", -54.4)
+    cell.set("v", -65.0)
+    cell.init_states()
+    cell.record("v", verbose=False)
+
+    def one(amplitude, n_steps):
+        stimuli = cell.data_stimulate(jnp.full((n_steps,), amplitude))
+        V = jx.integrate(cell, data_stimuli=stimuli, delta_t=DT)[0]
+        return jnp.sum((V[:-1] < 0) & (V[1:] >= 0), dtype=jnp.int32), jnp.isfinite(V[-1])
+
+    counts = jax.jit(jax.vmap(one, in_axes=(0, None)), static_argnums=1)
+    return lambda n_steps: counts(I, n_steps)
+
+
 # ---- the workloads ----------------------------------------------------------------------
 
 
@@ -156,19 +209,27 @@ def prinz_workload(n):
         values,
         500.0,
         lambda k: jax.jit(prinz_hand, static_argnums=2)(jnp.asarray(g.T), -50.0, k),
+        {},
     )
 
 
 def hh_workload(n):
     I = jnp.linspace(0.0, 20.0, n, dtype=jnp.float32)
     values = {"stimulus.amplitude": I}
-    return jn.build_HH(0.0), values, 1000.0, lambda k: jax.jit(hh_hand, static_argnums=1)(I, k)
+    others = {} if jx is None else {"jaxley": hh_jaxley(I)}
+    return (
+        jn.build_HH(0.0),
+        values,
+        1000.0,
+        lambda k: jax.jit(hh_hand, static_argnums=1)(I, k),
+        others,
+    )
 
 
 WORKLOADS = {"prinz": prinz_workload, "hh": hh_workload}
 
 
-def runners(model, values, t1, hand):
+def runners(model, values, t1, hand, others):
     model = jn.as_dtype(model, jnp.float32)
     n_steps = int(round(t1 / DT))
     engine = Engine(model, tuple(values), t1, DT, features=StreamingFeatures(start=t1 / 2))
@@ -187,6 +248,7 @@ def runners(model, values, t1, hand):
         "hand": lambda: hand(n_steps),
         "engine": lambda: engine(values)["class"],
         "vmap(simulate)": lambda: vmapped(values),
+        **{name: lambda counts=counts: counts(n_steps) for name, counts in others.items()},
     }, engine
 
 
@@ -239,11 +301,13 @@ def main():
         f"({len(jax.devices())} {device.platform} device(s)), JAX {jax.__version__}; "
         f"float32, dt {DT} ms, best of {args.repeats}, runs interleaved\n"
     )
+    if jx is None and "hh" in args.workloads:
+        print("Jaxley is not importable: no jaxley column (pip install jaxley)\n")
     print(f"{'workload':<26} {'path':<16} {'neuron-steps/s':>15} {'× hand':>8}")
     for name in args.workloads:
         n = args.n_prinz if name == "prinz" else args.n_hh
-        model, values, t1, hand = WORKLOADS[name](n)
-        fns, engine = runners(model, values, t1, hand)
+        model, values, t1, hand, others = WORKLOADS[name](n)
+        fns, engine = runners(model, values, t1, hand, others)
         if args.profile:
             fns.update(profile_runners(model, values, t1))
         seconds = best_of(fns, args.repeats)
@@ -258,7 +322,23 @@ def main():
         full = Engine(engine.model, engine.names, t1, DT, features=StreamingFeatures(start=0.0))
         counts_engine = np.asarray(full(values)["n_spikes"])
         agree = np.mean(np.abs(counts_hand - counts_engine) <= 1)
-        print(f"{'':<26} spike counts hand vs engine within one: {agree:.1%} of models\n")
+        print(f"{'':<26} spike counts hand vs engine within one: {agree:.1%} of models")
+        for other in others:
+            print(
+                f"{'':<26} throughput engine / {other} {seconds[other] / seconds['engine']:.2f}×, "
+                f"hand / {other} {seconds[other] / seconds['hand']:.2f}×"
+            )
+            counts_other, finite = (np.asarray(x) for x in fns[other]())
+            apart = np.abs(counts_hand - counts_other) > 1
+            line = f"spike counts hand vs {other} within one: {1 - apart.mean():.1%} of models"
+            if apart.any():
+                swept, swept_values = next(iter(values.items()))
+                swept_values = np.asarray(swept_values)[apart]
+                lo, hi = swept_values.min(), swept_values.max()
+                line += f"; {apart.sum()} apart, {swept} {lo:.3g}…{hi:.3g}"
+            print(f"{'':<26} {line}")
+            print(f"{'':<26} {other}'s V ended NaN in {np.sum(~finite)} of {n} models")
+        print()
 
 
 if __name__ == "__main__":
