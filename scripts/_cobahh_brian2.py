@@ -1,7 +1,21 @@
 """The COBAHH benchmark in Brian2, run by ``bench_cobahh.py`` in a separate Python that has
 Brian2 installed (Brian2 2.9 does not import with NumPy ≥ 2.3). Prints one JSON line per
-seed: rates (Hz) and mean ISI CVs of the excitatory and inhibitory neurons, and the build
-and run times (s).
+seed: rates (Hz) and mean ISI CVs of the excitatory and inhibitory neurons, and times (s).
+
+Each seed runs 1 ms (a warm-up, not analysed) and then ``--duration`` ms. ``run_s`` and
+``run_cpu_s`` are the wall-clock and CPU time of the second run alone:
+
+- runtime targets (``cython``, ``numpy``): around ``Network.run`` in this process, after
+  the warm-up run has generated and compiled the code (``build_s``: network construction,
+  code generation and the warm-up run);
+- ``cpp_standalone``: around the second run inside the generated ``main`` (its before-run
+  steps, ``Network::run`` and its after-run steps), read from ``clock_gettime``
+  (``CLOCK_MONOTONIC``, ``CLOCK_PROCESS_CPUTIME_ID``) calls inserted into ``main``, with
+  one thread (OpenMP off). Code generation and compilation (``build_s``, of which
+  ``compile_s`` is ``make``) come before it; ``binary_s`` is the whole ``main`` process,
+  which also builds the synapses, sets the initial state, runs the warm-up and writes the
+  results. ``brian_loop_cpu_s`` is Brian2's own measure of ``Network::run`` alone
+  (``device._last_run_time``, from ``std::clock``).
 
     python _cobahh_brian2.py --n 4000 --seeds 0 1 2 3 4 --duration 1000 --target cython
 
@@ -16,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -34,6 +49,7 @@ from brian2 import ms, msiemens, mV, nS, siemens, ufarad, umetre  # noqa: E402
 
 if args.target == "cpp_standalone":
     b2.set_device("cpp_standalone", build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread, no OpenMP
 else:
     b2.prefs.codegen.target = args.target
 b2.defaultclock.dt = args.dt * ms
@@ -74,6 +90,28 @@ equations = b2.Equations(
 )
 
 
+#: C++ inserted into the standalone ``main`` around the timed run; it writes the loop's
+#: wall-clock and CPU seconds to ``loop_time.txt`` in the results directory
+LOOP_TIMER_START = """
+struct timespec _loop_wall_start, _loop_cpu_start, _loop_wall_end, _loop_cpu_end;
+clock_gettime(CLOCK_MONOTONIC, &_loop_wall_start);
+clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &_loop_cpu_start);
+"""
+LOOP_TIMER_END = """
+clock_gettime(CLOCK_MONOTONIC, &_loop_wall_end);
+clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &_loop_cpu_end);
+{
+    std::ofstream _loop_time_file((brian::results_dir + "loop_time.txt").c_str());
+    _loop_time_file.precision(9);
+    _loop_time_file
+        << (_loop_wall_end.tv_sec - _loop_wall_start.tv_sec)
+               + 1e-9 * (_loop_wall_end.tv_nsec - _loop_wall_start.tv_nsec) << " "
+        << (_loop_cpu_end.tv_sec - _loop_cpu_start.tv_sec)
+               + 1e-9 * (_loop_cpu_end.tv_nsec - _loop_cpu_start.tv_nsec) << std::endl;
+}
+"""
+
+
 def stats(trains, n_min=3):
     cvs = []
     for t in trains:
@@ -105,12 +143,34 @@ for seed in args.seeds:
     P.gi = "(randn()*12 + 20)*10*nS"
     spikes = b2.SpikeMonitor(P)
     net = b2.Network(P, Ce, Ci, spikes)
-    net.run(1 * ms, namespace=namespace)  # code generation and compilation
-    built = time.perf_counter()
-    net.run(args.duration * ms, namespace=namespace)
     if args.target == "cpp_standalone":
-        b2.device.build(run=True, compile=True)
-    done = time.perf_counter()
+        net.run(1 * ms, namespace=namespace)
+        b2.device.insert_code("main", LOOP_TIMER_START)
+        net.run(args.duration * ms, namespace=namespace)
+        b2.device.insert_code("main", LOOP_TIMER_END)
+        b2.device.build(directory=None, compile=True, run=False)  # code generation, make
+        built = time.perf_counter()
+        b2.device.run()
+        ran = time.perf_counter()
+        with open(os.path.join(b2.device.results_dir, "loop_time.txt")) as f:
+            run_s, run_cpu_s = (float(x) for x in f.read().split())
+        times = {
+            "build_s": built - began,
+            "compile_s": b2.device.timers["compile"]["make"],
+            "binary_s": ran - built,
+            "run_s": run_s,
+            "run_cpu_s": run_cpu_s,
+            "brian_loop_cpu_s": float(b2.device._last_run_time),
+        }
+    else:
+        net.run(1 * ms, namespace=namespace)  # code generation and compilation
+        built, built_cpu = time.perf_counter(), time.process_time()
+        net.run(args.duration * ms, namespace=namespace)
+        times = {
+            "build_s": built - began,
+            "run_s": time.perf_counter() - built,
+            "run_cpu_s": time.process_time() - built_cpu,
+        }
     trains = [np.asarray(t / ms) for t in spikes.spike_trains().values()]
     trains = [t[t >= 1.0] for t in trains]  # the 1-ms warm-up run is not analysed
     counts = np.asarray([len(t) for t in trains])
@@ -126,9 +186,10 @@ for seed in args.seeds:
                 "rate_I": float(counts[n_exc:].mean() / seconds),
                 "cv_E": stats(trains[:n_exc]),
                 "cv_I": stats(trains[n_exc:]),
-                "build_s": built - began,
-                "run_s": done - built,
+                **times,
             }
         ),
         flush=True,
     )
+    if args.target == "cpp_standalone":
+        b2.device.delete(force=True)  # the temporary project directory

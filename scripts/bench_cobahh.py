@@ -9,14 +9,26 @@ same machine, and jaxneuron's scaling from 1,000 to 100,000 neurons.
    with 3 ms refractoriness) each build and simulate their own random network of the
    same statistics.
    Prints per seed the excitatory and inhibitory rates and mean ISI CVs, the means over
-   seeds and their relative differences, and the time per simulated second (best over
-   seeds; jaxneuron's after compilation, Brian2's after code generation).
+   seeds and their relative differences, and the wall-clock and CPU time per simulated
+   second (best over seeds) of the simulation alone:
+
+   - jaxneuron: the call of the compiled simulation (warm-up included), after tracing
+     and compilation;
+   - Brian2 runtime targets (``cython``, ``numpy``): ``Network.run`` of the ``--duration``
+     run, after the warm-up run has generated and compiled the code;
+   - Brian2 ``cpp_standalone``: the ``--duration`` run inside the generated ``main``, with
+     one thread, timed by clock calls inserted around it; code generation, compilation,
+     synapse creation, initialisation, the warm-up and writing the results are not
+     counted (they are printed per seed: code generation + ``make``, and the whole
+     ``main``).
 2. **Scaling** (``--scaling``): jaxneuron alone for each N, with a fixed in-degree of 80
    (so a neuron's input statistics stay those of the 4,000-neuron network), each in its
    own process: connectivity build time, compile time, run time per simulated second and
    peak memory (RSS).
 
     python scripts/bench_cobahh.py --brian-python /path/to/brian-env/bin/python
+    python scripts/bench_cobahh.py --brian-python /path/to/brian-env/bin/python \
+        --brian-target cpp_standalone
     python scripts/bench_cobahh.py --skip-brian --scaling 1000 4000 16000 64000 100000
 """
 
@@ -44,7 +56,9 @@ parser.add_argument("--seeds", type=int, default=5)
 parser.add_argument("--duration", type=float, default=1000.0)
 parser.add_argument("--dt", type=float, default=0.1, help="ms, both simulators")
 parser.add_argument("--brian-python", default=os.environ.get("BRIAN_PYTHON", sys.executable))
-parser.add_argument("--brian-target", default="cython")
+parser.add_argument(
+    "--brian-target", default="cython", choices=["cython", "numpy", "cpp_standalone"]
+)
 parser.add_argument("--skip-brian", action="store_true")
 parser.add_argument("--scaling", type=int, nargs="*", default=[])
 parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
@@ -52,7 +66,7 @@ args = parser.parse_args()
 
 
 def run_jaxneuron(n, seed, duration, *, indegree=None, dt=0.1):
-    """Build and simulate one network: (stats, build s, compile s, run s)."""
+    """Build and simulate one network: (stats, build s, compile s, run s, run CPU s)."""
     import jax
 
     import jaxneuron as jn
@@ -73,9 +87,9 @@ def run_jaxneuron(n, seed, duration, *, indegree=None, dt=0.1):
         return sol.counts, sol.isi_sum, sol.isi_sumsq
 
     compiled_fn = eqx.filter_jit(simulate).lower(net, y0, g0).compile()  # trace and compile
-    compiled = time.perf_counter()
+    compiled, compiled_cpu = time.perf_counter(), time.process_time()
     out = jax.block_until_ready(compiled_fn(net, y0, g0))
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), time.process_time()
     sol = jn.PopulationSolution(
         counts=out[0], isi_sum=out[1], isi_sumsq=out[2], windowed={}, soft_counts={},
         raster=None, states={}, ts=None, finite=None, duration=duration,
@@ -86,11 +100,11 @@ def run_jaxneuron(n, seed, duration, *, indegree=None, dt=0.1):
         "cv_E": float(sol.isi_cv("E")),
         "cv_I": float(sol.isi_cv("I")),
     }
-    return stats, built - began, compiled - built, done - compiled
+    return stats, built - began, compiled - built, done - compiled, done_cpu - compiled_cpu
 
 
 if args.one is not None:  # one scaling point, in its own process
-    stats, build, compile_s, run = run_jaxneuron(
+    stats, build, compile_s, run, _ = run_jaxneuron(
         args.one, 0, args.duration, indegree=80, dt=args.dt
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
@@ -114,13 +128,20 @@ if not args.skip_brian:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         rows["brian2"].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        stats, _, _, run = run_jaxneuron(args.n, seed, args.duration, dt=args.dt)
-        rows["jaxneuron"].append({**stats, "run_s": run})
+        stats, _, _, run, run_cpu = run_jaxneuron(args.n, seed, args.duration, dt=args.dt)
+        rows["jaxneuron"].append({**stats, "run_s": run, "run_cpu_s": run_cpu})
         for name in rows:
             r = rows[name][-1]
+            extra = ""
+            if "binary_s" in r:
+                extra = (
+                    f" (code generation + make {r['build_s']:.1f} s, "
+                    f"whole main {r['binary_s']:.2f} s)"
+                )
             print(
                 f"seed {seed} {name:<9} rate E {r['rate_E']:6.2f} Hz, I {r['rate_I']:6.2f} Hz, "
-                f"CV E {r['cv_E']:.3f}, I {r['cv_I']:.3f}, run {r['run_s']:.2f} s",
+                f"CV E {r['cv_E']:.3f}, I {r['cv_I']:.3f}, "
+                f"run {r['run_s']:.2f} s wall, {r['run_cpu_s']:.2f} s CPU{extra}",
                 flush=True,
             )
     means = {
@@ -136,11 +157,28 @@ if not args.skip_brian:
             f"  {key:<7} Brian2 {b:8.3f}  jaxneuron {j:8.3f}  "
             f"difference {100 * (j / b - 1):+6.1f} %"
         )
-    per_second = {n: min(r["run_s"] for r in rs) / (args.duration / 1000) for n, rs in rows.items()}
+    seconds = args.duration / 1000
+    wall = {n: min(r["run_s"] for r in rs) / seconds for n, rs in rows.items()}
+    cpu = {n: min(r["run_cpu_s"] for r in rs) / seconds for n, rs in rows.items()}
+    if args.brian_target == "cpp_standalone":
+        brian_timed = (
+            "the run inside the generated main, one thread; code generation, compilation, "
+            "synapse creation and writing results not counted"
+        )
+    else:
+        brian_timed = "Network.run after the warm-up run generated and compiled the code"
+    print(f"\ntime per simulated second, simulation only (best of {args.seeds}):")
     print(
-        f"time per simulated second (best of {args.seeds}): Brian2 ({args.brian_target}) "
-        f"{per_second['brian2']:.2f} s, jaxneuron {per_second['jaxneuron']:.2f} s "
-        f"(Brian2 / jaxneuron = {per_second['brian2'] / per_second['jaxneuron']:.2f}×)"
+        f"  Brian2 ({args.brian_target}) {wall['brian2']:.2f} s wall, "
+        f"{cpu['brian2']:.2f} s CPU: {brian_timed}"
+    )
+    print(
+        f"  jaxneuron {wall['jaxneuron']:.2f} s wall, {cpu['jaxneuron']:.2f} s CPU: "
+        "the compiled simulation's call, tracing and compilation not counted"
+    )
+    print(
+        f"  Brian2 / jaxneuron = {wall['brian2'] / wall['jaxneuron']:.2f}× wall, "
+        f"{cpu['brian2'] / cpu['jaxneuron']:.2f}× CPU"
     )
 
 if args.scaling:
