@@ -97,7 +97,15 @@ class AbstractFixedStepModel(AbstractModel):
     @abc.abstractmethod
     def fixed_step(self, t, y: StateTuple, dt, compensation: StateTuple | None = None):
         """One step of ``dt`` ms from time ``t``: returns ``(y_next, compensation_next)``
-        (state tuples; the compensation None when none was given)."""
+        (state tuples; the compensation None when none was given, and None in the
+        entries of states added without it)."""
+
+    def compensated_states(self, dt: float) -> tuple[bool, ...]:
+        """Which states a low-precision fixed-step loop of step ``dt`` (ms) adds with
+        Kahan summation (`jaxneuron.integrate.needs_compensation`): every one, unless the
+        model knows that a state's increments stay well above its rounding (see
+        `ConductanceNeuron.compensated_states`)."""
+        return (True,) * len(self.state_names)
 
 
 class AbstractSplitModel(AbstractFixedStepModel):

@@ -91,6 +91,11 @@ class Network(AbstractSplitModel):
             names.extend(group.state_names())
         return tuple(names)
 
+    def compensated_states(self, dt: float) -> tuple[bool, ...]:
+        """Each neuron's (`ConductanceNeuron.compensated_states`), then every synapse."""
+        flags = [f for neuron in self.neurons for f in neuron.compensated_states(dt)]
+        return tuple(flags) + (True,) * sum(g.num_states for g in self.synapses)
+
     def parameters(self) -> dict:
         out = {}
         for cell, neuron in zip(self.neuron_names, self.neurons, strict=True):

@@ -5,7 +5,7 @@ import pytest
 import reference_hh as ref
 
 import jaxneuron as jn
-from jaxneuron.channels import HHPotassium, HHSodium, exprel, from_alpha_beta
+from jaxneuron.channels import HHPotassium, HHSodium, exprel, from_alpha_beta, modulated
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
@@ -110,3 +110,33 @@ def test_custom_channel_is_one_small_class():
     spikes = jn.analysis.spike_times(sol.ts, sol.V)
     isi = np.diff(spikes)
     assert len(spikes) > 10 and isi[-1] > 1.05 * isi[0]  # the slow K current adapts
+
+
+def _declared_channels():
+    models = (jn.build_HH(), jn.build_Prinz(), jn.build_Liu(), jn.build_TraubMiles())
+    return [ch for m in models for ch in m.channels if type(ch).tau_max is not None]
+
+
+@pytest.mark.parametrize("channel", _declared_channels(), ids=lambda ch: type(ch).__name__)
+def test_declared_tau_max_bounds_every_gate(channel):
+    """A channel's ``tau_max`` (what lets a fast gate go without Kahan summation) bounds
+    its gates' τ over a dense grid from −250 to 200 mV, and is not loose by more than 5%."""
+    V = np.linspace(-250.0, 200.0, 450_001)
+    taus = [np.asarray(tau) for _, tau in channel.kinetics(jnp.asarray(V), jnp.full(V.shape, 0.05))]
+    peak = max(float(np.max(t)) for t in taus)
+    assert peak <= type(channel).tau_max <= 1.05 * peak
+
+
+def test_only_fast_gates_go_without_compensation():
+    hh = jn.build_HH()
+    assert hh.compensated_states(0.025) == (True, False, False, False)
+    assert hh.compensated_states(0.001) == (True, True, True, True)
+    prinz = jn.build_Prinz()  # Na (2.9 ms) and Kd (14.4 ms) at dt 0.05 ms
+    flags = dict(zip(prinz.state_names, prinz.compensated_states(0.05), strict=True))
+    assert [n for n, f in flags.items() if not f] == ["Na.m", "Na.h", "Kd.m"]
+    slowed = hh  # a channel with tau_scale keeps its compensation
+    scaled = jn.ConductanceNeuron(
+        channels=(modulated(slowed.channels[0], tau_scale=1.0),) + slowed.channels[1:],
+        channel_names=hh.channel_names, C=hh.C, V0=hh.V0, stimulus=hh.stimulus,
+    )  # fmt: skip
+    assert scaled.compensated_states(0.025) == (True, True, True, False)

@@ -70,6 +70,10 @@ class IonChannel(eqx.Module):
     gates: ClassVar[tuple[str, ...]] = ()
     powers: ClassVar[tuple[int, ...]] = ()
     ion: ClassVar[str | None] = None
+    #: an upper bound (ms) of every gate's τ over all V (and [Ca]) at ``tau_scale`` 1, from
+    #: the paper's formulas (a test checks it on a dense grid); None: not declared. A
+    #: shift, a slope or a ``VT`` moves or stretches τ(V) but keeps its maximum.
+    tau_max: ClassVar[float | None] = None
 
     def __check_init__(self):
         name = type(self).__name__

@@ -27,6 +27,7 @@ class HHSodium(IonChannel):
 
     gates: ClassVar[tuple[str, ...]] = ("m", "h")
     powers: ClassVar[tuple[int, ...]] = (3, 1)
+    tau_max: ClassVar[float] = 8.6
 
     def gate_kinetics(self, V, Ca=None):
         alpha_m = 1.0 / exprel(-(V + 40.0) / 10.0)
@@ -41,6 +42,7 @@ class HHPotassium(IonChannel):
 
     gates: ClassVar[tuple[str, ...]] = ("n",)
     powers: ClassVar[tuple[int, ...]] = (4,)
+    tau_max: ClassVar[float] = 5.8
 
     def gate_kinetics(self, V, Ca=None):
         alpha_n = 0.1 / exprel(-(V + 55.0) / 10.0)

@@ -79,6 +79,7 @@ class LiuNa(IonChannel):
     E: object = eqx.field(default=50.0, **_E)
     gates: ClassVar = ("m", "h")
     powers: ClassVar = (3, 1)
+    tau_max: ClassVar[float] = 1.42
 
     def gate_kinetics(self, V, Ca=None):
         tau_m = 1.32 - 1.26 * sigmoid(V, 120.0, -25.0)
@@ -144,6 +145,7 @@ class LiuKd(IonChannel):
     E: object = eqx.field(default=-80.0, **_E)
     gates: ClassVar = ("m",)
     powers: ClassVar = (4,)
+    tau_max: ClassVar[float] = 7.2
 
     def gate_kinetics(self, V, Ca=None):
         tau_m = 7.2 - 6.4 * sigmoid(V, 28.3, -19.2)

@@ -47,6 +47,7 @@ class PrinzNa(IonChannel):
     E: object = eqx.field(default=50.0, **_E)
     gates: ClassVar = ("m", "h")
     powers: ClassVar = (3, 1)
+    tau_max: ClassVar[float] = 2.9
 
     def gate_kinetics(self, V, Ca=None):
         tau_m = 2.64 - 2.52 * sigmoid(V, 120.0, -25.0)
@@ -112,6 +113,7 @@ class PrinzKd(IonChannel):
     E: object = eqx.field(default=-80.0, **_E)
     gates: ClassVar = ("m",)
     powers: ClassVar = (4,)
+    tau_max: ClassVar[float] = 14.4
 
     def gate_kinetics(self, V, Ca=None):
         tau_m = 14.4 - 12.8 * sigmoid(V, 28.3, -19.2)

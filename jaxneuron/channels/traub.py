@@ -36,6 +36,7 @@ class TraubSodium(IonChannel):
     VT: Scalar = eqx.field(converter=jnp.asarray, default=-63.0)
     gates: ClassVar[tuple[str, ...]] = ("m", "h")
     powers: ClassVar[tuple[int, ...]] = (3, 1)
+    tau_max: ClassVar[float] = 6.0
 
     def gate_kinetics(self, V, Ca=None):
         v = V - self.VT
@@ -59,6 +60,7 @@ class TraubPotassium(IonChannel):
     VT: Scalar = eqx.field(converter=jnp.asarray, default=-63.0)
     gates: ClassVar[tuple[str, ...]] = ("n",)
     powers: ClassVar[tuple[int, ...]] = (4,)
+    tau_max: ClassVar[float] = 1.7
 
     def gate_kinetics(self, V, Ca=None):
         v = V - self.VT

@@ -122,8 +122,12 @@ def needs_compensation(dtype, compensated: bool | None = None) -> bool:
 # ---- steps ----------------------------------------------------------------------------
 
 
-def _zeros_like_state(y):
-    return tuple(jnp.zeros_like(x) for x in y)
+def _zeros_like_state(y, which=None):
+    """Zeros like each entry of ``y``; None where ``which`` (flags) or the entry is None."""
+    which = (True,) * len(y) if which is None else which
+    return tuple(
+        None if x is None or not w else jnp.zeros_like(x) for x, w in zip(y, which, strict=True)
+    )
 
 
 def model_step(model, dt, *, axes=None):
@@ -149,9 +153,17 @@ def model_step(model, dt, *, axes=None):
     return step
 
 
-def initial_carry(y0, compensated: bool) -> tuple:
-    """The first carry of `model_step`: ``(y0, zeros or None)``."""
-    return tuple(y0), _zeros_like_state(y0) if compensated else None
+def initial_carry(y0, compensated) -> tuple:
+    """The first carry of `model_step`: ``(y0, compensation)``, the compensation None
+    when ``compensated`` is False, zeros when True, and with flags (one per state, e.g.
+    `AbstractFixedStepModel.compensated_states`) zeros where set and None elsewhere."""
+    return tuple(y0), _compensation(y0, compensated)
+
+
+def _compensation(y0, compensated):
+    if compensated is False or compensated is None:
+        return None
+    return _zeros_like_state(tuple(y0), None if compensated is True else tuple(compensated))
 
 
 class SpikeEvent(eqx.Module):
@@ -236,11 +248,11 @@ def spiking_step(model, dt, *, surrogate=None, axes=None):
     return step
 
 
-def initial_spiking_carry(y0, t0, compensated: bool) -> tuple:
+def initial_spiking_carry(y0, t0, compensated) -> tuple:
     """The first carry of `spiking_step` (nothing held)."""
     y0 = tuple(y0)
     hold = jnp.full(jnp.shape(y0[0]), t0 - 1.0, y0[0].dtype)
-    return y0, _zeros_like_state(y0) if compensated else None, hold
+    return y0, _compensation(y0, compensated), hold
 
 
 # ---- observers ------------------------------------------------------------------------

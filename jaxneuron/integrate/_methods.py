@@ -202,7 +202,7 @@ class FixedStep(AbstractMethod):
         observer = None if features is None else VoltageFeatures(features, (0,))
         _, observed, saved = fixed_step_loop(
             model_step(model, jnp.asarray(solver.dt, dtype)),
-            initial_carry(as_state_tuple(y0), compensated),
+            initial_carry(as_state_tuple(y0), compensated and model.compensated_states(solver.dt)),
             t0=grid.t0,
             dt=jnp.asarray(solver.dt, dtype),
             n_steps=grid.n_steps,

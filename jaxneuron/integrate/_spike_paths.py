@@ -165,7 +165,11 @@ def fixed_path(model, y0, solver, grid, max_spikes, surrogate):
     dt = jnp.asarray(solver.dt, dtype)
     carry, (count, spikes, soft), saved = fixed_step_loop(
         spiking_step(model, dt, surrogate=surrogate),
-        initial_spiking_carry(as_state_tuple(y0), jnp.asarray(grid.t0, dtype), compensated),
+        initial_spiking_carry(
+            as_state_tuple(y0),
+            jnp.asarray(grid.t0, dtype),
+            compensated and model.compensated_states(solver.dt),
+        ),
         t0=grid.t0,
         dt=dt,
         n_steps=grid.n_steps,

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validation import check_finite, check_nonnegative, check_positive
-from ..integrate import FastSigmoid, fixed_step_loop, needs_compensation, steps_in
+from ..integrate import FastSigmoid, fixed_step_loop, initial_carry, needs_compensation, steps_in
 from ._populations import UM2_PER_CM2, PopulationNetwork
 from ._solution import PopulationSolution, _SpikeStats
 from ._spikes import ThresholdCrossing
@@ -215,7 +215,12 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
         tuple(jnp.asarray(x, dtype) for x in y0.get(p.name, p.initial_state())) for p in pops
     )
     comp = needs_compensation(dtype, compensated)
-    cs = tuple(tuple(jnp.zeros_like(x) for x in y) for y in ys) if comp else None
+    cs = None
+    if comp:
+        cs = tuple(
+            initial_carry(y, p.neuron.compensated_states(dt))[1]
+            for y, p in zip(ys, pops, strict=True)
+        )
     to_density = 1e-6 / (net.area / UM2_PER_CM2)  # nS → mS/cm²
     dt_ = jnp.asarray(dt, dtype)
     rows = tuple(p.rows(dtype) for p in projs)

@@ -27,6 +27,10 @@ from ..stimuli import AbstractStimulus, as_stimulus
 Scalar = Float[Array, ""]
 State = Float[Array, " n_states"]
 
+#: a gate whose time constant stays within this many steps goes without compensation
+#: (see `ConductanceNeuron.compensated_states`)
+FAST_STEPS = 400
+
 
 class ConductanceNeuron(AbstractSplitModel, AbstractNamedChannels):
     """A point neuron made of named ion channels, a capacitance, an injected current and
@@ -105,6 +109,29 @@ class ConductanceNeuron(AbstractSplitModel, AbstractNamedChannels):
     @property
     def num_states(self) -> int:
         return len(self.state_names)
+
+    def compensated_states(self, dt: float) -> tuple[bool, ...]:
+        """Kahan summation for V, [Ca] and every gate but those of channels whose
+        declared ``tau_max`` (and no ``tau_scale``) is at most `FAST_STEPS` steps of
+        ``dt`` ms: such a gate moves by at least 1/`FAST_STEPS` of its distance to x∞ each
+        step, so plain addition leaves it at most `FAST_STEPS`/2 units in the last place
+        from x∞ (about 1e-5 of a gate in float32).
+
+        >>> from jaxneuron import build_HH
+        >>> build_HH().compensated_states(0.025)
+        (True, False, False, False)
+        >>> build_HH().compensated_states(0.02)  # Na's τh reaches 8.6 ms > 400 × 0.02 ms
+        (True, True, True, False)
+        """
+        flags = [True] * (2 if self.calcium is not None else 1)
+        for channel in self.channels:
+            fast = (
+                channel.tau_max is not None
+                and channel.tau_scale is None
+                and channel.tau_max <= FAST_STEPS * float(dt)
+            )
+            flags.extend([not fast] * len(channel.gates))
+        return tuple(flags)
 
     def parameters(self) -> dict[str, Array]:
         """Every numeric parameter by a readable name (for messages and tables)."""

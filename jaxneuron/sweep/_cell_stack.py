@@ -85,6 +85,13 @@ class CellStack(eqx.Module):
         cells = tuple(jnp.stack([y[c * k + i] for c in range(n)]) for i in range(k))
         return cells + tuple(jnp.stack(y[i : i + m]) for i, m in self._groups() if m)
 
+    def pack_flags(self, flags) -> tuple[bool, ...]:
+        """Per-state flags of the circuit (e.g. `Network.compensated_states`) for the
+        stacked state tuple: the first cell's (the cells share their structure), then
+        one per synapse group (set if any of its synapses' is)."""
+        k = self.n_states
+        return tuple(flags[:k]) + tuple(any(flags[i : i + m]) for i, m in self._groups() if m)
+
     def unpack(self, y) -> tuple:
         """The stacked state tuple → the circuit's (inverse of `pack`)."""
         k, n = self.n_states, self.n_cells

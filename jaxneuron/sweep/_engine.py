@@ -268,13 +268,14 @@ def population_loop(
         def step(t, carry):
             return cells.fixed_step(t, carry[0], dt, carry[1]), None
 
-        pack, unpack = cells.pack, cells.unpack
+        pack, unpack, pack_flags = cells.pack, cells.unpack, cells.pack_flags
         observer = StackedVoltageFeatures(engine.features)
     else:
         step = model_step(models, dt, axes=axes)
-        pack = unpack = tuple
+        pack = unpack = pack_flags = tuple
         observer = VoltageFeatures(engine.features, v_index)
-    carry = initial_carry(pack(y0), compensated)
+    which = compensated and engine.model.compensated_states(engine.dt)
+    carry = initial_carry(pack(y0), which if which is False else pack_flags(which))
     if shard is not None:
         carry = jax.tree_util.tree_map(shard, carry)
     save, stride = None, engine.block
