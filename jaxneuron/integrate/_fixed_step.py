@@ -62,7 +62,9 @@ class ExponentialEuler(eqx.Module):
 
     **Fields:** ``dt`` (ms); ``checkpoint`` (store one state per save for reverse-mode
     gradients instead of one per step); ``compensated`` (Kahan summation of the
-    increments: None = in float32 and lower, see `jaxneuron.integrate.fixed_step_loop`);
+    increments: None = in float32 and lower, see `jaxneuron.integrate.fixed_step_loop`;
+    of the states that the model's ``compensated_states(dt)`` names: a conductance-based
+    neuron's fast gates go without);
     ``unroll`` (steps unrolled per loop iteration; the same numbers either way). None
     chooses by dtype: `unroll_for` the model's size in float32 and below, where unrolling
     speeds the forward loop, and 1 in float64, where it does not. Unrolling multiplies

@@ -69,7 +69,8 @@ class Engine(eqx.Module):
     threshold, analysis start and burst gap), ``regularity`` (the coefficient of variation
     below which intervals count as regular, for the class), ``record_every`` (ms between
     stored samples of the recorded traces), ``block`` (steps per scan iteration when
-    nothing is recorded), ``compensated`` (Kahan summation of the increments; None: in
+    nothing is recorded), ``compensated`` (Kahan summation of the increments of the
+    states the model's ``compensated_states`` names; None: in
     float32 and lower, as `jaxneuron.ExponentialEuler`), ``rhythm`` (a circuit's
     `StreamingRhythm` over some of its cells, measured in the same loop; its ``features``
     must be the engine's; with a ``rule`` its spike buffers are classified on the host
