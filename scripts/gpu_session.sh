@@ -1,45 +1,58 @@
 #!/usr/bin/env bash
-# The GPU measurements of the sweep engine, as one script for a session lent a GPU
-# (run from the repository root; results and profiles go to ${OUT:-gpu_out}).
+# The GPU measurements, as one script for a session lent a GPU: run it first, in one
+# device call, from the repository root. Results go to ${OUT:-gpu_out}. On an H100/H200
+# every step is bounded by `timeout` so that the whole script ends within 8 minutes:
 #
-#   1. the Pallas kernel compiled by Triton against the XLA engine (the interpreter-run
-#      tests of tests/test_sweep.py, now on the GPU), and sharding;
-#   2. bench_sweep.py: XLA engine, Pallas kernel, plain lax.scan (b), vmapped Tsit5 (a);
-#      bench_engine.py: the engine against a hand-written loop and vmapped simulate;
-#   3. the Prinz 2003 database × 10 s (dt 0.025 ms, float32, online classes): a 2^20-model
-#      sample with each kernel, with a profiler trace, then every model with the faster one.
+#   1. the Pallas kernel lowered and run on CUDA against the XLA engine, and sharding
+#      (tests/test_sweep.py);
+#   2. bench_engine.py: the engine against a hand-written loop and vmapped simulate, Prinz
+#      262,144 models × 500 ms and HH 10⁶ neurons × 1 s;
+#   3. the whole Prinz 2003 database (1,679,616 models) × 10 s, dt 0.025 ms, float32,
+#      online features and classes (goal: < 20 s on one H100);
+#   4. COBAHH at 10⁵ and 10⁶ neurons, 1 s at dt 0.1 ms (bench_cobahh.py --scaling);
+#   5. a 65,536-network slice of the 2004 pyloric network database × 12 s, classified as
+#      Prinz et al. classified it;
+#   6. the reverse-mode gradient of a 10-s burst-period loss for 1,024 models against the
+#      forward run (bench_fit.py; goal: ≤ 10×).
 #
-# A device call may run 10 minutes: run `scripts/gpu_session.sh check` (steps 1–2) and
-# `scripts/gpu_session.sh database` (step 3) as two calls. Each step is bounded by
-# `timeout` so that one slow step cannot eat the session.
+# SMOKE=1 runs every step at toy sizes (on a CPU, to check the script itself).
 set -u
-STEP=${1:-check}
 OUT=${OUT:-gpu_out}
+SMOKE=${SMOKE:-0}
 mkdir -p "$OUT"
 pip install --no-deps -e . -q >/dev/null 2>&1
-nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv | tee "$OUT/gpu.txt"
+{ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv 2>/dev/null || true; } \
+    | tee "$OUT/gpu.txt"
 python -c "import jax; print(jax.__version__, jax.devices())" | tee -a "$OUT/gpu.txt"
+uptime | tee -a "$OUT/gpu.txt"
 
-if [ "$STEP" = check ]; then
-timeout 240 python -m pytest -q -p no:cacheprovider tests/test_sweep.py \
-    -k "pallas or sharding or engine_equals" 2>&1 | tail -n 15 | tee "$OUT/tests.txt"
-
-timeout 300 python scripts/bench_sweep.py --sizes 10000 100000 1000000 --t1 100 \
-    --tsit5-max 10000 --repeats 2 --pallas 2>&1 | tee "$OUT/bench_sweep.txt"
-
-timeout 240 python scripts/bench_engine.py --n-prinz 262144 --n-hh 262144 --repeats 2 \
-    --profile 2>&1 | tee "$OUT/bench_engine.txt"
-exit 0
+TESTS_LIMIT=45
+if [ "$SMOKE" = 1 ]; then
+    TESTS_LIMIT=600  # the Pallas kernel runs interpreted on a CPU
+    N_PRINZ=256 N_HH=256 DB="--sample 512 --t1 200 --start 100" COBAHH="1000"
+    PYLORIC="--sample 64 --t1 300 --start 100" FIT="--batch 4 --t1 200 --start 50"
+else
+    N_PRINZ=262144 N_HH=1000000 DB="--chunk-size 262144" COBAHH="100000 1000000"
+    PYLORIC="--sample 65536 --chunk-size 16384" FIT="--batch 1024 --t1 10000 --start 2000"
 fi
 
-for kernel in pallas xla; do
-    timeout 150 python scripts/prinz_database.py --sample 1048576 --kernel "$kernel" \
-        --no-progress --out "/tmp/db_sample_$kernel" --profile "$OUT/profile_$kernel" 2>&1 \
-        | tee "$OUT/db_sample_$kernel.txt"
-done
-rate() { grep -ho "[0-9.e+]* neuron-steps/s" "$OUT/db_sample_$1.txt" | cut -d' ' -f1; }
-best=$(python -c "import sys; p, x = sys.argv[1:]; print(
-    'pallas' if p and (not x or float(p) > float(x)) else 'xla')" "$(rate pallas)" "$(rate xla)")
-echo "full database with the $best kernel" | tee "$OUT/db_full.txt"
-timeout 280 python scripts/prinz_database.py --kernel "$best" --no-progress \
-    --out /tmp/db_full 2>&1 | tee -a "$OUT/db_full.txt"
+step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to $OUT/NAME.txt
+    local name=$1 limit=$2
+    shift 2
+    echo "== $name ($(date -u +%T), limit ${limit} s): $*" | tee "$OUT/$name.txt"
+    local start=$SECONDS
+    timeout "$limit" "$@" 2>&1 | tail -n 60 | tee -a "$OUT/$name.txt"
+    echo "== $name: exit ${PIPESTATUS[0]} after $((SECONDS - start)) s" | tee -a "$OUT/$name.txt"
+}
+
+step tests "$TESTS_LIMIT" python -m pytest -q -p no:cacheprovider -n 0 tests/test_sweep.py \
+    -k "pallas or sharding or engine_equals"
+step bench_engine 75 python scripts/bench_engine.py --n-prinz "$N_PRINZ" --n-hh "$N_HH" \
+    --repeats 2
+step prinz_database 150 python scripts/prinz_database.py $DB --no-progress \
+    --out "$OUT/prinz_db"
+step cobahh 60 python scripts/bench_cobahh.py --skip-brian --scaling $COBAHH
+step pyloric_database 60 python scripts/pyloric_database.py $PYLORIC --no-progress \
+    --out "$OUT/pyloric_db"
+step gradient 75 python scripts/bench_fit.py $FIT --repeats 1
+rm -rf "$OUT/prinz_db/parts" "$OUT/pyloric_db/parts"  # keep the logs, not the datasets
