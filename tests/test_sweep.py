@@ -390,6 +390,19 @@ SHARDING = textwrap.dedent(
     for key in one:
         np.testing.assert_allclose(np.asarray(two[key]), np.asarray(one[key]), rtol=1e-5)
     print("sharded", len(two["V_max"]))
+    # a circuit's cells run stacked, (cells, models): still split along the models
+    from jaxneuron.sweep import PyloricDatabase
+    space = PyloricDatabase(sample=8, seed=1)
+    values = {k: np.asarray(v, np.float32) for k, v in space.values(0, 8).items()}
+    circuit = jn.as_dtype(jn.pyloric_circuit(), np.float32)
+    engine = Engine(circuit, space.names, 200.0, 0.025)
+    two = engine(values, devices=jax.devices())
+    spec = two["LP.V_max"].sharding.spec
+    assert spec == jax.sharding.PartitionSpec("models"), spec
+    one = engine(values, devices=jax.devices()[:1])
+    for key in ("AB/PD.V_mean", "LP.V_mean", "PY.V_mean", "LP.V_max"):
+        np.testing.assert_allclose(np.asarray(two[key]), np.asarray(one[key]), rtol=1e-4)
+    print("circuits sharded", len(two["LP.V_max"]))
     """
 )
 
@@ -400,6 +413,7 @@ def test_sharding_across_two_host_devices():
     done = subprocess.run([sys.executable, "-c", SHARDING], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "sharded 7" in done.stdout
+    assert "circuits sharded 8" in done.stdout
 
 
 # ---- the Pallas kernel (Pallas' interpreter on CPU) -------------------------------------

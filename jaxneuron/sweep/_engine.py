@@ -335,10 +335,16 @@ def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
 
 
 def _shard_fn(mesh):
+    """Shard an array of the carry along its last axis, the models' (a stacked circuit's
+    (cells, models) arrays included)."""
     if mesh is None:
         return None
-    sharding = NamedSharding(mesh, PartitionSpec("models"))
-    return lambda x: jax.lax.with_sharding_constraint(x, sharding)
+
+    def shard(x):
+        spec = PartitionSpec(*([None] * (jnp.ndim(x) - 1)), "models")
+        return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, spec))
+
+    return shard
 
 
 @eqx.filter_jit
