@@ -1,0 +1,1 @@
+"""airspeed velocity benchmarks of jaxneuron (``asv run``; see docs/performance.md)."""
