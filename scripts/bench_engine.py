@@ -143,14 +143,18 @@ def prinz_hand(g, V0, n_steps):
 
 
 def hh_hand(I, n_steps):
-    """Hodgkin–Huxley neurons driven by I (N,) µA/cm²: spike counts."""
+    """Hodgkin–Huxley neurons driven by I (N,) µA/cm²: spike counts. α_m and α_n are 0/0
+    at exactly −40 and −55 mV, which float32 can hit: there x/(1 − e^{−x/10}) takes
+    x = 1e-6 mV (its limit is 10), so that no neuron dies of a NaN."""
 
     def rates(V):
-        am = 0.1 * (V + 40) / (1 - jnp.exp(-(V + 40) / 10))
+        xm = jnp.where(V == -40.0, 1e-6, V + 40)
+        xn = jnp.where(V == -55.0, 1e-6, V + 55)
+        am = 0.1 * xm / (1 - jnp.exp(-xm / 10))
         bm = 4 * jnp.exp(-(V + 65) / 18)
         ah = 0.07 * jnp.exp(-(V + 65) / 20)
         bh = 1 / (1 + jnp.exp(-(V + 35) / 10))
-        an = 0.01 * (V + 55) / (1 - jnp.exp(-(V + 55) / 10))
+        an = 0.01 * xn / (1 - jnp.exp(-xn / 10))
         bn = 0.125 * jnp.exp(-(V + 65) / 80)
         return (am, bm), (ah, bh), (an, bn)
 
