@@ -53,7 +53,28 @@ class _Timed:
     timeout = 300
 
 
-class EnginePrinz(_Timed):
+class _AgainstBaseline(_Timed):
+    """A workload timed alone (``time_run``) and against its baseline (``track_ratio``):
+    subclasses set ``self.fns`` (``"run"`` and ``"baseline"`` → callable) in ``setup``
+    through `_warm`."""
+
+    def _warm(self, run, baseline):
+        self.fns = {"run": run, "baseline": baseline}
+        for fn in self.fns.values():  # compile both before anything is timed
+            jax.block_until_ready(fn())
+
+    def time_run(self):
+        jax.block_until_ready(self.fns["run"]())
+
+    def track_ratio(self):
+        """Throughput of the workload over its baseline's (the same work)."""
+        seconds = best_of(self.fns, REPEATS)
+        return seconds["baseline"] / seconds["run"]
+
+    track_ratio.unit = "ratio"
+
+
+class EnginePrinz(_AgainstBaseline):
     """`Engine` on random Prinz 2003 neurons against `prinz_hand`, the same neurons."""
 
     n = 256
@@ -64,25 +85,10 @@ class EnginePrinz(_Timed):
         engine = _engine(jn.build_Prinz(), values, self.t1)
         g = jnp.stack([values[f"{c}.g"] for c in jn.CHANNEL_ORDER])
         n_steps = engine.n_steps
-        self.fns = {
-            "engine": lambda: engine(values)["class"],
-            "hand": lambda: prinz_hand(g, n_steps),
-        }
-        for fn in self.fns.values():
-            jax.block_until_ready(fn())
-
-    def time_engine(self):
-        jax.block_until_ready(self.fns["engine"]())
-
-    def track_engine_vs_hand(self):
-        """Neuron-steps/s of the engine over those of the hand loop."""
-        seconds = best_of(self.fns, REPEATS)
-        return seconds["hand"] / seconds["engine"]
-
-    track_engine_vs_hand.unit = "ratio"
+        self._warm(lambda: engine(values)["class"], lambda: prinz_hand(g, n_steps))
 
 
-class EngineHH(_Timed):
+class EngineHH(_AgainstBaseline):
     """`Engine` on Hodgkin–Huxley neurons, I = 0 … 20 µA/cm², against `hh_hand`."""
 
     n = 1024
@@ -93,25 +99,10 @@ class EngineHH(_Timed):
         values = {"stimulus.amplitude": current}
         engine = _engine(jn.build_HH(0.0), values, self.t1)
         n_steps = engine.n_steps
-        self.fns = {
-            "engine": lambda: engine(values)["class"],
-            "hand": lambda: hh_hand(current, n_steps),
-        }
-        for fn in self.fns.values():
-            jax.block_until_ready(fn())
-
-    def time_engine(self):
-        jax.block_until_ready(self.fns["engine"]())
-
-    def track_engine_vs_hand(self):
-        """Neuron-steps/s of the engine over those of the hand loop."""
-        seconds = best_of(self.fns, REPEATS)
-        return seconds["hand"] / seconds["engine"]
-
-    track_engine_vs_hand.unit = "ratio"
+        self._warm(lambda: engine(values)["class"], lambda: hh_hand(current, n_steps))
 
 
-class VmappedSimulateHH(_Timed):
+class VmappedSimulateHH(_AgainstBaseline):
     """``jax.vmap`` of `simulate` with `ExponentialEuler` on the `EngineHH` population,
     the trace saved every 1 ms, against `hh_hand`."""
 
@@ -132,25 +123,10 @@ class VmappedSimulateHH(_Timed):
 
             return jax.vmap(one)(current)
 
-        self.fns = {
-            "simulate": lambda: vmapped(current),
-            "hand": lambda: hh_hand(current, n_steps),
-        }
-        for fn in self.fns.values():
-            jax.block_until_ready(fn())
-
-    def time_simulate(self):
-        jax.block_until_ready(self.fns["simulate"]())
-
-    def track_simulate_vs_hand(self):
-        """Neuron-steps/s of vmapped `simulate` over those of the hand loop."""
-        seconds = best_of(self.fns, REPEATS)
-        return seconds["hand"] / seconds["simulate"]
-
-    track_simulate_vs_hand.unit = "ratio"
+        self._warm(lambda: vmapped(current), lambda: hh_hand(current, n_steps))
 
 
-class PyloricCircuits(_Timed):
+class PyloricCircuits(_AgainstBaseline):
     """`Engine` on `pyloric_circuit` with `PyloricDatabase` values (three cells and seven
     graded synapses each) against `Engine` on three times as many single Prinz 2003
     neurons (`scripts/bench_pyloric.py` at a small size)."""
@@ -166,23 +142,7 @@ class PyloricCircuits(_Timed):
         circuit = _engine(jn.pyloric_circuit(), space.names, self.t1)
         cell_values = _prinz_values(3 * self.networks)
         cells = _engine(jn.build_Prinz(), cell_values, self.t1)
-        self.fns = {
-            "circuits": lambda: circuit(net_values)["LP.class"],
-            "neurons": lambda: cells(cell_values)["class"],
-        }
-        for fn in self.fns.values():
-            jax.block_until_ready(fn())
-
-    def time_circuits(self):
-        jax.block_until_ready(self.fns["circuits"]())
-
-    def track_circuits_vs_neurons(self):
-        """Cell-steps/s of the circuits over those of the single neurons (the same
-        number of cell-steps)."""
-        seconds = best_of(self.fns, REPEATS)
-        return seconds["neurons"] / seconds["circuits"]
-
-    track_circuits_vs_neurons.unit = "ratio"
+        self._warm(lambda: circuit(net_values)["LP.class"], lambda: cells(cell_values)["class"])
 
 
 class Cobahh(_Timed):
