@@ -5,6 +5,7 @@ nothing lost, nothing duplicated, nothing mislabelled — or the input is refuse
 one line that names the cause.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -630,3 +631,22 @@ def test_a_dead_owner_does_not_hold_the_directory(tmp_path):
     store.open({"n_chunks": 1, "chunk_size": 1, "n_models": 1}, overwrite=True)
     assert not stale.exists()
     store.close()
+
+
+def test_a_part_from_before_content_checksums_is_read_with_a_warning(tmp_path, reference, caplog):
+    import pyarrow.parquet as pq
+
+    path = finished(tmp_path)
+    part = path / "parts" / "part-000001.parquet"
+    table = pq.read_table(part)
+    tag = json.loads(table.schema.metadata[b"jaxneuron"])
+    del tag["content"], tag["traces"]  # the tag that parts had before content digests
+    meta = {**table.schema.metadata, b"jaxneuron": json.dumps(tag).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), part)
+    with caplog.at_level("WARNING", logger="jaxneuron.sweep"):
+        resumed = run(path)
+    assert resumed.models_run == 0  # kept, not recomputed
+    assert "part-000001.parquet was written before parts carried a checksum" in caplog.text
+    assert caplog.text.count("read unverified") == 1
+    assert not (path / "quarantine").exists()
+    assert_same(path, reference)

@@ -22,7 +22,10 @@ Resuming verifies every part's content, not its name: each part is read whole an
 against its checksums (once per process while the file is unchanged), and a corrupt,
 foreign (another sweep's), misplaced (another chunk's) or extra file is moved to
 ``quarantine/`` with one logged line naming it and the reason, and its chunk is recomputed
-— no model is lost, repeated or mislabelled.
+— no model is lost, repeated or mislabelled. A part written before parts carried the
+SHA-256 of their rows (an earlier jaxneuron: its tag names the sweep, chunk and rows
+only) is not damaged: it is kept and read, with one logged warning that its rows are
+unverified.
 
 **One sweep owns a directory at a time.** A process opens the directory under
 ``open.lock`` and, for the life of its run, holds an owner lock in ``owners/`` named after
@@ -57,6 +60,8 @@ import numpy as np
 FORMAT_VERSION = 2
 _PART_KEY = b"jaxneuron"
 logger = logging.getLogger("jaxneuron.sweep")
+#: parts without a content digest already warned of in this process
+_WARNED_UNVERIFIED: set[str] = set()
 
 
 # ---- fingerprints --------------------------------------------------------------------------
@@ -345,7 +350,18 @@ class SweepStore:
             frame = _read_part(path)
         except Exception as err:  # noqa: BLE001 — a damaged page, a bad CRC, …
             return None, f"unreadable ({type(err).__name__}: {err})"
-        if _content_digest(frame) != tag.get("content"):
+        if "content" not in tag:
+            # written before parts carried a content digest: its pages' CRCs (when it has
+            # them) are all that can be checked, so its rows are kept, and said to be
+            if str(path.resolve()) not in _WARNED_UNVERIFIED:
+                _WARNED_UNVERIFIED.add(str(path.resolve()))
+                logger.warning(
+                    "%s: %s was written before parts carried a checksum of their rows "
+                    "(an earlier jaxneuron); its rows are read unverified",
+                    self.path,
+                    path.name,
+                )
+        elif _content_digest(frame) != tag["content"]:
             return None, "its rows do not match its checksum (damaged)"
         traces = tag.get("traces")
         if traces is not None and _file_digest(self.trace_path(chunk)) != traces:
