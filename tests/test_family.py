@@ -92,3 +92,45 @@ def test_walk_keeps_only_models_whose_features_match():
         jf.walk_family(model, {"isi_mean": 20.0}, ["K.g"], t1=300.0, start=100.0, steps=1)
     with pytest.raises(ValueError, match="event count"):
         jf.walk_family(model, {"n_spikes": 14.0}, ["K.g"], t1=300.0, start=100.0, steps=1)
+
+
+def test_match_features_moves_starts_onto_the_targets_in_the_scales_units():
+    model = jn.build_HH(10.0)
+    target = 14.0  # ms, mean inter-spike interval
+    family = jf.match_features(
+        model,
+        {"isi_mean": target},
+        {"K.g": [40.0, 30.0]},  # at 40 mS/cm² + 3 % the neuron stops firing: a backward step
+        t1=300.0,
+        start=100.0,
+        tolerance=0.1,
+        scales={"isi_mean": 0.5},  # within 0.05 ms
+        iterations=6,
+    )
+    final = family.table[family.table["stopped"].notna()]
+    assert sorted(final["start"]) == [0, 1] and set(final["stopped"]) == {"matched"}
+    for _, row in final.iterrows():
+        # an independent measurement of the matched model's inter-spike interval
+        sol = jn.simulate(
+            jn.set_parameters(model, {"K.g": row["K.g"]}),
+            300.0,
+            solver=jn.ExponentialEuler(dt=0.025),
+            save_every=0.025,
+        )
+        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
+        isi = float(np.mean(np.diff(spikes[spikes >= 100.0])))
+        assert abs(isi - target) <= 0.05 + 5e-3
+    assert "0.1 × their scales" in str(family)
+    with pytest.raises(KeyError, match="scales must name every target"):
+        jf.match_features(
+            model,
+            {"isi_mean": 14.0},
+            {"K.g": [36.0]},
+            t1=300.0,
+            start=100.0,
+            scales={"n_spikes": 1.0},
+        )
+    with pytest.raises(ValueError, match="log space"):
+        jf.match_features(model, {"isi_mean": 14.0}, {"K.g": [0.0]}, t1=300.0, start=100.0)
+    with pytest.raises(KeyError, match="unknown feature"):
+        jf.match_features(model, {"period": 14.0}, {"K.g": [36.0]}, t1=300.0, start=100.0)

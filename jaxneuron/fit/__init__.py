@@ -15,7 +15,7 @@ and call `fit`:
 """
 
 from ._anneal import DEFAULT_GAINS, AnnealResult, anneal
-from ._family import Family, find_family, walk_family
+from ._family import Family, find_family, match_features, walk_family
 from ._features import (
     BurstOnsetPhase,
     BurstPeriod,
@@ -74,6 +74,7 @@ __all__ = [
     "anneal",
     "find_family",
     "walk_family",
+    "match_features",
     "Family",
     "AnnealResult",
     "DEFAULT_GAINS",
