@@ -51,7 +51,7 @@ class Family:
     @property
     def members(self) -> pd.DataFrame:
         """The rows that match every target within the tolerance."""
-        return self.table[self.table["member"]].reset_index(drop=True)
+        return self.table.loc[self.table["member"].to_numpy(dtype=bool)].reset_index(drop=True)
 
     def distinct(self, ratio: float = 1.1) -> pd.DataFrame:
         """A subset of the members in which every two differ by at least the factor
@@ -179,12 +179,23 @@ def _sweep_settings(model, targets, tolerance, t1, start, dtype, progress, rhyth
     return settings
 
 
+#: the largest chunk of the families' sweeps (the sweep engine's CPU default)
+_MAX_CHUNK = 2**14
+
+
 def _evaluator(model, names, settings, targets, scales):
     """points (K, P) of log parameters → their sweep table with the column ``error``."""
 
     def evaluate(points):
+        # a power of two of runs (the last point repeated), in chunks of at most
+        # _MAX_CHUNK: the searches' sweeps of varying size then share a few compiled
+        # programs instead of compiling one per size
+        n = len(points)
+        size = 1 << max(n - 1, 0).bit_length()
+        points = np.concatenate([points, np.repeat(points[-1:], size - n, axis=0)])
         columns = dict(zip(names, np.exp(points).T, strict=True))
-        table = sweep(model, Table(columns), **settings).table
+        table = sweep(model, Table(columns), chunk_size=min(size, _MAX_CHUNK), **settings).table
+        table = table.iloc[:n]
         return table.assign(error=_errors(table, targets, scales))
 
     return evaluate
