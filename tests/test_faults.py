@@ -646,7 +646,7 @@ def test_a_part_from_before_content_checksums_is_read_with_a_warning(tmp_path, r
     with caplog.at_level("WARNING", logger="jaxneuron.sweep"):
         resumed = run(path)
     assert resumed.models_run == 0  # kept, not recomputed
-    assert "part-000001.parquet was written before parts carried a checksum" in caplog.text
-    assert caplog.text.count("read unverified") == 1
+    assert "part-000001.parquet (and any other part like it) was written before" in caplog.text
+    assert caplog.text.count("read unverified") == 1  # once per dataset
     assert not (path / "quarantine").exists()
     assert_same(path, reference)

@@ -60,7 +60,7 @@ import numpy as np
 FORMAT_VERSION = 2
 _PART_KEY = b"jaxneuron"
 logger = logging.getLogger("jaxneuron.sweep")
-#: parts without a content digest already warned of in this process
+#: datasets whose parts without a content digest were warned of in this process
 _WARNED_UNVERIFIED: set[str] = set()
 
 
@@ -353,11 +353,12 @@ class SweepStore:
         if "content" not in tag:
             # written before parts carried a content digest: its pages' CRCs (when it has
             # them) are all that can be checked, so its rows are kept, and said to be
-            if str(path.resolve()) not in _WARNED_UNVERIFIED:
-                _WARNED_UNVERIFIED.add(str(path.resolve()))
+            if str(self.path.resolve()) not in _WARNED_UNVERIFIED:  # once per dataset
+                _WARNED_UNVERIFIED.add(str(self.path.resolve()))
                 logger.warning(
-                    "%s: %s was written before parts carried a checksum of their rows "
-                    "(an earlier jaxneuron); its rows are read unverified",
+                    "%s: %s (and any other part like it) was written before parts carried "
+                    "a checksum of their rows (an earlier jaxneuron); such rows are read "
+                    "unverified",
                     self.path,
                     path.name,
                 )
