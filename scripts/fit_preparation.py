@@ -157,6 +157,7 @@ matched = jf.match_features(
     tolerance=args.tight,
     bounds=bounds,
     iterations=args.iterations,
+    progress=True,
     **protocol,
 )
 lm_time = time.time() - t
@@ -166,6 +167,11 @@ print(
     f"{lm_time:.0f} s: {dict(final['stopped'].value_counts())}; final largest |z| "
     f"{np.sort(final['error'].to_numpy()).round(2).tolist()}"
 )
+
+if args.out:
+    os.makedirs(args.out, exist_ok=True)
+    spikes = [c for c in matched.table if c.endswith("spike_times")]
+    matched.table.drop(columns=spikes).to_parquet(os.path.join(args.out, "matched.parquet"))
 
 # ---- 3. the family, walked from the matched networks -----------------------------------
 near = matched.table[matched.table["error"] <= args.loose]
@@ -181,9 +187,11 @@ if len(seeds):
         names,
         tolerance=args.loose,
         starts={n: seeds[n].to_numpy(float)[picks] for n in names},
+        bounds=bounds,
         walkers=args.walkers,
         steps=args.walk_steps,
         seed=args.seed,
+        progress=True,
         **protocol,
     )
     walk_time = time.time() - t

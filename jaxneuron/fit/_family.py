@@ -306,6 +306,19 @@ def _initial_points(model, names, starts) -> np.ndarray:
     return np.log(values)
 
 
+def _log_bounds(names, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) lower and upper bounds of the log parameters (±inf where none is given)."""
+    low, high = np.full(len(names), -np.inf), np.full(len(names), np.inf)
+    for name, (a, b) in (bounds or {}).items():
+        if name not in names:
+            raise KeyError(f"bounds name {name!r}, which is not a free parameter {names}")
+        if not 0 < a < b:
+            raise ValueError(f"bounds of {name!r} must satisfy 0 < low < high, got {(a, b)}")
+        i = names.index(name)
+        low[i], high[i] = np.log(a), np.log(b)
+    return low, high
+
+
 def walk_family(
     model,
     targets: Mapping[str, float],
@@ -317,9 +330,11 @@ def walk_family(
     scales: Mapping[str, float] | None = None,
     rhythm=None,
     starts: Mapping[str, np.ndarray] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
     walkers: int = 32,
     steps: int = 20,
     step: float = 0.05,
+    max_step: float = 0.5,
     persistence: float = 0.8,
     difference: float = 0.02,
     seed: int = 0,
@@ -342,11 +357,14 @@ def walk_family(
     3. one Gauss–Newton correction x″ = x′ − J⁺(g(x′) − g*);
 
     and moves to x″ (else x′) if it matches every target within ``tolerance``, else
-    stays. Every proposal examined is a row of the table (``origin`` ``"walk"``).
+    stays. The projected step and the correction are each clipped to ``max_step`` per
+    parameter (a nearly singular J can ask for far more), and x′, x″ to ``bounds``.
+    Every proposal examined is a row of the table (``origin`` ``"walk"``).
 
     **Arguments:** as `find_family` for ``targets``, ``t1``, ``start``, ``tolerance``,
     ``scales``, ``rhythm``, ``dtype``; ``starts``: name → (walkers,) members to start
-    the walkers from (default: every walker at the model's values); ``steps``
+    the walkers from (default: every walker at the model's values); ``bounds``: name →
+    (low, high) for some parameters; ``steps``
     iterations of all walkers; ``seed`` of the proposals. Each iteration costs
     walkers·(P + 2) runs (three sweeps).
 
@@ -369,8 +387,11 @@ def walk_family(
         raise ValueError(
             f"step and difference must be > 0 (in log units), got {step}, {difference}"
         )
+    if not max_step > 0:
+        raise ValueError(f"max_step must be > 0 (in log units), got {max_step}")
     names = tuple([names] if isinstance(names, str) else names)
     reference = {n: float(get_parameter(model, n)) for n in names}
+    low, high = _log_bounds(names, bounds)
     followed = [k for k in targets if k not in _COUNTS]
     if not followed:
         raise ValueError(f"walk_family needs a target that is not an event count {_COUNTS}")
@@ -409,11 +430,13 @@ def walk_family(
         J = np.where(ok[:, None, None], J, 0.0)
         pinv = np.linalg.pinv(J)  # (K, P, C)
         xi = persistence * velocity + rng.normal(0.0, step, size=x.shape)
-        proposal = x + xi - np.einsum("kpc,kcq,kq->kp", pinv, J, xi)
+        move = xi - np.einsum("kpc,kcq,kq->kp", pinv, J, xi)
+        proposal = np.clip(x + np.clip(move, -max_step, max_step), low, high)
         proposed = evaluate(proposal)
         residual = features(proposed) - goal
         residual = np.where(np.isfinite(residual), residual, 0.0)
-        corrected = proposal - np.einsum("kpc,kc->kp", pinv, residual)
+        correction = np.clip(np.einsum("kpc,kc->kp", pinv, residual), -max_step, max_step)
+        corrected = np.clip(proposal - correction, low, high)
         checked = evaluate(corrected)
         tables += [proposed.assign(origin="walk"), checked.assign(origin="walk")]
         good_c = ok & (checked["error"].to_numpy() <= tolerance)
@@ -504,14 +527,7 @@ def match_features(
         )
     names = tuple(starts)
     x = _initial_points(model, names, starts)
-    low, high = np.full(len(names), -np.inf), np.full(len(names), np.inf)
-    for name, (a, b) in (bounds or {}).items():
-        if name not in names:
-            raise KeyError(f"bounds name {name!r}, which is not a free parameter {names}")
-        if not 0 < a < b:
-            raise ValueError(f"bounds of {name!r} must satisfy 0 < low < high, got {(a, b)}")
-        i = names.index(name)
-        low[i], high[i] = np.log(a), np.log(b)
+    low, high = _log_bounds(names, bounds)
     x = np.clip(x, low, high)
     evaluate = _evaluator(model, names, settings, targets, scales)
     unit = np.asarray([_scale_of(targets, scales, k) for k in targets])
