@@ -42,19 +42,24 @@ import json
 import os
 import time
 
-import numpy as np
-import pandas as pd
+import jax
 
-import jaxneuron as jn
-import jaxneuron.fit as jf
-from jaxneuron.analysis import (
+jax.config.update("jax_enable_x64", True)  # a script: float64 for the cross-check
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import jaxneuron as jn  # noqa: E402
+import jaxneuron.fit as jf  # noqa: E402
+from jaxneuron.analysis import (  # noqa: E402
     PYLORIC_2004_CRITERIA,
     PrinzAdaptive,
     PyloricCriteria,
     StreamingRhythm,
+    pyloric_rhythm,
 )
-from jaxneuron.parameters import get_parameter
-from jaxneuron.sweep import PyloricDatabase, SweepResult, sweep
+from jaxneuron.parameters import get_parameter  # noqa: E402
+from jaxneuron.sweep import PyloricDatabase, SweepResult, sweep  # noqa: E402
 
 #: preparation 845_082_0044's features, in the order of PYLORIC_2004_CRITERIA
 #: (../shared/reference/pyloric-preparation.md)
@@ -92,6 +97,7 @@ parser.add_argument("--tight", type=float, default=0.25, help="SD: the best netw
 parser.add_argument("--loose", type=float, default=0.5, help="SD: the family's tolerance")
 parser.add_argument("--t1", type=float, default=12_000.0)
 parser.add_argument("--start", type=float, default=2000.0)
+parser.add_argument("--check", type=int, default=20, help="distinct members re-checked")
 parser.add_argument("--out", default=None, help="directory for the tables (Parquet)")
 parser.add_argument("--figure", default=None)
 args = parser.parse_args()
@@ -100,7 +106,7 @@ started = time.time()
 targets = {f"pyloric.{c.name}": v for c, v in zip(PYLORIC_2004_CRITERIA, PREPARATION, strict=True)}
 scales = {f"pyloric.{c.name}": c.sd for c in PYLORIC_2004_CRITERIA}
 rhythm = StreamingRhythm(CELLS, criteria=PyloricCriteria(), rule=PrinzAdaptive(), max_spikes=512)
-protocol = dict(t1=args.t1, start=args.start, rhythm=rhythm, scales=scales)
+protocol = dict(t1=args.t1, start=args.start, rhythm=rhythm, scales=scales, dtype=np.float32)
 
 
 def variant_values(cell):
@@ -136,6 +142,7 @@ else:
         t1=args.t1,
         start=args.start,
         rhythm=rhythm,
+        dtype=np.float32,
         progress=False,
     ).table
     screened = f"a random sample of {len(table)} database networks (seed {args.seed})"
@@ -228,10 +235,35 @@ print(
     "  spans of the distinct members: "
     + ", ".join(f"{n} {s:.2g}×" for n, s in sorted(spans.items(), key=lambda i: -i[1]))
 )
-runs = len(table) * (not args.database) + len(everything)
+# ---- 5. the cross-check: float64, `simulate`, Prinz's routine offline on the traces ------
+if args.check and len(distinct):
+    rng = np.random.default_rng(args.seed)
+    picked = rng.choice(len(distinct), size=min(args.check, len(distinct)), replace=False)
+    rows = [best] + [distinct.iloc[i] for i in picked]
+    found = []
+    for row in rows:
+        net = jn.as_dtype(jn.set_parameters(model, {n: float(row[n]) for n in names}), np.float64)
+        sol = jn.simulate(net, args.t1, solver=jn.ExponentialEuler(dt=0.025), save_every=0.025)
+        traces = {c: np.asarray(sol[f"{c}.V"]) for c in CELLS}
+        out = pyloric_rhythm(np.asarray(sol.ts), traces, start=args.start)
+        zc = [(out[k] - targets[k]) / scales[k] for k in targets]
+        found.append(np.max(np.abs(zc)) if np.all(np.isfinite(zc)) else np.inf)
+    found = np.asarray(found)
+    print(
+        f"\ncross-check of the best and {len(rows) - 1} random distinct members in float64 "
+        f"(`simulate`, Prinz's routine offline on the traces): best's largest |z| "
+        f"{found[0]:.3f} SD (float32 sweep: {best['error']:.3f}); members within "
+        f"{args.loose} SD: {int(np.sum(found[1:] <= args.loose))}/{len(rows) - 1}, largest "
+        f"|z| median {np.median(found[1:]):.2f}, max {np.max(found[1:]):.2f}"
+    )
+
+P = len(names)
+walk_runs = len(walk_table) + (args.walk_steps * args.walkers * P if len(walk_table) else 0)
+runs = len(table) * (not args.database) + len(matched.table) + walk_runs
 print(
-    f"\nsimulations: {runs} networks × {args.t1 / 1000:g} s ({len(table)} screened, "
-    f"{len(matched.table)} fitting, {len(walk_table)} walking); wall time "
+    f"\nsimulations: {runs} networks × {args.t1 / 1000:g} s run here ({len(table)} screened"
+    f"{' from stored datasets' if args.database else ''}, {len(matched.table)} fitting, "
+    f"{walk_runs} walking, Jacobians included), float32; wall time "
     f"{time.time() - started:.0f} s; load {os.getloadavg()[0]:.1f}"
 )
 if args.out:

@@ -134,3 +134,38 @@ def test_match_features_moves_starts_onto_the_targets_in_the_scales_units():
         jf.match_features(model, {"isi_mean": 14.0}, {"K.g": [0.0]}, t1=300.0, start=100.0)
     with pytest.raises(KeyError, match="unknown feature"):
         jf.match_features(model, {"period": 14.0}, {"K.g": [36.0]}, t1=300.0, start=100.0)
+
+
+def test_walk_from_several_members_stays_in_its_bounds_and_in_the_scales_units():
+    model = jn.build_HH(10.0)
+    bounds = {"Na.g": (100.0, 125.0), "K.g": (30.0, 40.0)}
+    family = jf.walk_family(
+        model,
+        {"isi_mean": 14.64},
+        ["Na.g", "K.g"],
+        t1=300.0,
+        start=100.0,
+        tolerance=0.5,
+        scales={"isi_mean": 0.5},  # members within 0.25 ms
+        starts={"Na.g": [120.0, 124.0], "K.g": [36.0, 36.2]},
+        bounds=bounds,
+        walkers=2,
+        steps=2,
+        step=0.2,  # large steps: without the bounds the walkers would leave them
+    )
+    assert (family.table["origin"] == "start").sum() == 2
+    for name, (low, high) in bounds.items():
+        values = family.table[name].to_numpy()
+        assert np.all((values >= low * (1 - 1e-9)) & (values <= high * (1 + 1e-9))), name
+    assert np.all(np.abs(family.members["isi_mean"] - 14.64) <= 0.25 + 1e-9)
+    with pytest.raises(ValueError, match="starts from a member"):
+        jf.walk_family(
+            model,
+            {"isi_mean": 14.64},
+            ["K.g"],
+            t1=300.0,
+            start=100.0,
+            scales={"isi_mean": 0.01},
+            tolerance=1.0,
+            starts={"K.g": [30.0]},
+        )
