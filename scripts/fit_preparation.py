@@ -100,6 +100,7 @@ parser.add_argument("--start", type=float, default=2000.0)
 parser.add_argument("--check", type=int, default=20, help="distinct members re-checked")
 parser.add_argument("--out", default=None, help="directory for the tables (Parquet)")
 parser.add_argument("--figure", default=None)
+parser.add_argument("--report", default=None, help="report on the tables of an --out directory")
 args = parser.parse_args()
 
 started = time.time()
@@ -131,86 +132,103 @@ for syn in synapses:
     bounds[f"{syn}.g_nS"] = SYNAPSE_NS
 names = list(bounds)
 
-# ---- 1. candidates from the 2004 database --------------------------------------------------
-if args.database:
-    table = pd.concat([SweepResult.load(d).table for d in args.database], ignore_index=True)
-    screened = f"{len(table)} networks of {', '.join(args.database)}"
-else:
-    table = sweep(
-        model,
-        PyloricDatabase(sample=args.sample, seed=args.seed),
-        t1=args.t1,
-        start=args.start,
-        rhythm=rhythm,
-        dtype=np.float32,
-        progress=False,
-    ).table
-    screened = f"a random sample of {len(table)} database networks (seed {args.seed})"
-z = np.stack([(table[k].to_numpy(float) - targets[k]) / scales[k] for k in targets], axis=1)
-worst = np.where(np.all(np.isfinite(z), axis=1), np.max(np.abs(z), axis=1), np.inf)
-order = np.argsort(worst)[: args.starts]
-print(f"screened {screened}: closest largest |z| {worst[order[0]]:.2f} SD")
-starts = {}
-for n in names:
-    low = bounds[n][0]
-    starts[n] = np.maximum(table[n].to_numpy(float)[order], low)
+if args.report is None:
+    # ---- 1. candidates from the 2004 database --------------------------------------------------
+    if args.database:
+        table = pd.concat([SweepResult.load(d).table for d in args.database], ignore_index=True)
+        screened = f"{len(table)} networks of {', '.join(args.database)}"
+    else:
+        table = sweep(
+            model,
+            PyloricDatabase(sample=args.sample, seed=args.seed),
+            t1=args.t1,
+            start=args.start,
+            rhythm=rhythm,
+            dtype=np.float32,
+            progress=False,
+        ).table
+        screened = f"a random sample of {len(table)} database networks (seed {args.seed})"
+    z = np.stack([(table[k].to_numpy(float) - targets[k]) / scales[k] for k in targets], axis=1)
+    worst = np.where(np.all(np.isfinite(z), axis=1), np.max(np.abs(z), axis=1), np.inf)
+    order = np.argsort(worst)[: args.starts]
+    print(f"screened {screened}: closest largest |z| {worst[order[0]]:.2f} SD")
+    starts = {}
+    for n in names:
+        low = bounds[n][0]
+        starts[n] = np.maximum(table[n].to_numpy(float)[order], low)
 
-# ---- 2. Levenberg–Marquardt onto the preparation -------------------------------------------
-t = time.time()
-matched = jf.match_features(
-    model,
-    targets,
-    starts,
-    tolerance=args.tight,
-    bounds=bounds,
-    iterations=args.iterations,
-    progress=True,
-    **protocol,
-)
-lm_time = time.time() - t
-final = matched.table[matched.table["stopped"].notna()]
-print(
-    f"\nLevenberg–Marquardt from {args.starts} starts, {len(matched.table)} runs, "
-    f"{lm_time:.0f} s: {dict(final['stopped'].value_counts())}; final largest |z| "
-    f"{np.sort(final['error'].to_numpy()).round(2).tolist()}"
-)
-
-if args.out:
-    os.makedirs(args.out, exist_ok=True)
-    spikes = [c for c in matched.table if c.endswith("spike_times")]
-    matched.table.drop(columns=spikes).to_parquet(os.path.join(args.out, "matched.parquet"))
-
-# ---- 3. the family, walked from the matched networks -----------------------------------
-near = matched.table[matched.table["error"] <= args.loose]
-seeds = jf.Family(near, tuple(names), targets, args.loose, matched.reference, scales).distinct()
-walk_table = pd.DataFrame()
-walk_time = 0.0
-if len(seeds):
-    picks = np.arange(args.walkers) % len(seeds)
+    # ---- 2. Levenberg–Marquardt onto the preparation -------------------------------------------
     t = time.time()
-    walked = jf.walk_family(
+    matched = jf.match_features(
         model,
         targets,
-        names,
-        tolerance=args.loose,
-        starts={n: seeds[n].to_numpy(float)[picks] for n in names},
+        starts,
+        tolerance=args.tight,
         bounds=bounds,
-        walkers=args.walkers,
-        steps=args.walk_steps,
-        seed=args.seed,
+        iterations=args.iterations,
         progress=True,
         **protocol,
     )
-    walk_time = time.time() - t
-    walk_table = walked.table
+    lm_time = time.time() - t
+    final = matched.table[matched.table["stopped"].notna()]
     print(
-        f"walk: {args.walkers} walkers × {args.walk_steps} steps from {len(seeds)} distinct "
-        f"seeds, {len(walk_table)} runs, {walk_time:.0f} s"
+        f"\nLevenberg–Marquardt from {args.starts} starts, {len(matched.table)} runs, "
+        f"{lm_time:.0f} s: {dict(final['stopped'].value_counts())}; final largest |z| "
+        f"{np.sort(final['error'].to_numpy()).round(2).tolist()}"
     )
-everything = pd.concat(
-    [matched.table.assign(stage="match"), walk_table.assign(stage="walk")], ignore_index=True
-)
-family = jf.Family(everything, tuple(names), targets, args.loose, matched.reference, scales)
+
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        spikes = [c for c in matched.table if c.endswith("spike_times")]
+        matched.table.drop(columns=spikes).to_parquet(os.path.join(args.out, "matched.parquet"))
+
+    # ---- 3. the family, walked from the matched networks -----------------------------------
+    near = matched.table[matched.table["error"] <= args.loose]
+    seeds = jf.Family(near, tuple(names), targets, args.loose, matched.reference, scales).distinct()
+    walk_table = pd.DataFrame()
+    walk_time = 0.0
+    if len(seeds):
+        picks = np.arange(args.walkers) % len(seeds)
+        t = time.time()
+        walked = jf.walk_family(
+            model,
+            targets,
+            names,
+            tolerance=args.loose,
+            starts={n: seeds[n].to_numpy(float)[picks] for n in names},
+            bounds=bounds,
+            walkers=args.walkers,
+            steps=args.walk_steps,
+            seed=args.seed,
+            progress=True,
+            **protocol,
+        )
+        walk_time = time.time() - t
+        walk_table = walked.table
+        print(
+            f"walk: {args.walkers} walkers × {args.walk_steps} steps from {len(seeds)} distinct "
+            f"seeds, {len(walk_table)} runs, {walk_time:.0f} s"
+        )
+    everything = pd.concat(
+        [matched.table.assign(stage="match"), walk_table.assign(stage="walk")], ignore_index=True
+    )
+    reference = matched.reference
+    P = len(names)
+    walk_runs = len(walk_table) + (args.walk_steps * args.walkers * P if len(walk_table) else 0)
+    runs = {
+        "screened": len(table),
+        "screened_here": not args.database,
+        "fitting": len(matched.table),
+        "walking": walk_runs,
+        "search_s": time.time() - started,
+    }
+else:
+    everything = pd.read_parquet(os.path.join(args.report, "family.parquet"))
+    with open(os.path.join(args.report, "targets.json")) as f:
+        runs = json.load(f)["runs"]
+    reference = {n: float(get_parameter(model, n)) for n in names}
+    print(f"the tables of {args.report}")
+family = jf.Family(everything, tuple(names), targets, args.loose, reference, scales)
 
 # ---- 4. report ---------------------------------------------------------------------------
 members = family.members
@@ -225,11 +243,15 @@ for c, v in zip(PYLORIC_2004_CRITERIA, PREPARATION, strict=True):
 print("  parameters: " + ", ".join(f"{n} {best[n]:.4g}" for n in names))
 spans = {n: float(distinct[n].max() / distinct[n].min()) for n in names} if len(distinct) else {}
 wide = [n for n, s in spans.items() if s >= 2]
+# a span that reaches down to the floor (within 10 %) says "present or nearly absent"
+floored = [n for n in wide if distinct[n].min() <= 1.1 * bounds[n][0]]
 print(
     f"\nnetworks within {args.tight} SD in all 15 features: {len(tight)} "
     f"({len(jf.Family(tight, tuple(names), targets, args.tight, {}, scales).distinct(1.1))}"
     f" distinct)\nwithin {args.loose} SD: {len(members)}, distinct (≥ 10 % apart in some "
-    f"parameter): {len(distinct)}, spanning ≥ 2× in {len(wide)} of 31 parameters"
+    f"parameter): {len(distinct)}, spanning ≥ 2× in {len(wide)} of 31 parameters, "
+    f"{len(wide) - len(floored)} of them above their floors (the others reach a floor: "
+    f"{', '.join(floored)})"
 )
 print(
     "  spans of the distinct members: "
@@ -257,22 +279,21 @@ if args.check and len(distinct):
         f"|z| median {np.median(found[1:]):.2f}, max {np.max(found[1:]):.2f}"
     )
 
-P = len(names)
-walk_runs = len(walk_table) + (args.walk_steps * args.walkers * P if len(walk_table) else 0)
-runs = len(table) * (not args.database) + len(matched.table) + walk_runs
+here = runs["screened"] * runs["screened_here"] + runs["fitting"] + runs["walking"]
 print(
-    f"\nsimulations: {runs} networks × {args.t1 / 1000:g} s run here ({len(table)} screened"
-    f"{' from stored datasets' if args.database else ''}, {len(matched.table)} fitting, "
-    f"{walk_runs} walking, Jacobians included), float32; wall time "
-    f"{time.time() - started:.0f} s; load {os.getloadavg()[0]:.1f}"
+    f"\nsimulations: {here} networks × {args.t1 / 1000:g} s run by the search "
+    f"({runs['screened']} screened{'' if runs['screened_here'] else ' from stored datasets'}, "
+    f"{runs['fitting']} fitting, {runs['walking']} walking, Jacobians included), float32; "
+    f"search {runs['search_s']:.0f} s, this run {time.time() - started:.0f} s; load "
+    f"{os.getloadavg()[0]:.1f}"
 )
-if args.out:
+if args.out and args.report is None:
     os.makedirs(args.out, exist_ok=True)
     everything.drop(columns=[c for c in everything if c.endswith("spike_times")]).to_parquet(
         os.path.join(args.out, "family.parquet")
     )
     with open(os.path.join(args.out, "targets.json"), "w") as f:
-        json.dump({"targets": targets, "scales": scales, "bounds": bounds}, f, indent=1)
+        json.dump({"targets": targets, "scales": scales, "bounds": bounds, "runs": runs}, f)
 
 if args.figure and len(members):
     import matplotlib
