@@ -32,12 +32,14 @@ float32, Prinz et al.'s adaptive burst routine):
    time; ``--figure``: the data's features against the family's, the family's
    parameters, and two members' voltage traces.
 
-    python scripts/fit_preparation.py --figure docs/figures/preparation_family.png
+    python scripts/fit_preparation.py --database DIR ... --out prep --figure fig.png
+    python scripts/fit_preparation.py --report prep --figure docs/figures/preparation_family.png
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import time
@@ -338,5 +340,11 @@ if args.figure and len(members):
         ax.set_xlabel("t (s)")
         ax.set_title(f"{label} network: AB/PD, LP, PY (offset 90 mV)")
     fig.tight_layout()
-    fig.savefig(args.figure, dpi=110)
+    from PIL import Image  # a 90-dpi PNG with a 64-colour palette, as the gallery's
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    image.save(args.figure, "PNG", optimize=True)
     print(f"figure: {args.figure}")
