@@ -10,6 +10,20 @@ from jaxneuron.analysis import spike_times
 from jaxneuron.sweep import Grid
 
 
+def measured_isi(model, values: dict) -> float:
+    """An independent measurement: spikes of a float64 simulation after 100 ms, their
+    mean interval (ms; NaN with fewer than two)."""
+    sol = jn.simulate(
+        jn.set_parameters(model, values),
+        300.0,
+        solver=jn.ExponentialEuler(dt=0.025),
+        save_every=0.025,
+    )
+    spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
+    late = spikes[spikes >= 100.0]
+    return float(np.mean(np.diff(late))) if len(late) > 1 else float("nan")
+
+
 def test_members_are_the_candidates_whose_exact_features_match():
     model = jn.build_HH(10.0)
     space = Grid({"K.g": [20.0, 30.0, 34.0, 36.0, 38.0, 60.0]})
@@ -19,16 +33,7 @@ def test_members_are_the_candidates_whose_exact_features_match():
     )
     assert len(family.table) == 6 and set(family.table["origin"]) == {"sweep"}
     for _, row in family.table.iterrows():
-        # an independent measurement: spikes of a float64 simulation, mean interval
-        sol = jn.simulate(
-            jn.set_parameters(model, {"K.g": row["K.g"]}),
-            300.0,
-            solver=jn.ExponentialEuler(dt=0.025),
-            save_every=0.025,
-        )
-        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
-        late = spikes[spikes >= 100.0]
-        isi = float(np.mean(np.diff(late))) if len(late) > 1 else float("nan")
+        isi = measured_isi(model, {"K.g": row["K.g"]})
         assert row["isi_mean"] == pytest.approx(isi, rel=1e-3, nan_ok=True)
         assert row["member"] == (abs(isi - target) / target <= 0.02)
     assert 36.0 in set(family.members["K.g"])
@@ -77,15 +82,7 @@ def test_walk_keeps_only_models_whose_features_match():
     members = family.members
     assert len(members) >= 4  # the walk moves: proposals along the level set match
     for _, row in members.iterrows():
-        # an independent measurement of each member's mean inter-spike interval
-        sol = jn.simulate(
-            jn.set_parameters(model, {"Na.g": row["Na.g"], "K.g": row["K.g"]}),
-            300.0,
-            solver=jn.ExponentialEuler(dt=0.025),
-            save_every=0.025,
-        )
-        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
-        isi = float(np.mean(np.diff(spikes[spikes >= 100.0])))
+        isi = measured_isi(model, {"Na.g": row["Na.g"], "K.g": row["K.g"]})
         assert abs(isi - target) / target <= 0.02 + 1e-3
     assert len(family.distinct(1.01)) >= 2
     with pytest.raises(ValueError, match="starts from a member"):
@@ -110,16 +107,7 @@ def test_match_features_moves_starts_onto_the_targets_in_the_scales_units():
     final = family.table[family.table["stopped"].notna()]
     assert sorted(final["start"]) == [0, 1] and set(final["stopped"]) == {"matched"}
     for _, row in final.iterrows():
-        # an independent measurement of the matched model's inter-spike interval
-        sol = jn.simulate(
-            jn.set_parameters(model, {"K.g": row["K.g"]}),
-            300.0,
-            solver=jn.ExponentialEuler(dt=0.025),
-            save_every=0.025,
-        )
-        spikes = spike_times(np.asarray(sol.ts), np.asarray(sol.V))
-        isi = float(np.mean(np.diff(spikes[spikes >= 100.0])))
-        assert abs(isi - target) <= 0.05 + 5e-3
+        assert abs(measured_isi(model, {"K.g": row["K.g"]}) - target) <= 0.05 + 5e-3
     assert "0.1 × their scales" in str(family)
     with pytest.raises(KeyError, match="scales must name every target"):
         jf.match_features(

@@ -517,9 +517,8 @@ def match_features(
     """
     settings = _sweep_settings(model, targets, tolerance, t1, start, dtype, False, rhythm)
     scales = _check_scales(targets, scales)
-    for what, value in (("iterations", iterations),):
-        if int(value) < 1:
-            raise ValueError(f"{what} must be >= 1, got {value}")
+    if int(iterations) < 1:
+        raise ValueError(f"iterations must be >= 1, got {iterations}")
     if not difference > 0 or not max_step > 0 or not damping > 0:
         raise ValueError(
             f"difference, max_step (log units) and damping must be > 0, got {difference}, "
