@@ -362,8 +362,9 @@ def walk_family(
     Every proposal examined is a row of the table (``origin`` ``"walk"``).
 
     **Arguments:** as `find_family` for ``targets``, ``t1``, ``start``, ``tolerance``,
-    ``scales``, ``rhythm``, ``dtype``; ``starts``: name → (walkers,) members to start
-    the walkers from (default: every walker at the model's values); ``bounds``: name →
+    ``scales``, ``rhythm``, ``dtype``; ``starts``: name → (K,) members to start K
+    walkers from (``walkers`` is then K; default: ``walkers`` walkers at the model's
+    values); ``bounds``: name →
     (low, high) for some parameters; ``steps``
     iterations of all walkers; ``seed`` of the proposals. Each iteration costs
     walkers·(P + 2) runs (three sweeps).
