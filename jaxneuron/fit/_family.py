@@ -187,14 +187,15 @@ def _evaluator(model, names, settings, targets, scales):
     """points (K, P) of log parameters → their sweep table with the column ``error``."""
 
     def evaluate(points):
-        # a power of two of runs (the last point repeated), in chunks of at most
-        # _MAX_CHUNK: the searches' sweeps of varying size then share a few compiled
-        # programs instead of compiling one per size
+        # one chunk of a power of two of runs (the last point repeated), or chunks of
+        # _MAX_CHUNK (the engine pads the last one): the searches' sweeps of varying size
+        # then share a few compiled programs instead of compiling one per size
         n = len(points)
-        size = 1 << max(n - 1, 0).bit_length()
-        points = np.concatenate([points, np.repeat(points[-1:], size - n, axis=0)])
+        size = min(1 << max(n - 1, 0).bit_length(), _MAX_CHUNK)
+        if n < size:
+            points = np.concatenate([points, np.repeat(points[-1:], size - n, axis=0)])
         columns = dict(zip(names, np.exp(points).T, strict=True))
-        table = sweep(model, Table(columns), chunk_size=min(size, _MAX_CHUNK), **settings).table
+        table = sweep(model, Table(columns), chunk_size=size, **settings).table
         table = table.iloc[:n]
         return table.assign(error=_errors(table, targets, scales))
 
@@ -364,10 +365,9 @@ def walk_family(
     **Arguments:** as `find_family` for ``targets``, ``t1``, ``start``, ``tolerance``,
     ``scales``, ``rhythm``, ``dtype``; ``starts``: name → (K,) members to start K
     walkers from (``walkers`` is then K; default: ``walkers`` walkers at the model's
-    values); ``bounds``: name →
-    (low, high) for some parameters; ``steps``
-    iterations of all walkers; ``seed`` of the proposals. Each iteration costs
-    walkers·(P + 2) runs (three sweeps).
+    values); ``bounds``: name → (low, high) for some parameters; ``steps`` iterations
+    of all walkers; ``seed`` of the proposals. Each iteration costs walkers·(P + 2)
+    runs (three sweeps).
 
     **Example:**
 
