@@ -127,7 +127,7 @@ class Network(AbstractSplitModel):
     def _to_density(self, g_nS):
         return self.geometry.conductance_density(g_nS)
 
-    def _inputs(self, V, synapse_states):
+    def synapse_inputs(self, V, synapse_states):
         """(G, J), one row per neuron, from the potentials ``V`` (one row per neuron) and
         the groups' states (one row per synapse)."""
         n = len(self.neurons)
@@ -150,12 +150,12 @@ class Network(AbstractSplitModel):
         """(G, J) per neuron for the state ``y``: the synaptic current into neuron i is
         G[i]·V[i] − J[i] (µA/cm², outward positive)."""
         states, synapse_states = self._unpack(y)
-        return self._inputs(self._voltages(states), synapse_states)
+        return self.synapse_inputs(self._voltages(states), synapse_states)
 
     def _fields(self, t, y, which):
         states, synapse_states = self._unpack(y)
         V = self._voltages(states)
-        G, J = self._inputs(V, synapse_states)
+        G, J = self.synapse_inputs(V, synapse_states)
         parts = []
         for i, (neuron, state) in enumerate(zip(self.neurons, states, strict=True)):
             field = {
@@ -190,12 +190,19 @@ class Network(AbstractSplitModel):
         the states) hold one array per group, one row per synapse. Returns ``(states,
         compensation, (G, J))``: the new states and compensation, and the input each
         neuron then receives (one row per neuron, see `synaptic_inputs`)."""
+        states, c_states = self.advance_synapses(V, synapse_states, compensation, dt)
+        return states, c_states, self.synapse_inputs(V, states)
+
+    def advance_synapses(self, V, synapse_states, compensation, dt):
+        """Every group's states (one array per group, one row per synapse) and their
+        compensation (None, or like the states) after a step of ``dt`` ms with the
+        potentials ``V`` (one row per neuron) frozen."""
         states, c_states = [], []
         for group, s, c in zip(self.synapses, synapse_states, compensation, strict=True):
             s, c = advance(s, group.increment(V, s, dt), c) if group.num_states else (s, c)
             states.append(s)
             c_states.append(c)
-        return states, c_states, self._inputs(V, states)
+        return states, c_states
 
     def fixed_step(self, t, y, dt, compensation=None):
         """One split exponential-Euler step on the state tuple (see

@@ -183,11 +183,29 @@ def population(model, values: Mapping[str, object]):
     [3600.0, 4320.0]
     """
     values = dict(values)
-    mask = jax.tree_util.tree_map(lambda _: False, model)
-    for name in values:
-        where, _, _ = _locate(model, name)
-        mask = eqx.tree_at(where, mask, True)
+    mask = _swept_mask(model, values)
     batched = jax.vmap(lambda v: set_parameters(model, v))(values)
     models = jax.tree_util.tree_map(lambda b, m, f: b if f else m, batched, model, mask)
-    axes = jax.tree_util.tree_map(lambda f: 0 if f else None, mask)
-    return models, axes
+    return models, jax.tree_util.tree_map(lambda f: 0 if f else None, mask)
+
+
+def swept_axes(model, names):
+    """The ``axes`` of `population` for a sweep of ``names``, without its values: 0 for
+    every leaf of ``model`` that the names address (the whole leaf where a name addresses
+    one entry of it), None for the others.
+
+    >>> from jaxneuron import build_HH
+    >>> axes = swept_axes(build_HH(), ["Na.g"])
+    >>> axes.channel("Na").g, axes.channel("K").g
+    (0, None)
+    """
+    return jax.tree_util.tree_map(lambda f: 0 if f else None, _swept_mask(model, names))
+
+
+def _swept_mask(model, names):
+    """``model``'s structure with True at the leaves that ``names`` address."""
+    mask = jax.tree_util.tree_map(lambda _: False, model)
+    for name in names:
+        where, _, _ = _locate(model, name)
+        mask = eqx.tree_at(where, mask, True)
+    return mask

@@ -19,13 +19,14 @@ integrator treats implicitly in V.
 from __future__ import annotations
 
 import abc
+import dataclasses
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._validation import check_finite, check_nonnegative, check_positive
+from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
 from .receptors import GradedRelease
 
 Vector = Float[Array, " n"]
@@ -70,6 +71,16 @@ def _entry(p, k: int, n: int):
     if p.ndim == 0:
         return p
     return p[k] if p.shape[0] == n else jnp.broadcast_to(p, (n,) + p.shape[1:])[k]
+
+
+def _rows(p, n: int):
+    """A parameter that is a scalar or one row per synapse, as ``n`` rows."""
+    return jnp.broadcast_to(p, (n,) + jnp.shape(p)[1:] if jnp.ndim(p) else (n,))
+
+
+def _take(p, rows: tuple[int, ...], n: int):
+    """The rows ``rows`` of a parameter with one row per synapse (a scalar stays one)."""
+    return p if jnp.ndim(p) == 0 else _rows(p, n)[np.asarray(rows, dtype=int)]
 
 
 def _index_tuple(values, name, n=None):
@@ -117,6 +128,18 @@ class AbstractSynapseGroup(eqx.Module):
         """(G, J), each one row per neuron (mS/cm², µA/cm²): the current into neuron i is
         G[i]·V[i] − J[i], outward positive; ``to_density`` converts nS to mS/cm²."""
 
+    @abc.abstractmethod
+    def shared_states(self) -> tuple[int, ...]:
+        """For each state, the first state of the group that starts and evolves exactly
+        as it does (itself where none does): a population of circuits needs to hold and
+        step only one of them. Decided on concrete parameter values, whose rows (one per
+        synapse; a population of circuits adds trailing axes) must be equal; where a value
+        is traced, every state is its own."""
+
+    @abc.abstractmethod
+    def select(self, rows: tuple[int, ...]):
+        """The group of the synapses ``rows`` only (static indices, in that order)."""
+
 
 class GradedSynapses(AbstractSynapseGroup):
     r"""Graded chemical synapses (Abbott & Marder 1998; Prinz, Bucher & Marder 2004).
@@ -148,7 +171,7 @@ class GradedSynapses(AbstractSynapseGroup):
                 f"GradedSynapses: pre ({n}), post ({len(self.post)}) and names "
                 f"({len(self.names)}) must have the same length"
             )
-        if self.g.ndim > 1 or (self.g.ndim == 1 and self.g.shape[0] != n):
+        if self.g.ndim >= 1 and self.g.shape[0] != n:
             raise ValueError(
                 f"GradedSynapses.g must hold one strength (nS) per synapse: {n}, got shape "
                 f"{self.g.shape}"
@@ -196,6 +219,31 @@ class GradedSynapses(AbstractSynapseGroup):
         """The exact change of s over ``dt`` ms with V_pre frozen: (s∞ − s)(1 − e^{−Δt/τs})."""
         return self.release.increment(gather_rows(V, self.pre), jnp.asarray(s), dt)
 
+    def shared_states(self) -> tuple[int, ...]:
+        """Synapses from the same cell with equal ``V_th``, ``Delta`` and ``k_minus``
+        share their s: it starts at s∞(V_pre) and follows V_pre alone (the strength and
+        reversal act after it). In the Prinz et al. (2004) circuit the seven synapses
+        have four distinct s."""
+        n = len(self.pre)
+        kinetics = (self.V_th, self.Delta, self.k_minus)
+        if not all(is_concrete(p) for p in kinetics):
+            return tuple(range(n))
+        rows = [np.asarray(_rows(p, n)) for p in kinetics]
+        first: dict = {}
+        return tuple(
+            first.setdefault((self.pre[k], *(r[k].tobytes() for r in rows)), k) for k in range(n)
+        )
+
+    def select(self, rows: tuple[int, ...]):
+        n = len(self.pre)
+        return dataclasses.replace(
+            self,
+            **{f: _take(getattr(self, f), rows, n) for f in ("g", "E", "V_th", "Delta", "k_minus")},
+            pre=tuple(self.pre[k] for k in rows),
+            post=tuple(self.post[k] for k in rows),
+            names=tuple(self.names[k] for k in rows),
+        )
+
     def inputs(self, V, s, to_density, n_neurons):
         """(G, J) per neuron: G = Σ g s, J = Σ g s E over the synapses onto it."""
         G_syn = to_density(self.g) * jnp.asarray(s)
@@ -223,7 +271,7 @@ class GapJunctions(AbstractSynapseGroup):
         n = len(self.a)
         if len(self.b) != n or len(self.names) != n:
             raise ValueError("GapJunctions: a, b and names must have the same length")
-        if self.g.ndim > 1 or (self.g.ndim == 1 and self.g.shape[0] != n):
+        if self.g.ndim >= 1 and self.g.shape[0] != n:
             raise ValueError(
                 f"GapJunctions.g must hold one conductance (nS) per junction: {n}, got shape "
                 f"{self.g.shape}"
@@ -248,6 +296,18 @@ class GapJunctions(AbstractSynapseGroup):
 
     def increment(self, V, s, dt):
         return ()
+
+    def shared_states(self) -> tuple[int, ...]:
+        return ()
+
+    def select(self, rows: tuple[int, ...]):
+        return dataclasses.replace(
+            self,
+            g=_take(self.g, rows, len(self.a)),
+            a=tuple(self.a[k] for k in rows),
+            b=tuple(self.b[k] for k in rows),
+            names=tuple(self.names[k] for k in rows),
+        )
 
     def currents(self, V, to_density):
         """Current into each ``a`` and each ``b`` cell (µA/cm², outward positive), one

@@ -2,6 +2,7 @@
 against `pyloric_circuit`, and a sweep of database networks against direct simulations."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -255,10 +256,13 @@ def test_pyloric_criteria_at_the_biological_means():
 
 def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monkeypatch):
     """The engine holds a database circuit's three cells stacked (one (cells, models)
-    array per state); in float32, with compensation, features, the rhythm and traces,
-    it gives bit for bit the numbers of the same engine stepping the cells one by one."""
+    array per state) and the synapses that share their s once (AB->PY's is AB->LP's
+    …, but AB->LP starts elsewhere here, so it is held apart); in float32, with
+    compensation, features, the rhythm and traces, it gives bit for bit the numbers of
+    the same engine stepping the cells and every synapse one by one."""
     import jaxneuron.sweep._engine as engine_module
     from jaxneuron.sweep import Engine
+    from jaxneuron.sweep._engine import initial_values
 
     space = PyloricDatabase(sample=12, seed=3)
     values = {k: np.asarray(v, np.float32) for k, v in space.values(0, len(space)).items()}
@@ -266,7 +270,13 @@ def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monke
     rhythm = an.StreamingRhythm(features=features, criteria=an.PyloricCriteria())
     circuit = jn.as_dtype(jn.pyloric_circuit(), np.float32)
     assert engine_module.stackable(circuit)
-    engine = Engine(circuit, space.names, 300.0, 0.025, features=features, rhythm=rhythm)
+    initial = initial_values(circuit, {"AB->LP.s": 0.3})
+    engine = Engine(
+        circuit, space.names, 300.0, 0.025, features=features, rhythm=rhythm, initial=initial
+    )
+    # AB->LP, PD->LP, AB->PY, PD->PY, LP->AB/PD, LP->PY, PY->LP: five held, not seven
+    shared = engine_module.shared_synapse_states(circuit, space.names, initial)
+    assert shared == ((0, 1, 2, 1, 4, 4, 6),)
     stacked = engine(values, record=[0, 7])
     asked = []
     monkeypatch.setattr(engine_module, "stackable", lambda model: asked.append(model) or False)
@@ -276,3 +286,34 @@ def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monke
     assert stacked.keys() == one_by_one.keys()
     for key in stacked:
         np.testing.assert_array_equal(np.asarray(stacked[key]), np.asarray(one_by_one[key]), key)
+
+
+def test_synapses_share_a_state_only_where_it_starts_and_evolves_equal():
+    """`shared_synapse_states`: synapses of one presynaptic cell with equal kinetics share
+    their s; a different rate, threshold or cell, a swept kinetic parameter, a different
+    initial value, or traced values keep them apart."""
+    from jaxneuron.sweep._cell_stack import shared_synapse_states
+
+    circuit = jn.pyloric_circuit()
+    # AB->LP, PD->LP, AB->PY, PD->PY, LP->AB/PD, LP->PY, PY->LP
+    assert shared_synapse_states(circuit, ["LP.CaS.g", "AB->LP.g_nS"]) == ((0, 1, 0, 1, 4, 4, 6),)
+    assert shared_synapse_states(circuit, ["LP->PY.V_th"]) == ((0, 1, 2, 3, 4, 5, 6),)
+    assert shared_synapse_states(circuit, [], (("LP->PY.s", 0.0),)) == ((0, 1, 0, 1, 4, 5, 6),)
+    assert shared_synapse_states(circuit, [], (("AB->LP.s", 0.0), ("AB->PY.s", 0.0))) == (
+        (0, 1, 0, 1, 4, 4, 6),
+    )
+    cells = {c: circuit.neuron(c) for c in circuit.neuron_names}
+    net = jn.build_network(
+        [
+            jn.Chemical("LP", "PY", 10.0, -70.0, k_minus=1 / 40),
+            jn.Chemical("LP", "AB/PD", 10.0, -70.0, k_minus=1 / 41),
+            jn.Chemical("LP", "PY", 10.0, -70.0, V_th=-36.0, name="LP->PY 2"),
+            jn.Chemical("PY", "AB/PD", 10.0, -70.0),
+            jn.Chemical("LP", "AB/PD", 3.0, -80.0, name="LP->AB/PD 2"),
+            jn.Electrical("LP", "PY", 1.0),
+        ],
+        cells,
+    )
+    assert shared_synapse_states(net, []) == ((0, 1, 2, 3, 0), ())
+    group = net.synapses[0]
+    assert jax.jit(lambda g: jnp.asarray(g.shared_states()))(group).tolist() == [0, 1, 2, 3, 4]

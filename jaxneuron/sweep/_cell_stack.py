@@ -13,6 +13,11 @@ population of single neurons of cells × models costs. The synapses of a group a
 `jaxneuron.synapses.gather_rows` and `scatter_rows`, which XLA fuses into the cells'
 kernel (a gather, a stack or a concatenation would split it).
 
+Synapses whose states start and evolve equal (`AbstractSynapseGroup.shared_states`:
+in the 2004 circuit, the synapses of one presynaptic cell and transmitter) are held and
+stepped once: `shared_synapse_states` finds them on the concrete model before the
+compiled call, and the stack expands the shared rows to every synapse where they act.
+
 The arithmetic is `jaxneuron.Network.fixed_step`'s, operation for operation, so a
 circuit gives the same numbers stacked or not.
 """
@@ -24,11 +29,14 @@ import dataclasses
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..analysis import StreamingFeatures
 from ..integrate import AbstractObserver
 from ..network import Network
 from ..neurons import ConductanceNeuron
+from ..parameters import swept_axes
+from ..synapses import gather_rows
 
 
 def _anonymous(neuron):
@@ -51,16 +59,55 @@ def stackable(model) -> bool:
     )
 
 
+def shared_synapse_states(model: Network, names, initial=()) -> tuple[tuple[int, ...], ...]:
+    """For each synapse group of ``model``, the state that each of its states can share
+    (`AbstractSynapseGroup.shared_states`) in a population sweeping ``names``, where the
+    states of ``initial`` (`Engine.initial`: (state name, value) pairs) start at their
+    values. A swept parameter that is one value per synapse counts as different for
+    every synapse (its values are not known here); where ``model``'s values are traced,
+    nothing is shared.
+
+    >>> import jaxneuron as jn
+    >>> shared_synapse_states(jn.pyloric_circuit(), ["LP.CaS.g"])
+    ((0, 1, 0, 1, 4, 4, 6),)
+    >>> shared_synapse_states(jn.pyloric_circuit(), ["AB->LP.k_minus"])
+    ((0, 1, 2, 3, 4, 5, 6),)
+    """
+    given = dict(initial)
+    out = []
+    for group, axes in zip(model.synapses, swept_axes(model, names).synapses, strict=True):
+        leaves, leaf_axes = _leaves(group, axes)
+        # a swept vector leaf: a different value for every synapse
+        marked = [
+            v if a is None or jnp.ndim(v) == 0 else np.arange(jnp.shape(v)[0], dtype=float)
+            for v, a in zip(leaves, leaf_axes, strict=True)
+        ]
+        shared = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(group), marked)
+        first: dict = {}
+        states = group.state_names()
+        out.append(
+            tuple(
+                first.setdefault((r, given.get(states[k])), k)
+                for k, r in enumerate(shared.shared_states())
+            )
+        )
+    return tuple(out)
+
+
 class CellStack(eqx.Module):
     """A population of circuits (`Network`) with its cells stacked (see the module's
     docstring). ``cells`` is one `ConductanceNeuron` whose leaves have a leading axis of
     cells; ``network`` the population's circuit, its synapse parameters batch-minor
-    (one row per synapse, then the models). Its state tuple is one (cells, models) array
-    per state variable of a cell, then one (synapses, models) array per synapse group
-    with states (`pack`, `unpack`)."""
+    (one row per synapse, then the models); ``releases`` the same circuit with each
+    synapse group reduced to the synapses whose states it holds; ``expand`` for each
+    group, the held row of each synapse's state. Its state tuple is one (cells, models)
+    array per state variable of a cell, then one (held states, models) array per synapse
+    group with states (`pack`, `unpack`)."""
 
     cells: ConductanceNeuron
     network: Network
+    releases: Network
+    expand: tuple[tuple[int, ...], ...] = eqx.field(static=True)
 
     @property
     def n_cells(self) -> int:
@@ -71,32 +118,36 @@ class CellStack(eqx.Module):
         """State variables per cell."""
         return self.cells.num_states
 
-    def _groups(self) -> list[tuple[int, int]]:
-        """(first state index, number of states) of each synapse group with states."""
+    def _groups(self) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(first state index, number of states, the states held) of each synapse group."""
         out, i = [], self.n_states * self.n_cells
-        for group in self.network.synapses:
-            out.append((i, group.num_states))
-            i += group.num_states
+        for group, expand in zip(self.network.synapses, self.expand, strict=True):
+            m = group.num_states
+            out.append((i, m, tuple(expand.index(r) for r in range(len(set(expand))))))
+            i += m
         return out
 
     def pack(self, y) -> tuple:
         """The circuit's state tuple (names as `Network.state_names`) → the stacked one."""
         k, n = self.n_states, self.n_cells
         cells = tuple(jnp.stack([y[c * k + i] for c in range(n)]) for i in range(k))
-        return cells + tuple(jnp.stack(y[i : i + m]) for i, m in self._groups() if m)
+        held = (jnp.stack([y[i + r] for r in rows]) for i, m, rows in self._groups() if m)
+        return cells + tuple(held)
 
     def pack_flags(self, flags) -> tuple[bool, ...]:
         """Per-state flags of the circuit (e.g. `Network.compensated_states`) for the
         stacked state tuple: the first cell's (the cells share their structure), then
         one per synapse group (set if any of its synapses' is)."""
         k = self.n_states
-        return tuple(flags[:k]) + tuple(any(flags[i : i + m]) for i, m in self._groups() if m)
+        return tuple(flags[:k]) + tuple(any(flags[i : i + m]) for i, m, _ in self._groups() if m)
 
     def unpack(self, y) -> tuple:
-        """The stacked state tuple → the circuit's (inverse of `pack`)."""
+        """The stacked state tuple → the circuit's (inverse of `pack`; a shared state is
+        every synapse's that shares it)."""
         k, n = self.n_states, self.n_cells
         rows = tuple(y[i][c] for c in range(n) for i in range(k))
-        return rows + tuple(x[j] for x in y[k:] for j in range(x.shape[0]))
+        held = [e for g, e in zip(self.network.synapses, self.expand, strict=True) if g.num_states]
+        return rows + tuple(x[j] for x, expand in zip(y[k:], held, strict=True) for j in expand)
 
     def fixed_step(self, t, y, dt, compensation=None):
         """`Network.fixed_step` on the stacked state tuple."""
@@ -111,7 +162,12 @@ class CellStack(eqx.Module):
             next(c_synapses) if g.num_states and compensation is not None else None for g in groups
         ]
         V = tuple(cells[0][c] for c in range(n))
-        new, c_new, inputs = self.network.synapse_step(V, states, c_states, dt)
+        new, c_new = self.releases.advance_synapses(V, states, c_states, dt)
+        every = [
+            s if len(set(e)) == len(e) else gather_rows(s, e)
+            for s, e in zip(new, self.expand, strict=True)
+        ]
+        inputs = self.network.synapse_inputs(V, every)
         y_cells, c_cells = self.cells.fixed_step(t, cells, dt, c_cells, inputs=inputs)
         y_next = tuple(y_cells) + tuple(s for s, g in zip(new, groups, strict=True) if g.num_states)
         if compensation is None:
@@ -125,9 +181,11 @@ def _leaves(tree, axes):
     return jax.tree_util.tree_leaves(tree), jax.tree_util.tree_structure(tree).flatten_up_to(axes)
 
 
-def stack_population(model: Network, models: Network, axes, n: int) -> CellStack:
+def stack_population(model: Network, models: Network, axes, n: int, shared=None) -> CellStack:
     """The `CellStack` of a population of circuits (``models``, ``axes`` from
-    `jaxneuron.parameters.population` for the `stackable` ``model``, ``n`` models)."""
+    `jaxneuron.parameters.population` for the `stackable` ``model``, ``n`` models), its
+    synapses holding one state for each set that ``shared`` (`shared_synapse_states`;
+    default: none shared) says start and evolve equal."""
     per_cell = [_leaves(m, a) for m, a in zip(models.neurons, axes.neurons, strict=True)]
     stacked = []
     for j in range(len(per_cell[0][0])):
@@ -148,7 +206,16 @@ def stack_population(model: Network, models: Network, axes, n: int) -> CellStack
     swept = [a for a in _leaves(models.geometry, axes.geometry)[1] if a is not None]
     if swept:
         raise ValueError("a population of circuits cannot sweep the geometry")
-    return CellStack(cells, eqx.tree_at(lambda m: m.synapses, models, synapses))
+    network = eqx.tree_at(lambda m: m.synapses, models, synapses)
+    if shared is None:
+        shared = tuple(tuple(range(g.num_states)) for g in model.synapses)
+    expand, held = [], []
+    for group, rows in zip(network.synapses, shared, strict=True):
+        kept = tuple(dict.fromkeys(rows))  # the held synapses, in order
+        expand.append(tuple(kept.index(r) for r in rows))
+        held.append(group if len(kept) == len(rows) else group.select(kept))
+    releases = eqx.tree_at(lambda m: m.synapses, network, tuple(held))
+    return CellStack(cells, network, releases, tuple(expand))
 
 
 class StackedVoltageFeatures(AbstractObserver):

@@ -41,7 +41,12 @@ from ..integrate import (
     unroll_for,
 )
 from ..parameters import match, population
-from ._cell_stack import StackedVoltageFeatures, stack_population, stackable
+from ._cell_stack import (
+    StackedVoltageFeatures,
+    shared_synapse_states,
+    stack_population,
+    stackable,
+)
 
 #: The feature columns a sweep reports per observed voltage (`StreamingFeatures.names`).
 FEATURE_NAMES = StreamingFeatures.names()
@@ -250,21 +255,31 @@ class VoltageRhythm(AbstractObserver):
 
 
 def population_loop(
-    engine: Engine, models, axes, y0, *, shard=None, record=(), unroll=None, stack=True
+    engine: Engine,
+    models,
+    axes,
+    y0,
+    *,
+    shard=None,
+    record=(),
+    unroll=None,
+    stack=True,
+    shared=None,
 ):
     """The engine's time loop for a population (``models``, ``axes`` from
     `jaxneuron.parameters.population`; ``y0`` the state tuple of (n,) arrays): returns
     ``(y, observed, traces)`` (``observed``: the observer's final state, for
     `summarize`). A circuit whose cells share their structure runs with its cells
     stacked (`CellStack`; ``stack=False`` runs them one by one); ``y`` and ``traces`` are
-    in the model's own state order either way. Shared by the XLA engine and the Pallas
-    kernel (which cannot unroll: ``unroll=1``)."""
+    in the model's own state order either way; stacked, its synapses hold one state per
+    set that ``shared`` (`shared_synapse_states`) says start and evolve equal. Shared by
+    the XLA engine and the Pallas kernel (which cannot unroll: ``unroll=1``)."""
     dtype = engine.dtype()
     dt = jnp.asarray(engine.dt, dtype)
     compensated = needs_compensation(dtype, engine.compensated)
     _, v_index = observed_voltages(engine.model)
     if stack and stackable(engine.model):
-        cells = stack_population(engine.model, models, axes, jnp.shape(y0[0])[0])
+        cells = stack_population(engine.model, models, axes, jnp.shape(y0[0])[0], shared)
 
         def step(t, carry):
             return cells.fixed_step(t, carry[0], dt, carry[1]), None
@@ -348,12 +363,12 @@ def _shard_fn(mesh):
 
 
 @eqx.filter_jit
-def _run(engine: Engine, values, record, mesh=None):
+def _run(engine: Engine, values, record, mesh=None, shared=None):
     dtype = engine.dtype()
     models, axes = population(engine.model, {k: jnp.asarray(v, dtype) for k, v in values.items()})
     y0 = initial_states(engine, models, axes)
     y, feature_states, traces = population_loop(
-        engine, models, axes, y0, shard=_shard_fn(mesh), record=record
+        engine, models, axes, y0, shard=_shard_fn(mesh), record=record, shared=shared
     )
     out = summarize(engine, y, feature_states)
     if record:
@@ -372,14 +387,18 @@ def _run_on(engine: Engine, values, record, devices, size):
     padded += (-padded) % len(devices)
     if padded > n:
         values = {k: np.concatenate([v, np.repeat(v[-1:], padded - n)]) for k, v in values.items()}
+    # found on the concrete model, out of the compiled call (static there)
+    shared = None
+    if stackable(engine.model):
+        shared = shared_synapse_states(engine.model, engine.names, engine.initial)
     if len(devices) == 1:
         with jax.default_device(devices[0]):
-            out = _run(engine, values, tuple(record))
+            out = _run(engine, values, tuple(record), shared=shared)
     else:
         mesh = Mesh(np.asarray(devices), ("models",))
         sharding = NamedSharding(mesh, PartitionSpec("models"))
         values = {k: jax.device_put(v.astype(engine.dtype()), sharding) for k, v in values.items()}
-        out = _run(engine, values, tuple(record), mesh)
+        out = _run(engine, values, tuple(record), mesh, shared)
     out = {k: (v if k == "traces" else v[:n]) for k, v in out.items()}
     # a rhythm from buffered spike times is classified here, on the host
     return out if engine.rhythm is None else engine.rhythm.finish(out)
