@@ -15,11 +15,12 @@ have an attribute:
   solvers treat the gates implicitly).
 - `AbstractSpikingModel`: an integrate-and-fire model — a threshold on V, a reset map and
   a refractory period.
-- `AbstractNamedParameters`: a model that resolves its own parameter names (a network of
-  populations), for `jaxneuron.parameters` and so for sweeps and fits.
+- `AbstractNamedParts`: a module whose parts have names — a circuit's cells and
+  synapses, a network's populations and projections, a neuron's channels: the one
+  naming module, `jaxneuron.parameters`, walks a parameter name through them
+  (``"LP.CaS.g"``, ``"AB->LP.g_nS"``, ``"E->I.scale"``, ``"regulator.Na.tau"``).
 - `AbstractNamedChannels`: a module made of per-channel parts named by channel (a neuron's
-  channels, a regulator's per-channel controllers): parameter names walk through it by
-  channel name (``"Na.g"``, ``"regulator.Na.tau"``).
+  channels, a regulator's per-channel controllers): its named parts are its channels.
 
 **The state tuple.** diffrax integrates a flat vector ``y`` of shape (n_states,). The
 fixed-step driver carries the same variables as a tuple ``(V, …)`` instead, so that a
@@ -35,6 +36,7 @@ stored values are the ones every later computation sees.
 """
 
 import abc
+from typing import NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -150,27 +152,33 @@ class AbstractSpikingModel(AbstractFixedStepModel):
         """The state right after a spike, from the state at the crossing."""
 
 
-class AbstractNamedParameters(eqx.Module):
-    """A model that resolves its own parameter names: `jaxneuron.parameters`'
-    `get_parameter`, `set_parameters` and `parameter_names` (and so `fit`) defer to it."""
+class NamedPart(NamedTuple):
+    """Where a named part of a module is: ``path``, the fields (str) and indices (int)
+    from the module to it; for a part that is one entry of the vector leaves below it
+    (a synapse of a vectorised group), ``entry`` and the leaves' length ``size``."""
+
+    path: tuple[str | int, ...]
+    entry: int | None = None
+    size: int | None = None
+
+
+class AbstractNamedParts(eqx.Module):
+    """A module whose parts have names: `jaxneuron.parameters` resolves
+    ``"<part>.<rest>"`` through `named_part`, and ``rest`` in the part."""
 
     @abc.abstractmethod
-    def parameters(self) -> dict:
-        """Every scalar parameter, name → value."""
-
-    @abc.abstractmethod
-    def get_parameter(self, name: str) -> Scalar:
-        """The value of the scalar parameter ``name`` (a KeyError naming the known ones
-        otherwise)."""
-
-    @abc.abstractmethod
-    def set_parameters(self, values) -> "AbstractNamedParameters":
-        """A copy with the named scalar parameters replaced (traced values allowed)."""
+    def named_part(self, name: str) -> NamedPart | None:
+        """Where the part called ``name`` is; None if no part has that name."""
 
 
-class AbstractNamedChannels(eqx.Module):
+class AbstractNamedChannels(AbstractNamedParts):
     """A module whose part ``channels[i]`` belongs to the channel ``channel_names[i]``:
     `jaxneuron.parameters` resolves ``"<channel>.<field>"`` through it."""
 
     channels: eqx.AbstractVar[tuple]
     channel_names: eqx.AbstractVar[tuple[str, ...]]
+
+    def named_part(self, name: str) -> NamedPart | None:
+        if name in self.channel_names:
+            return NamedPart(("channels", self.channel_names.index(name)))
+        return None

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._numerics import advance
-from ._protocols import AbstractSplitModel
+from ._protocols import AbstractNamedParts, AbstractSplitModel, NamedPart
 from ._validation import check_finite, check_nonnegative, check_positive
 from .neurons import ConductanceNeuron, PrinzConfig, build_Prinz, preset_name
 from .synapses import (
@@ -41,7 +41,7 @@ from .synapses import (
 from .units import PRINZ_AREA_CM2, Geometry
 
 
-class Network(AbstractSplitModel):
+class Network(AbstractSplitModel, AbstractNamedParts):
     """Neurons coupled by synapse groups (see `build_network`, `pyloric_circuit`).
 
     **Fields:** ``neurons`` (a tuple of `ConductanceNeuron`), ``synapses`` (a tuple of
@@ -81,6 +81,15 @@ class Network(AbstractSplitModel):
             raise KeyError(
                 f"{self.name} has no neuron {name!r}; neurons: {self.neuron_names}"
             ) from None
+
+    def named_part(self, name: str) -> NamedPart | None:
+        """A neuron by its name, or a synapse by its name (one entry of its group)."""
+        if name in self.neuron_names:
+            return NamedPart(("neurons", self.neuron_names.index(name)))
+        for k, group in enumerate(self.synapses):
+            if name in group.names:
+                return NamedPart(("synapses", k), group.names.index(name), len(group.names))
+        return None
 
     @property
     def state_names(self) -> tuple[str, ...]:

@@ -28,9 +28,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._protocols import AbstractNamedChannels, AbstractNamedParameters
+from ._protocols import AbstractNamedParts
 from ._validation import is_concrete
-from .network import Network
 
 # synapse groups name their per-synapse conductance "g" (nS); `Network.parameters` calls
 # it "g_nS" to carry the unit in the name
@@ -71,56 +70,49 @@ def _fields(module) -> set[str]:
     return {f.name for f in dataclasses.fields(module)}
 
 
-def _item(where: Callable, field: str, k: int | None = None) -> Callable:
-    if k is None:
-        return lambda m: getattr(where(m), field)
-    return lambda m: getattr(where(m), field)[k]
+def _getter(steps: tuple[str | int, ...]) -> Callable:
+    """``model → model.<steps>``: fields (str) and indices (int) in turn."""
+
+    def where(model):
+        for step in steps:
+            model = model[step] if isinstance(step, int) else getattr(model, step)
+        return model
+
+    return where
 
 
-def _locate(model, name: str) -> tuple[Callable, int | None, int | None]:
-    """``(where, index, size)``: ``where(model)`` is the array leaf; ``index`` picks one
-    entry of a per-synapse vector leaf of length ``size``."""
-    parts = name.split(".")
-    where: Callable = lambda m: m  # noqa: E731
+def _locate(model, name: str) -> tuple[Callable, int | None, int | None, tuple]:
+    """``(where, index, size, steps)``: ``where(model)`` is the array leaf, reached by
+    ``steps`` (fields and indices); ``index`` picks one entry of a per-synapse vector
+    leaf of length ``size``. Each dotted part of ``name`` is a named part of the module
+    reached so far (`AbstractNamedParts`: a cell, a synapse, a population, a
+    projection, a channel) or one of its fields."""
+    steps: list[str | int] = []
     obj = model
     index = size = None
-    i = 0
-    while i < len(parts):
-        part = parts[i]
-        neuron_names = obj.neuron_names if isinstance(obj, Network) else None
-        channel_names = obj.channel_names if isinstance(obj, AbstractNamedChannels) else None
-        if neuron_names is not None and part in neuron_names:
-            k = neuron_names.index(part)
-            where = _item(where, "neurons", k)
-            obj = obj.neurons[k]
-        elif channel_names is not None and part in channel_names:
-            k = channel_names.index(part)
-            where = _item(where, "channels", k)
-            obj = obj.channels[k]
-        elif neuron_names is not None and any(part in g.names for g in obj.synapses):
-            k = next(j for j, g in enumerate(obj.synapses) if part in g.names)
-            index, size = obj.synapses[k].names.index(part), len(obj.synapses[k].names)
-            where = _item(where, "synapses", k)
-            obj = obj.synapses[k]
-        else:
-            field = _FIELD_ALIASES.get(part, part)
-            if not isinstance(obj, eqx.Module) or field not in _fields(obj):
-                raise _unknown(model, name, f"no field {part!r} in {type(obj).__name__}")
-            where = _item(where, field)
-            obj = getattr(obj, field)
-        i += 1
+    for part in name.split("."):
+        named = obj.named_part(part) if isinstance(obj, AbstractNamedParts) else None
+        if named is not None:
+            steps.extend(named.path)
+            obj = _getter(named.path)(obj)
+            if named.entry is not None:
+                index, size = named.entry, named.size
+            continue
+        field = _FIELD_ALIASES.get(part, part)
+        if not isinstance(obj, eqx.Module) or field not in _fields(obj):
+            raise _unknown(model, name, f"no field {part!r} in {type(obj).__name__}")
+        steps.append(field)
+        obj = getattr(obj, field)
     if not eqx.is_inexact_array(obj):
         raise _unknown(model, name, f"it names a {type(obj).__name__}, not a number")
     if index is None and jnp.ndim(obj) != 0:
         raise _unknown(model, name, f"it names an array of shape {jnp.shape(obj)}")
-    return where, index, size
+    return _getter(tuple(steps)), index, size, tuple(steps)
 
 
 def get_parameter(model, name: str):
     """The value of parameter ``name`` (see the module docstring for names)."""
-    if isinstance(model, AbstractNamedParameters):
-        return model.get_parameter(name)
-    where, index, size = _locate(model, name)
+    where, index, size, _ = _locate(model, name)
     leaf = where(model)
     return leaf if index is None else jnp.broadcast_to(leaf, (size,))[index]
 
@@ -128,10 +120,10 @@ def get_parameter(model, name: str):
 def set_parameters(model, values: Mapping[str, object]):
     """A copy of ``model`` with the named parameters replaced by ``values`` (scalars,
     possibly traced); each value is cast to the dtype of the leaf it replaces."""
-    if isinstance(model, AbstractNamedParameters):
-        return model.set_parameters(values)
+    changed = []
     for name, value in values.items():
-        where, index, size = _locate(model, name)
+        where, index, size, steps = _locate(model, name)
+        changed.append(steps)
         if jnp.ndim(value) != 0:
             raise ValueError(
                 f"parameter {name!r} takes a scalar, got shape {jnp.shape(value)}; "
@@ -146,23 +138,24 @@ def set_parameters(model, values: Mapping[str, object]):
 
         model = eqx.tree_at(where, model, replace_fn=replace)
     if all(is_concrete(v) for v in values.values()):
-        run_checks(model)  # the constructors' checks (a negative conductance, …), on real values
+        # the constructors' checks (a negative conductance, …), on real values, of every
+        # module that holds a changed leaf
+        for steps in changed:
+            node = model
+            for step in steps:
+                _check(node)
+                node = node[step] if isinstance(step, int) else getattr(node, step)
     return model
 
 
-def run_checks(node) -> None:
-    """Run every ``__check_init__`` of the modules in ``node`` (equinox runs them when a
-    module is built; `eqx.tree_at` builds none)."""
-    if isinstance(node, tuple | list):
-        for item in node:
-            run_checks(item)
-    elif isinstance(node, eqx.Module):
+def _check(node) -> None:
+    """Run the ``__check_init__`` of ``node``'s classes (not of its parts) if it is a
+    module."""
+    if isinstance(node, eqx.Module):
         for cls in type(node).__mro__:
             check = cls.__dict__.get("__check_init__")
             if check is not None:
                 check(node)
-        for field in dataclasses.fields(node):
-            run_checks(getattr(node, field.name))
 
 
 def population(model, values: Mapping[str, object]):
@@ -206,6 +199,6 @@ def _swept_mask(model, names):
     """``model``'s structure with True at the leaves that ``names`` address."""
     mask = jax.tree_util.tree_map(lambda _: False, model)
     for name in names:
-        where, _, _ = _locate(model, name)
+        where, _, _, _ = _locate(model, name)
         mask = eqx.tree_at(where, mask, True)
     return mask

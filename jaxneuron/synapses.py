@@ -93,7 +93,8 @@ def _index_tuple(values, name, n=None):
 class AbstractSynapseGroup(eqx.Module):
     """A vectorised group of synapses between the neurons of a `jaxneuron.Network`: its
     gating state (one variable per synapse, or none), its dynamics and the current it
-    injects, in the linear form I = G·V_post − J."""
+    injects, in the linear form I = G·V_post − J. Every group has ``names``, one per
+    synapse (for parameter and state names)."""
 
     @property
     @abc.abstractmethod

@@ -1,5 +1,7 @@
 """Parameters by name: read, replace, vmap, differentiate, and clear errors."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -59,3 +61,30 @@ def test_errors_name_the_parameter():
         set_parameters(model, {"CaS": 1.0})
     with pytest.raises(ValueError, match="scalar"):
         set_parameters(model, {"CaS.g": jnp.ones(3)})
+
+
+def test_one_naming_module_for_neurons_circuits_and_networks_of_populations():
+    """A network of populations is named through the same walk as a neuron and a circuit
+    (its populations and projections are named parts): names round-trip, a population
+    sweeps them, the constructors' checks run on the parts changed, and unknown or
+    ambiguous names fail with the known ones."""
+    from jaxneuron.parameters import population, swept_axes
+
+    net, _, _ = jn.cobahh(40, p=0.1, seed=0)
+    for name in ("E->I.scale", "E->E.receptor.tau", "E.Na.g", "I.C"):
+        value = float(get_parameter(net, name)) * 1.5
+        assert float(get_parameter(set_parameters(net, {name: value}), name)) == value
+    models, axes = population(net, {"E->I.scale": jnp.asarray([1.0, 2.0])})
+    k = [p.label for p in net.projections].index("E->I")
+    assert models.projections[k].scale.shape == (2,) and axes.projections[k].scale == 0
+    assert swept_axes(net, ["E.Na.g"]).populations[0].neuron.channel("Na").g == 0
+    with pytest.raises(ValueError, match="must be >= 0"):
+        set_parameters(net, {"E.Na.g": -1.0})
+    with pytest.raises(KeyError, match="did you mean 'E->I.scale'"):
+        get_parameter(net, "E->I.scal")
+    first, second, *rest = net.projections
+    twice = dataclasses.replace(
+        net, projections=(first, dataclasses.replace(second, name=first.label), *rest)
+    )
+    with pytest.raises(KeyError, match="several projections"):
+        get_parameter(twice, net.projections[0].label + ".scale")

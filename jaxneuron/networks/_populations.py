@@ -20,11 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from .._protocols import AbstractNamedParameters
-from .._validation import check_positive, is_concrete
+from .._protocols import AbstractNamedParts, NamedPart
+from .._validation import check_positive
 from ..network import Network
 from ..neurons import ConductanceNeuron, IntegrateAndFire
-from ..parameters import get_parameter, run_checks, set_parameters
+from ..parameters import get_parameter, set_parameters
 from ..parameters import population as batched_population
 from ..receptors import GradedRelease
 from ..stimuli import as_stimulus
@@ -143,7 +143,7 @@ class Population(eqx.Module):
         return tuple(jax.vmap(init, in_axes=(self.axes, 0))(self.neuron, V0))
 
 
-class PopulationNetwork(AbstractNamedParameters):
+class PopulationNetwork(AbstractNamedParts):
     """Populations and the projections between them. ``area`` (µm²) is every neuron's
     membrane area, which converts synaptic conductances (nS) to densities (mS/cm²).
     Its parameters have names (`get_parameter`), so `jaxneuron.parameters`, sweeps and
@@ -302,37 +302,16 @@ class PopulationNetwork(AbstractNamedParameters):
     def population(self, name: str) -> Population:
         return self.populations[self.names.index(name)]
 
-    def _where(self, name: str):
-        """A function locating the scalar leaf ``name`` in a network like this one."""
-        head, _, rest = name.partition(".")
-        if head in self.names and rest:
-            k = self.names.index(head)
-            get_parameter(self.populations[k].neuron, rest)  # a shared scalar, or a clear error
-            return lambda net: net.populations[k].neuron, rest
+    def named_part(self, name: str) -> NamedPart | None:
+        """A population's neuron by the population's name, a projection by its label."""
+        if name in self.names:
+            return NamedPart(("populations", self.names.index(name), "neuron"))
         labels = [p.label for p in self.projections]
-        if head in labels and rest:
-            if labels.count(head) > 1:
-                raise KeyError(f"{name!r}: several projections are labelled {head!r}; name them")
-            k = labels.index(head)
-
-            def where(net):
-                obj = net.projections[k]
-                for part in rest.split("."):
-                    obj = getattr(obj, part)
-                return obj
-
-            try:
-                leaf = where(self)
-            except AttributeError:
-                leaf = None
-            if not (eqx.is_inexact_array(leaf) and jnp.ndim(leaf) == 0):
-                raise KeyError(f"{name!r} is not a scalar parameter of projection {head!r}")
-            return where, None
-        raise KeyError(
-            f"no parameter {name!r}: names are '<population>.<neuron parameter>' "
-            f"(populations: {list(self.names)}) or '<projection>.<field>' "
-            f"(projections: {labels})"
-        )
+        if name in labels:
+            if labels.count(name) > 1:
+                raise KeyError(f"several projections are labelled {name!r}; name them")
+            return NamedPart(("projections", labels.index(name)))
+        return None
 
     def parameters(self) -> dict:
         """Every scalar parameter by name: each population's shared neuron parameters and
@@ -350,34 +329,20 @@ class PopulationNetwork(AbstractNamedParameters):
         """The value of the scalar parameter ``name``: ``"<population>.<neuron
         parameter>"`` (one shared by the population, e.g. ``"E.Na.g"``) or
         ``"<projection label>.<field path>"`` (e.g. ``"E->I.scale"``,
-        ``"E->E.receptor.tau"``)."""
-        where, rest = self._where(name)
-        return where(self) if rest is None else get_parameter(where(self), rest)
+        ``"E->E.receptor.tau"``); `jaxneuron.parameters.get_parameter`."""
+        return get_parameter(self, name)
 
     def set_parameters(self, values: Mapping) -> PopulationNetwork:
         """A copy with the named scalar parameters (see `get_parameter`) replaced, each
         cast to its leaf's dtype; works on traced values (under `jax.vmap`, a batch of
-        networks).
+        networks); `jaxneuron.parameters.set_parameters`.
 
         >>> import jaxneuron as jn
         >>> net, _, _ = jn.cobahh(100, seed=0)
         >>> float(net.set_parameters({"E->I.scale": 2.0}).get_parameter("E->I.scale"))
         2.0
         """
-        net = self
-        for name, value in values.items():
-            where, rest = net._where(name)
-            if rest is None:
-                net = eqx.tree_at(
-                    where, net, replace_fn=lambda old, v=value: jnp.asarray(v, old.dtype)
-                )
-            else:
-                net = eqx.tree_at(where, net, set_parameters(where(net), {rest: value}))
-        if all(is_concrete(v) for v in values.values()):
-            # the constructors' checks (a negative weight, …), on real values
-            run_checks(net.projections)
-            run_checks([pop.neuron for pop in net.populations])
-        return net
+        return set_parameters(self, values)
 
 
 def _scalar_fields(module, prefix: str = ""):
