@@ -7,7 +7,10 @@ circuits (3 cells and 7 graded synapses each) without a rhythm, with the streami
 fixed-gap rhythm (`StreamingRhythm` + `PyloricCriteria`), with Prinz's routine (spike
 times buffered in the loop, `PrinzRhythm` on the host: the database sweep's default), the
 circuit's three cells in one model without synapses (what the structure costs apart from
-the synapses) and 3 × ``--networks`` random Prinz 2003 neurons, all for ``--t1`` ms;
+the synapses), the circuits with every synapse started at s = 0 (the four distinct s of
+the seven synapses held once, as by default) and at seven different s (all seven held:
+what sharing them saves), and 3 × ``--networks`` random Prinz 2003 neurons, all for
+``--t1`` ms;
 timed runs alternate, best of ``--repeats``. Prints the rates, their ratios, and the
 projected time of the whole database (20,250,000 networks × ``--database-t1`` ms) at the
 measured rate.
@@ -75,6 +78,13 @@ bare_values = {
     )
     for c in circuit.neuron_names
 }
+# every synapse from s = 0 (shared as by default) or from seven different s (held apart)
+synapse_states = [n for n in circuit.state_names if n.endswith(".s")]
+shared_engine, apart_engine = (
+    Engine(circuit, space.names, args.t1, DT, features=features,
+           initial=tuple((n, step * k) for k, n in enumerate(synapse_states)))
+    for step in (0.0, 1e-3)
+)  # fmt: skip
 rhythmic = circuit_engine()
 prinz = circuit_engine(PrinzAdaptive())
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
@@ -96,6 +106,8 @@ wall, cpu = best_wall_and_cpu(
         "prinz": lambda: prinz(net_values, devices=devices)["pyloric"],
         "neurons": lambda: single(cell_values, devices=devices)["class"],
         "bare": lambda: bare(bare_values, devices=devices)["LP.class"],
+        "shared": lambda: shared_engine(net_values, devices=devices)["LP.class"],
+        "apart": lambda: apart_engine(net_values, devices=devices)["LP.class"],
     },
     args.repeats,
 )
@@ -134,6 +146,11 @@ for label, times in (("wall", wall), ("CPU", cpu)):
     print(
         f"{args.networks} × the 3 cells in one model without synapses: {times['bare']:.2f} s, "
         f"{rate_bare:.3g} cell-steps/s ({rate_bare / rate_cell:.2f}× single neurons)"
+    )
+    print(
+        f"{args.networks} networks from s = 0: {times['shared']:.2f} s (4 synapse states "
+        f"held); from 7 different s: {times['apart']:.2f} s (7 held): sharing "
+        f"{times['apart'] / times['shared']:.3f}× faster"
     )
     print(
         f"networks / single neurons: {rate_net / rate_cell:.2f}× (with the rhythm "

@@ -73,7 +73,7 @@ def test_unknown_names_fail_before_compiling(cobahh):
     net, y0, g0 = cobahh
     with pytest.raises(KeyError, match="E->X"):
         sweep_populations(net, Grid({"E->X.scale": [1.0]}), t1=10.0, progress=False)
-    with pytest.raises(KeyError, match="not a scalar parameter"):
+    with pytest.raises(KeyError, match="E->E.receptor.*not a number.*did you mean"):
         sweep_populations(net, Grid({"E->E.receptor": [1.0]}), t1=10.0, progress=False)
     with pytest.raises(ValueError, match="start"):
         sweep_populations(net, Grid({"E->E.scale": [1.0]}), t1=10.0, start=20.0)
