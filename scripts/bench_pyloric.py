@@ -2,16 +2,20 @@
 Prinz neurons, in cell-steps per second (issue: the network database).
 
 One process, one machine: the engine (`jaxneuron.sweep.Engine`: exponential Euler,
-streaming features per cell, float32 by default) runs ``--networks`` random database
-circuits (3 cells and 7 graded synapses each) without a rhythm, with the streaming
-fixed-gap rhythm (`StreamingRhythm` + `PyloricCriteria`), with Prinz's routine (spike
-times buffered in the loop, `PrinzRhythm` on the host: the database sweep's default), the
-circuit's three cells in one model without synapses (what the structure costs apart from
-the synapses), the circuits with every synapse started at s = 0 (the four distinct s of
-the seven synapses held once, as by default) and at seven different s (all seven held:
-what sharing them saves), and 3 × ``--networks`` random Prinz 2003 neurons, all for
-``--t1`` ms;
-timed runs alternate, best of ``--repeats``. Prints the rates, their ratios, and the
+streaming features per cell, float32 by default) runs, each for ``--t1`` ms:
+
+- ``--networks`` random database circuits (3 cells and 7 graded synapses each) without a
+  rhythm, with the streaming fixed-gap rhythm (`StreamingRhythm` + `PyloricCriteria`),
+  and with Prinz's routine (spike times buffered in the loop, `PrinzRhythm` on the host:
+  the database sweep's default);
+- the circuits' three cells in one model without synapses (the same networks' cells,
+  their 24 conductances swept): what the structure costs apart from the synapses;
+- the circuits with every synapse started at s = 0 (the four distinct s of the seven
+  synapses held once, as by default) and at seven different s (all seven held): what
+  sharing them saves;
+- 3 × ``--networks`` random Prinz 2003 neurons, the baseline.
+
+Timed runs alternate, best of ``--repeats``. Prints the rates, their ratios, and the
 projected time of the whole database (20,250,000 networks × ``--database-t1`` ms) at the
 measured rate.
 
@@ -65,19 +69,13 @@ def circuit_engine(rule=None, rhythm=True):
 
 network = circuit_engine(rhythm=False)
 # the same three cells in one model without synapses: what the circuit's structure costs
-# apart from its synapses (the cells of random database networks, each at its preset)
+# apart from its synapses (the cells of the same database networks, all 24 conductances
+# swept as in the circuits)
 cells = {c: circuit.neuron(c) for c in circuit.neuron_names}
-bare = Engine(jn.as_dtype(jn.build_network([], cells), dtype),
-              tuple(f"{c}.CaS.g" for c in circuit.neuron_names), args.t1, DT,
+cell_names = tuple(n for n in space.names if n.split(".")[0] in cells)
+bare = Engine(jn.as_dtype(jn.build_network([], cells), dtype), cell_names, args.t1, DT,
               features=features)  # fmt: skip
-bare_values = {
-    f"{c}.CaS.g": np.asarray(
-        np.random.default_rng(1).uniform(0.5, 1.5, args.networks)
-        * float(cells[c].channel("CaS").g),
-        dtype,
-    )
-    for c in circuit.neuron_names
-}
+bare_values = {n: net_values[n] for n in cell_names}
 # every synapse from s = 0 (shared as by default) or from seven different s (held apart)
 synapse_states = [n for n in circuit.state_names if n.endswith(".s")]
 shared_engine, apart_engine = (
