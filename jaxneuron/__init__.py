@@ -7,6 +7,7 @@ from . import (
     analysis,
     calcium,
     channels,
+    circuits,
     clamp,
     fit,
     network,
@@ -29,6 +30,21 @@ from ._protocols import (
 )
 from .calcium import CalciumPool
 from .channels import IonChannel, Leak
+from .circuits import (
+    PYLORIC_2004_CELLS,
+    PYLORIC_2004_LEVELS_NS,
+    PYLORIC_2004_SIZE,
+    PYLORIC_EXAMPLE_NS,
+    Chemical,
+    Cholinergic,
+    Electrical,
+    Glutamatergic,
+    build_network,
+    pyloric_2004_levels,
+    pyloric_2004_network,
+    pyloric_2004_number,
+    pyloric_circuit,
+)
 from .integrate import (
     SOLVERS,
     TRBDF2,
@@ -42,22 +58,7 @@ from .integrate import (
     simulate,
     simulate_spiking,
 )
-from .network import (
-    PYLORIC_2004_CELLS,
-    PYLORIC_2004_LEVELS_NS,
-    PYLORIC_2004_SIZE,
-    PYLORIC_EXAMPLE_NS,
-    Chemical,
-    Cholinergic,
-    Electrical,
-    Glutamatergic,
-    Network,
-    build_network,
-    pyloric_2004_levels,
-    pyloric_2004_network,
-    pyloric_2004_number,
-    pyloric_circuit,
-)
+from .network import Network
 from .networks import (
     AbstractProjection,
     Connectivity,
@@ -161,6 +162,7 @@ __all__ = [
     "get_parameter",
     "parameter_names",
     "set_parameters",
+    "circuits",
     "network",
     "networks",
     "populations",

@@ -157,7 +157,7 @@ def stg_demo(out: Path, echo=print) -> dict:
 def circuit_demo(out: Path, echo=print) -> dict:
     """The Prinz et al. 2004 pyloric circuit: triphasic rhythm, phases, a figure."""
     from .analysis import burst_phases, cycle_order, is_pyloric
-    from .network import pyloric_circuit
+    from .circuits import pyloric_circuit
 
     net = pyloric_circuit("AB/PD 2", "LP 4", "PY 1")
     sol, seconds = _timed(

@@ -10,7 +10,7 @@ import reference_stg as ref
 
 import jaxneuron as jn
 from jaxneuron import analysis as an
-from jaxneuron.network import (
+from jaxneuron.circuits import (
     Chemical,
     Cholinergic,
     Electrical,

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..network import (
+from ..circuits import (
     PYLORIC_2004_CELLS,
     PYLORIC_2004_LEVELS_NS,
     PYLORIC_2004_SIZE,
@@ -209,7 +209,7 @@ class PyloricDatabase(ParameterSpace):
     """The Prinz, Bucher & Marder (2004) network database: every pyloric circuit of an
     AB/PD 1–5, an LP 1–5 and a PY 1–6 cell with the seven synapses on their database
     levels (`jaxneuron.network.PYLORIC_2004_LEVELS_NS`): 20,250,000 networks, numbered as
-    `jaxneuron.network.pyloric_2004_levels`; or a random sample of ``sample`` distinct
+    `jaxneuron.circuits.pyloric_2004_levels`; or a random sample of ``sample`` distinct
     networks (sorted by number), or the numbers ``a … b − 1`` of a slice (``numbers=``).
 
     A point sets both the cells and the strengths: columns ``"<cell>.<channel>.g"``
