@@ -468,3 +468,39 @@ def test_pallas_kernel_lowers_to_triton_for_cuda():
         .lower(lowering_platforms=("cuda",))
     )
     assert "xla.gpu.triton" in lowered.as_text()
+
+
+@pytest.mark.parametrize("buffered", [False, True])
+def test_engine_skips_its_observer_before_the_analysis_start(monkeypatch, buffered):
+    """The engine runs the blocks that end before the analysis start without its
+    observer (features, rhythm) and starts the observer there: every output, the
+    rhythm's (fixed gap, or Prinz's buffered spike times) and the traces included, is bit
+    for bit what observing every step gives."""
+    import jaxneuron.sweep._engine as engine_module
+    from jaxneuron.analysis import PrinzAdaptive, PyloricCriteria, StreamingRhythm
+
+    features = StreamingFeatures(start=120.0)
+    rhythm = StreamingRhythm(
+        features=features, criteria=PyloricCriteria(), rule=PrinzAdaptive() if buffered else None
+    )
+    circuit = jn.as_dtype(jn.pyloric_circuit(), jnp.float32)
+    names = ("LP.CaS.g", "AB->LP.g_nS")
+    values = {
+        "LP.CaS.g": np.asarray([2.0, 4.0, 6.0], np.float32),
+        "AB->LP.g_nS": np.asarray([1.0, 10.0, 30.0], np.float32),
+    }
+    engine = Engine(circuit, names, 300.0, 0.025, features=features, rhythm=rhythm, block=200)
+    assert engine_module.quiet_steps(engine) == 4799  # the observer starts at 115 ms
+    quiet = engine(values, record=[1])
+    monkeypatch.setattr(engine_module, "quiet_steps", lambda engine: 0)
+    jax.clear_caches()  # traced again, observing every step
+    every = engine(values, record=[1])
+    assert quiet.keys() == every.keys()
+    for key in quiet:
+        a, b = np.asarray(quiet[key]), np.asarray(every[key])
+        if a.dtype == object:  # one array of spike times per network
+            assert len(a) == len(b), key
+            for x, y in zip(a, b, strict=True):
+                np.testing.assert_array_equal(np.asarray(x), np.asarray(y), key)
+        else:
+            np.testing.assert_array_equal(a, b, key)

@@ -339,6 +339,7 @@ def fixed_step_loop(
     save_stride: int | None = None,
     unroll: int = UNROLL,
     checkpoint: bool = False,
+    observe_from: int = 0,
 ):
     """Run ``n_steps`` steps of ``step`` from ``carry`` at time ``t0`` (ms) with step
     ``dt`` (ms; its dtype is the dtype of time).
@@ -356,6 +357,11 @@ def fixed_step_loop(
       (unrolled), the observer updated once per group with all of its steps.
     - ``checkpoint``: rematerialise each block in reverse mode, so that gradients store
       one carry per block instead of one per step.
+    - ``observe_from``: the whole blocks before this step run without the observer, which
+      is initialised (`AbstractObserver.init`) at the end of the last of them. For an
+      observer whose state no earlier sample changes but for the time and carry it
+      keeps (streaming features before their analysis start), the result is the same,
+      bit for bit, and those steps cost only the model's.
 
     Returns ``(carry, observer_state, saved)``.
     """
@@ -364,9 +370,9 @@ def fixed_step_loop(
     n_steps = int(n_steps)
     stride = int(save_stride) if save_stride else max(n_steps, 1)
     n_blocks, rest = divmod(n_steps, stride)
-    obs = None if observer is None else observer.init(t0, carry)
+    n_quiet = 0 if observer is None else min(max(int(observe_from), 0) // stride, n_blocks)
 
-    def run_group(state, n, size):
+    def run_group(state, n, size, observe):
         """``size`` steps from step ``n`` (unrolled), then the observer on all of them."""
         carry, obs = state
         ts, carries, events = [], [], []
@@ -376,32 +382,48 @@ def fixed_step_loop(
             ts.append(t + dt)
             carries.append(carry)
             events.append(event)
-        if observer is not None:
+        if observe:
             obs = observer.update(obs, ts, carries, events)
         return carry, obs
 
-    def steps(state, n0, k):
+    def steps(state, n0, k, observe):
         group = max(1, min(unroll, k))
         n_groups, rest = divmod(k, group)
         if n_groups:
             state = jax.lax.fori_loop(
-                0, n_groups, lambda g, s: run_group(s, n0 + g * group, group), state
+                0, n_groups, lambda g, s: run_group(s, n0 + g * group, group, observe), state
             )
         if rest:
-            state = run_group(state, n0 + n_groups * group, rest)
+            state = run_group(state, n0 + n_groups * group, rest, observe)
         return state
 
-    def block(state, _):
-        carry, obs, n = state
-        carry, obs = steps((carry, obs), n, stride)
-        return (carry, obs, n + stride), None if save is None else save(carry)
+    def blocks(observe):
+        def block(state, _):
+            carry, obs, n = state
+            carry, obs = steps((carry, obs), n, stride, observe)
+            return (carry, obs, n + stride), None if save is None else save(carry)
 
-    if checkpoint:
-        block = jax.checkpoint(block)
-    state = (carry, obs, jnp.asarray(0, jnp.int32))
-    (carry, obs, n), saved = jax.lax.scan(block, state, None, length=n_blocks)
+        return jax.checkpoint(block) if checkpoint else block
+
+    observe = observer is not None
+    n = jnp.asarray(0, jnp.int32)
+    saved_quiet = None
+    if n_quiet:
+        (carry, _, n), saved_quiet = jax.lax.scan(
+            blocks(False), (carry, None, n), None, length=n_quiet
+        )
+        # the time of the last step's end, as `run_group` computes it
+        t_start = t0 + (n - 1).astype(dt.dtype) * dt + dt
+    else:
+        t_start = t0
+    obs = observer.init(t_start, carry) if observe else None
+    (carry, obs, n), saved = jax.lax.scan(
+        blocks(observe), (carry, obs, n), None, length=n_blocks - n_quiet
+    )
+    if saved_quiet is not None and save is not None:
+        saved = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), saved_quiet, saved)
     if rest:
-        carry, obs = steps((carry, obs), n, rest)
+        carry, obs = steps((carry, obs), n, rest, observe)
     return carry, obs, saved
 
 

@@ -315,8 +315,16 @@ def population_loop(
         save=save,
         save_stride=stride,
         unroll=unroll,
+        observe_from=quiet_steps(engine),
     )
     return unpack(carry[0]), observer.per_voltage(observed), traces
+
+
+def quiet_steps(engine: Engine) -> int:
+    """The steps that end at least one step before the analysis start: no sample of
+    them changes the features or the rhythm (spikes and bursts count from the start),
+    so the loop runs them without its observer (`fixed_step_loop`'s ``observe_from``)."""
+    return max(math.floor(engine.features.start / engine.dt) - 1, 0)
 
 
 def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
