@@ -83,6 +83,10 @@ class Engine(eqx.Module):
     (state name → value, in the state's unit: these states start at the value in every
     model instead of at the model's ``initial_state()``; see `initial_values`).
 
+    The features and the rhythm count nothing before the analysis start
+    (``features.start``), so the loop runs the steps before it without them
+    (`quiet_steps`); the outputs are those of observing every step.
+
     In float32, compensated summation keeps slow gates (τ ≈ 1 s) moving whose increments
     fall below float32's resolution; it cannot make float32 agree with float64 on models
     whose fate is decided by perturbations at the rounding level (see
