@@ -167,6 +167,26 @@ def test_streaming_in_the_integration_loop():
     assert pop.shape == (3,) and np.all(np.asarray(pop) > 0)
 
 
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_features_from_a_late_start_count_every_sample_after_it(dtype):
+    """`simulate` runs the steps before the analysis start without the features (whole
+    save blocks, then whole unrolled groups of the next): the features still count every
+    sample from the start, as those of the trace saved at every step."""
+    model = jn.as_dtype(jn.build_HH(10.0), dtype)
+    solver = jn.ExponentialEuler(dt=0.025)
+    features = an.StreamingFeatures(start=37.3)  # mid-block, mid-group
+    streamed = jn.simulate(model, 100.0, solver=solver, save_every=100.0, features=features)
+    saved = jn.simulate(model, 100.0, solver=solver, save_every=0.025)
+    exact = features.summary(features.run(saved.ts, saved.V))
+    assert int(streamed.features["n_spikes"]) == int(exact["n_spikes"]) == 4
+    rtol = 1e-9 if dtype == jnp.float64 else 1e-4
+    for key, value in exact.items():  # isi_cv is about 5e-6: an absolute bound too
+        np.testing.assert_allclose(
+            np.asarray(streamed.features[key]), value, rtol=rtol, atol=rtol / 100,
+            equal_nan=True, err_msg=key,
+        )  # fmt: skip
+
+
 def _fd(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 

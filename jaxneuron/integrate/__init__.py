@@ -14,6 +14,7 @@ from ._fixed_step import (
     needs_compensation,
     reset_step,
     spiking_step,
+    steps_before,
     steps_in,
     unroll_for,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "needs_compensation",
     "unroll_for",
     "steps_in",
+    "steps_before",
     "AbstractObserver",
     "VoltageFeatures",
     "SpikeSlots",

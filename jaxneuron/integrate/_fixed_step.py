@@ -33,6 +33,7 @@ differ (`jaxneuron.parameters.population`).
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -111,6 +112,18 @@ def steps_in(duration: float, dt: float, what: str) -> int:
             f"{what} ({duration} ms) must be a whole multiple (≥ 1) of the step dt = {dt} ms"
         )
     return k
+
+
+def steps_before(start: float, t0: float, dt: float) -> int:
+    """The steps from ``t0`` that end at least one step before ``start`` (ms): no sample
+    of them counts in streaming features whose analysis starts at ``start`` (spikes,
+    bursts and V statistics all count from there), so `fixed_step_loop` may run them
+    without its observer (``observe_from``).
+
+    >>> steps_before(250.0, 0.0, 0.025)
+    9999
+    """
+    return max(math.floor((start - t0) / dt) - 1, 0)
 
 
 def needs_compensation(dtype, compensated: bool | None = None) -> bool:
@@ -357,8 +370,9 @@ def fixed_step_loop(
       (unrolled), the observer updated once per group with all of its steps.
     - ``checkpoint``: rematerialise each block in reverse mode, so that gradients store
       one carry per block instead of one per step.
-    - ``observe_from``: the whole blocks before this step run without the observer, which
-      is initialised (`AbstractObserver.init`) at the end of the last of them. For an
+    - ``observe_from``: the steps before this one run without the observer (whole
+      blocks, then whole groups of the next block), which is initialised
+      (`AbstractObserver.init`) at the end of the last of them. For an
       observer whose state no earlier sample changes but for the time and carry it
       keeps (streaming features before their analysis start), the result is the same,
       bit for bit, and those steps cost only the model's.
@@ -370,7 +384,6 @@ def fixed_step_loop(
     n_steps = int(n_steps)
     stride = int(save_stride) if save_stride else max(n_steps, 1)
     n_blocks, rest = divmod(n_steps, stride)
-    n_quiet = 0 if observer is None else min(max(int(observe_from), 0) // stride, n_blocks)
 
     def run_group(state, n, size, observe):
         """``size`` steps from step ``n`` (unrolled), then the observer on all of them."""
@@ -397,31 +410,46 @@ def fixed_step_loop(
             state = run_group(state, n0 + n_groups * group, rest, observe)
         return state
 
-    def blocks(observe):
-        def block(state, _):
-            carry, obs, n = state
-            carry, obs = steps((carry, obs), n, stride, observe)
-            return (carry, obs, n + stride), None if save is None else save(carry)
+    def block(k, observe, saves=True):
+        """``k`` steps from the state's step, observed or not, then the save."""
 
-        return jax.checkpoint(block) if checkpoint else block
+        def run(state, _=None):
+            carry, obs, n = state
+            carry, obs = steps((carry, obs), n, k, observe)
+            return (carry, obs, n + k), save(carry) if saves and save is not None else None
+
+        return jax.checkpoint(run) if checkpoint else run
 
     observe = observer is not None
     n = jnp.asarray(0, jnp.int32)
-    saved_quiet = None
+    # quiet: whole blocks, then whole groups of the next block (its rest is observed)
+    n_quiet, split = divmod(min(max(int(observe_from), 0), n_blocks * stride), stride)
+    if not observe:
+        n_quiet = split = 0
+    group = max(1, min(unroll, stride))
+    split = split // group * group
+    saved = []
     if n_quiet:
-        (carry, _, n), saved_quiet = jax.lax.scan(
-            blocks(False), (carry, None, n), None, length=n_quiet
-        )
-        # the time of the last step's end, as `run_group` computes it
-        t_start = t0 + (n - 1).astype(dt.dtype) * dt + dt
-    else:
-        t_start = t0
+        (carry, _, n), out = jax.lax.scan(block(stride, False), (carry, None, n), None, n_quiet)
+        saved.append(out)
+    if split:
+        (carry, _, n), _ = block(split, False, saves=False)((carry, None, n))
+    # the time of the last quiet step's end, as `run_group` computes it
+    t_start = t0 + (n - 1).astype(dt.dtype) * dt + dt if n_quiet or split else t0
     obs = observer.init(t_start, carry) if observe else None
-    (carry, obs, n), saved = jax.lax.scan(
-        blocks(observe), (carry, obs, n), None, length=n_blocks - n_quiet
+    if split:
+        (carry, obs, n), out = block(stride - split, observe)((carry, obs, n))
+        saved.append(jax.tree_util.tree_map(lambda x: x[None], out))
+    (carry, obs, n), out = jax.lax.scan(
+        block(stride, observe), (carry, obs, n), None, n_blocks - n_quiet - bool(split)
     )
-    if saved_quiet is not None and save is not None:
-        saved = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), saved_quiet, saved)
+    saved.append(out)
+    if save is None:
+        saved = None
+    elif len(saved) == 1:
+        saved = saved[0]
+    else:
+        saved = jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *saved)
     if rest:
         carry, obs = steps((carry, obs), n, rest, observe)
     return carry, obs, saved

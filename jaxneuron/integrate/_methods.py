@@ -39,6 +39,7 @@ from ._fixed_step import (
     initial_carry,
     model_step,
     needs_compensation,
+    steps_before,
 )
 from ._grid import jump_times
 from ._spike_paths import event_path, fixed_path
@@ -200,6 +201,7 @@ class FixedStep(AbstractMethod):
         ts = grid.save_times(dtype)
         compensated = needs_compensation(dtype, solver.compensated)
         observer = None if features is None else VoltageFeatures(features, (0,))
+        quiet = 0 if features is None else steps_before(features.start, grid.t0, solver.dt)
         _, observed, saved = fixed_step_loop(
             model_step(model, jnp.asarray(solver.dt, dtype)),
             initial_carry(as_state_tuple(y0), compensated and model.compensated_states(solver.dt)),
@@ -211,6 +213,7 @@ class FixedStep(AbstractMethod):
             save_stride=grid.steps_per_save,
             unroll=solver.steps_per_group(y0.shape[0], dtype),
             checkpoint=solver.checkpoint,
+            observe_from=quiet,
         )
         ys = jnp.concatenate([y0[None], saved], axis=0)
         summary = None if features is None else features.summary(observed[0])

@@ -92,9 +92,10 @@ def simulate(
     - ``throw``: raise `SimulationError` when the solve fails and the call is not being
       traced (under jit/vmap, read ``Solution.success`` instead).
     - ``features``: a `jaxneuron.analysis.StreamingFeatures`; its summary is returned in
-      ``Solution.features``. With `ExponentialEuler` it is updated after every step (so
-      ``save_every`` may be as long as ``t1``: no trace needs to be stored); with adaptive
-      solvers it is computed from the saved samples.
+      ``Solution.features``. With `ExponentialEuler` it is updated after every step from
+      the analysis start on (the steps before cost only the model's; ``save_every`` may
+      be as long as ``t1``: no trace needs to be stored); with adaptive solvers it is
+      computed from the saved samples.
 
     Works under `jax.jit`, `jax.vmap` (over parameters and stimuli) and `jax.grad`; calling
     it again with new parameter values of the same structure does not recompile.

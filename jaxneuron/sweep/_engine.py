@@ -37,6 +37,7 @@ from ..integrate import (
     initial_carry,
     model_step,
     needs_compensation,
+    steps_before,
     steps_in,
     unroll_for,
 )
@@ -328,7 +329,7 @@ def quiet_steps(engine: Engine) -> int:
     """The steps that end at least one step before the analysis start: no sample of
     them changes the features or the rhythm (spikes and bursts count from the start),
     so the loop runs them without its observer (`fixed_step_loop`'s ``observe_from``)."""
-    return max(math.floor(engine.features.start / engine.dt) - 1, 0)
+    return steps_before(engine.features.start, 0.0, engine.dt)
 
 
 def summarize(engine: Engine, y, observed) -> dict[str, jax.Array]:
