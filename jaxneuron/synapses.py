@@ -68,9 +68,7 @@ def scatter_rows(values, indices: tuple[int, ...], n: int, zero):
 def _entry(p, k: int, n: int):
     """Entry ``k`` of a parameter that is a scalar or one value per synapse (``n``; in a
     batch-minor population, one row per synapse: shape (n, models))."""
-    if p.ndim == 0:
-        return p
-    return p[k] if p.shape[0] == n else jnp.broadcast_to(p, (n,) + p.shape[1:])[k]
+    return p if jnp.ndim(p) == 0 else _rows(p, n)[k]
 
 
 def _rows(p, n: int):
