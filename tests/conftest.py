@@ -9,6 +9,8 @@ import gc
 import os
 import sys
 
+from pathlib import Path
+
 import jax
 import pytest
 
@@ -37,3 +39,39 @@ def _release_compiled_programs():
     gc.collect()
     if os.environ.get("JAXNEURON_TEST_MAPPINGS"):
         print(f"\n[memory mappings after the module: {before}; released: {_mappings()}]")
+
+
+# The files that take the most CPU time (seconds in a two-worker run, from
+# `pytest --durations=0`), run first. pytest-xdist's ``--dist loadfile`` hands the files to
+# the two workers in collection order (``--no-loadscope-reorder`` in pyproject.toml keeps it
+# from ordering them by number of tests, which put these few-test, long files last): the
+# longest first leaves short files to fill the end, so both workers finish together.
+LONGEST_FIRST = (
+    "tests/test_sweep.py",
+    "tests/test_notebooks.py",
+    "tests/test_stg.py",
+    "tests/test_family.py",
+    "tests/test_network.py",
+    "tests/test_cli.py",
+    "tests/test_fit.py",
+    "tests/test_pyloric_database.py",
+    "jaxneuron/fit/_family.py",
+    "tests/test_recordings.py",
+    "tests/test_regulation.py",
+    "tests/test_faults.py",
+    "tests/test_hh_accuracy.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = Path(config.rootpath)
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+
+    def key(item):
+        try:
+            name = Path(item.path).relative_to(root).as_posix()
+        except ValueError:
+            name = str(item.path)
+        return rank.get(name, len(rank))
+
+    items.sort(key=key)  # stable: the rest keep their order, a file's tests stay together
