@@ -8,7 +8,6 @@ only — the library itself never does.
 import gc
 import os
 import sys
-
 from pathlib import Path
 
 import jax
