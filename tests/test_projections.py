@@ -164,6 +164,38 @@ def test_vmap_over_network_parameters_equals_separate_runs():
     assert totals[0] < totals[2]  # stronger excitation, more spikes
 
 
+@pytest.mark.parametrize("exact_onset", [False, True])
+def test_delivery_sums_the_rows_of_the_spiking_neurons_whatever_their_number(exact_onset):
+    """A projection's delivery equals NumPy's sum of the weights (× the kick) over the
+    synapses of the neurons that spiked, bit for bit the same for every number of spikes:
+    none, a few (each bucket of the sparse path: 8, 16, 32, 40 rows) and more than
+    ``max_spikes`` (every row)."""
+    n_pre, n_post, max_spikes = 300, 200, 40
+    conn = jn.fixed_probability(n_pre, n_post, 0.1, seed=3)
+    rng = np.random.default_rng(4)
+    weight = rng.uniform(0.5, 2.0, conn.targets.shape)
+    receptor = jn.AlphaReceptor(tau=2.0, E=0.0)
+    proj = jn.Projection("A", "B", conn, weight, receptor, exact_onset=exact_onset)
+    rows = proj.rows(jnp.float64)
+    state = proj.init(jnp.zeros(n_pre), jnp.zeros(n_post), None, 0.1, False)
+    lag = jnp.asarray(rng.uniform(0.0, 0.1, n_pre))
+    targets = np.asarray(conn.targets)
+    deliveries = []
+    for count in (0, 3, 8, 9, 16, 17, 33, 40, 41, 300):
+        crossed = np.zeros(n_pre, bool)
+        crossed[rng.choice(n_pre, count, replace=False)] = True
+        g, _ = proj.after(state, rows, 0, 0.1, jnp.asarray(crossed), lag, max_spikes)
+        expected = np.zeros((n_post + 1, receptor.n_components))
+        for i in np.flatnonzero(crossed):
+            kick = np.asarray(receptor.kick(lag[i] if exact_onset else jnp.zeros(())))
+            np.add.at(expected, targets[i], weight[i][:, None] * kick)
+        np.testing.assert_allclose(g, expected[:n_post], rtol=1e-13, atol=1e-13)
+        every_row = proj.after(state, rows, 0, 0.1, jnp.asarray(crossed), lag, n_pre)[0]
+        np.testing.assert_array_equal(g, every_row)  # the same terms in the same order
+        deliveries.append(float(jnp.sum(g)))
+    assert deliveries[0] == 0.0 and all(d > 0 for d in deliveries[1:])
+
+
 def test_projection_input_errors_are_named():
     conn = jn.from_pairs([0], [0], 1, 1)
     with pytest.raises(TypeError, match="receptor must be a receptor"):

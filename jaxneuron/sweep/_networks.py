@@ -135,11 +135,15 @@ def _runner(net, names, settings: _NetworkSettings, y0, g0):
     """``run(values, record) → outputs``: the chunk padded to ``chunk_size`` networks,
     vmapped in one compiled call."""
 
+    # under vmap a branch on the spike count runs every branch: deliver through every
+    # row (the dense path; the same sums) and skip the sparse ones
+    every_row = max(p.n for p in net.populations)
+
     def one(values):
         sol = simulate_populations(
             net.set_parameters(values), settings.t1, dt=settings.dt, y0=y0, g0=g0,
             threshold=settings.threshold, refractory=settings.refractory,
-            start=settings.start,
+            start=settings.start, max_spikes_per_step=every_row,
         )  # fmt: skip
         out = {}
         nan = jnp.asarray(jnp.nan, settings.dtype)
