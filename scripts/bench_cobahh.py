@@ -21,7 +21,11 @@ same machine, and jaxneuron's scaling from 1,000 to 100,000 neurons.
      synapse creation, initialisation, the warm-up and writing the results are not
      counted (they are printed per seed: code generation + ``make``, and the whole
      ``main``).
-2. **Scaling** (``--scaling``): jaxneuron alone for each N, with a fixed in-degree of 80
+2. **Profile** (``--profile``): jaxneuron alone, the ``--n``-neuron network of seed 0 for
+   ``--duration`` ms with and without its projections (the same initial state, the spike
+   rule above; timed runs interleaved, best of 3): the time per step, and the projections'
+   share of it.
+3. **Scaling** (``--scaling``): jaxneuron alone for each N, with a fixed in-degree of 80
    (so a neuron's input statistics stay those of the 4,000-neuron network), each in its
    own process: connectivity build time, compile time, run time per simulated second and
    peak memory (RSS).
@@ -30,6 +34,7 @@ same machine, and jaxneuron's scaling from 1,000 to 100,000 neurons.
     python scripts/bench_cobahh.py --brian-python /path/to/brian-env/bin/python \
         --brian-target cpp_standalone
     python scripts/bench_cobahh.py --skip-brian --scaling 1000 4000 16000 64000 100000
+    python scripts/bench_cobahh.py --skip-brian --profile --duration 300
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ parser.add_argument(
 )
 parser.add_argument("--skip-brian", action="store_true")
 parser.add_argument("--scaling", type=int, nargs="*", default=[])
+parser.add_argument("--profile", action="store_true")
 parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
 args = parser.parse_args()
 
@@ -180,6 +186,33 @@ if not args.skip_brian:
         f"  Brian2 / jaxneuron = {wall['brian2'] / wall['jaxneuron']:.2f}× wall, "
         f"{cpu['brian2'] / cpu['jaxneuron']:.2f}× CPU"
     )
+
+if args.profile:
+    import equinox as eqx
+    from _timing import best_of
+
+    import jaxneuron as jn
+
+    net, y0, g0 = jn.cobahh(args.n, seed=0)
+    alone = jn.PopulationNetwork(net.populations, (), area=net.area)
+
+    def run(net, g0):
+        return jn.simulate_populations(
+            net, args.duration, dt=args.dt, y0=y0, g0=g0, start=1.0, refractory=REFRACTORY
+        ).counts
+
+    calls = {
+        "network": (eqx.filter_jit(run).lower(net, g0).compile(), net, g0),
+        "populations alone": (eqx.filter_jit(run).lower(alone, None).compile(), alone, None),
+    }
+    best = best_of({k: (lambda c=c: c[0](c[1], c[2])) for k, c in calls.items()}, 3)
+    steps = round(args.duration / args.dt)
+    print(f"\nprofile: {args.n} neurons, {args.duration:g} ms; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    for name, seconds in best.items():
+        print(f"  {name:<18} {1e6 * seconds / steps:8.1f} µs per step")
+    share = 1 - best["populations alone"] / best["network"]
+    print(f"  the {len(net.projections)} projections: {100 * share:.0f} % of a step")
 
 if args.scaling:
     print(f"\nscaling (in-degree 80, {args.duration:g} ms, one process per N):")
