@@ -86,8 +86,9 @@ def simulate_populations(
       routed through them, the surrogate's gradient grows without bound in a recurrent
       network. Forward values are unchanged.
     - ``max_spikes_per_step``: spikes per population and step delivered by gathering
-      their rows (more take the dense path, with the same result); default 64 plus 1 %
-      of the largest population (100 Hz at Δt = 0.1 ms).
+      their rows, in the smallest of 8, 16, 32, … rows that holds them (more take the
+      dense path, with the same result); default 64 plus 1 % of the largest population
+      (100 Hz at Δt = 0.1 ms).
     """
     check_positive("t1 (simulated time)", t1, "ms")
     check_positive("dt (fixed step)", dt, "ms")
