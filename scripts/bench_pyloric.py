@@ -13,6 +13,8 @@ streaming features per cell, float32 by default) runs, each for ``--t1`` ms:
 - the circuits with every synapse started at s = 0 (the four distinct s of the seven
   synapses held once, as by default) and at seven different s (all seven held): what
   sharing them saves;
+- the circuits with Prinz's routine and a spike buffer of 32 instead of 512 per cell:
+  what the buffer's size costs;
 - 3 × ``--networks`` random Prinz 2003 neurons, the baseline.
 
 Timed runs alternate, best of ``--repeats``. Prints the rates, their ratios, and the
@@ -60,9 +62,11 @@ features = StreamingFeatures(start=args.t1 / 2)
 circuit = jn.as_dtype(jn.pyloric_circuit(), dtype)
 
 
-def circuit_engine(rule=None, rhythm=True):
-    """The engine over the database circuits: no rhythm, or the rhythm with ``rule``."""
-    online = StreamingRhythm(features=features, criteria=PyloricCriteria(), rule=rule)
+def circuit_engine(rule=None, rhythm=True, max_spikes=512):
+    """The engine over the database circuits: no rhythm, or the rhythm with ``rule``
+    (and a spike buffer of ``max_spikes`` per cell with a rule)."""
+    online = StreamingRhythm(features=features, criteria=PyloricCriteria(), rule=rule,
+                             max_spikes=max_spikes)  # fmt: skip
     return Engine(circuit, space.names, args.t1, DT, features=features,
                   rhythm=online if rhythm else None)  # fmt: skip
 
@@ -85,6 +89,7 @@ shared_engine, apart_engine = (
 )  # fmt: skip
 rhythmic = circuit_engine()
 prinz = circuit_engine(PrinzAdaptive())
+prinz_small = circuit_engine(PrinzAdaptive(), max_spikes=32)  # what the buffer's size costs
 names = tuple(f"{c}.g" for c in jn.CHANNEL_ORDER)
 numbers = np.random.default_rng(0).integers(1, jn.PRINZ_2003_SIZE + 1, size=3 * args.networks)
 g = jn.prinz_2003_conductances(numbers)
@@ -102,6 +107,7 @@ wall, cpu = best_wall_and_cpu(
         "networks": lambda: network(net_values, devices=devices)["LP.class"],
         "rhythm": lambda: rhythmic(net_values, devices=devices)["pyloric"],
         "prinz": lambda: prinz(net_values, devices=devices)["pyloric"],
+        "prinz32": lambda: prinz_small(net_values, devices=devices)["pyloric"],
         "neurons": lambda: single(cell_values, devices=devices)["class"],
         "bare": lambda: bare(bare_values, devices=devices)["LP.class"],
         "shared": lambda: shared_engine(net_values, devices=devices)["LP.class"],
@@ -139,6 +145,10 @@ for label, times in (("wall", wall), ("CPU", cpu)):
         f"{args.networks} networks with Prinz's routine (spike buffers in the loop, "
         f"classified on the host): {times['prinz']:.2f} s, {rate_prinz:.3g} cell-steps/s "
         f"({rate_prinz / rate_net:.2f}× without a rhythm)"
+    )
+    print(
+        f"  … with a spike buffer of 32 instead of 512 per cell: {times['prinz32']:.2f} s "
+        f"({times['prinz'] / times['prinz32']:.2f}× the speed with 512)"
     )
     rate_bare = cell_steps / times["bare"]
     print(
