@@ -88,7 +88,9 @@ def simulate_populations(
     - ``max_spikes_per_step``: spikes per population and step delivered by gathering
       their rows, in the smallest of 8, 16, 32, … rows that holds them (more take the
       dense path, with the same result); default 64 plus 1 % of the largest population
-      (100 Hz at Δt = 0.1 ms).
+      (100 Hz at Δt = 0.1 ms). Under `jax.vmap` every bucket's branch runs: pass the
+      largest population's size to take the dense path alone (as `sweep_populations`
+      does).
     """
     check_positive("t1 (simulated time)", t1, "ms")
     check_positive("dt (fixed step)", dt, "ms")
