@@ -63,7 +63,8 @@ Scalar = Float[Array, ""]
 
 
 class CellRhythmState(eqx.Module):
-    """One cell's part of `RhythmState`."""
+    """The cells' part of `RhythmState`: every field has a leading axis over the cells
+    of ``order`` (one row per cell), then the batch shape."""
 
     cycle: Int[Array, ""]  # cycle of the latest burst's onset (−1: before the first)
     running: Array  # that burst has not ended yet
@@ -81,7 +82,8 @@ class CellRhythmState(eqx.Module):
 
 
 class RhythmState(eqx.Module):
-    """The running state of `StreamingRhythm` (scalars per circuit; batch with vmap)."""
+    """The running state of `StreamingRhythm` (scalars per circuit, and one row per cell
+    in ``cells``; batch with vmap, or start from a batched ``t``)."""
 
     start: Scalar  # start of the open cycle (NaN: none yet)
     previous: Scalar  # start of the last closed cycle
@@ -89,14 +91,14 @@ class RhythmState(eqx.Module):
     first_period: Scalar
     period_sum: Scalar  # Σ (P − first P)
     period_sumsq: Scalar  # Σ (P − first P)²
-    cells: tuple[CellRhythmState, ...]
+    cells: CellRhythmState
 
 
 class SpikeBuffer(eqx.Module):
-    """One cell's buffered spike times (the state of `StreamingRhythm` with a rule):
-    ``times`` (batch shape + (max_spikes,), +inf where empty), ``count`` (spikes after
-    the analysis start, possibly more than the buffer holds), ``t_last`` (the time of
-    the latest sample: the window's end)."""
+    """The cells' buffered spike times (the state of `StreamingRhythm` with a rule), one
+    row per cell of ``order``: ``times`` ((cells,) + batch shape + (max_spikes,), +inf
+    where empty), ``count`` (spikes after the analysis start, possibly more than the
+    buffer holds), ``t_last`` (the time of the latest sample: the window's end)."""
 
     times: Array
     count: Int[Array, ""]
@@ -110,10 +112,25 @@ class _Event(eqx.Module):
     offset: Array  # … at this last spike
 
 
+def stack_cells(states: FeatureState | tuple[FeatureState, ...]) -> FeatureState:
+    """The cells' feature states as one `FeatureState` whose fields have a leading axis
+    over the cells: a tuple (one state per cell) is stacked, its time fields broadcast to
+    the potentials' shape; a state already stacked is returned as it is."""
+    if isinstance(states, FeatureState):
+        return states
+    shape = jnp.shape(states[0].V_prev)
+
+    def stack(*fields):
+        return jnp.stack([jnp.broadcast_to(x, shape) for x in fields])
+
+    return jax.tree_util.tree_map(stack, *states)
+
+
 def _event(features: StreamingFeatures, running, before: FeatureState, after: FeatureState):
-    """A cell's burst edges in one update. At most one burst starts per update (the sweep
-    engine checks that ``burst_gap`` exceeds an update's span). A running burst has ended
-    once ``burst_gap`` passed without a spike, or when the next burst starts."""
+    """The cells' burst edges in one update (one row per cell). At most one burst starts
+    per update (the sweep engine checks that ``burst_gap`` exceeds an update's span). A
+    running burst has ended once ``burst_gap`` passed without a spike, or when the next
+    burst starts."""
     new = after.burst_index > before.burst_index
     quiet = after.t_prev - after.last_spike > features.burst_gap
     ends = running & (new | quiet)
@@ -167,34 +184,37 @@ class StreamingRhythm(eqx.Module):
         """The `PrinzRhythm` that `finish` runs (with a rule)."""
         return PrinzRhythm(order=self.order, rule=self.rule)
 
-    def init(self, t) -> RhythmState | tuple[SpikeBuffer, ...]:
+    def init(self, t) -> RhythmState | SpikeBuffer:
         """The state before any burst; ``t`` fixes the time dtype and the batch shape."""
         t = jnp.asarray(t)
+        rows = (len(self.order), *t.shape)
         if self.buffered:
-            buffer = SpikeBuffer(
-                times=jnp.full((*t.shape, self.max_spikes), jnp.inf, t.dtype),
-                count=jnp.zeros(t.shape, jnp.int32),
-                t_last=t,
+            return SpikeBuffer(
+                times=jnp.full((*rows, self.max_spikes), jnp.inf, t.dtype),
+                count=jnp.zeros(rows, jnp.int32),
+                t_last=jnp.broadcast_to(t, rows),
             )
-            return (buffer,) * len(self.order)
 
-        def full(value, kind=None):
-            return jnp.full(t.shape, value, t.dtype if kind is None else kind)
+        def full(value, kind=None, shape=t.shape):
+            return jnp.full(shape, value, t.dtype if kind is None else kind)
+
+        def cells(value, kind=None):
+            return full(value, kind, rows)
 
         cell = CellRhythmState(
-            cycle=full(-1, jnp.int32),
-            running=full(False, bool),
-            onset=full(jnp.nan),
-            open_count=full(0, jnp.int32),
-            open_onset=full(0.0),
-            open_offset=full(0.0),
-            open_ended=full(0, jnp.int32),
-            open_length=full(0.0),
-            count=full(0, jnp.int32),
-            onset_sum=full(0.0),
-            offset_sum=full(0.0),
-            ended=full(0, jnp.int32),
-            length_sum=full(0.0),
+            cycle=cells(-1, jnp.int32),
+            running=cells(False, bool),
+            onset=cells(jnp.nan),
+            open_count=cells(0, jnp.int32),
+            open_onset=cells(0.0),
+            open_offset=cells(0.0),
+            open_ended=cells(0, jnp.int32),
+            open_length=cells(0.0),
+            count=cells(0, jnp.int32),
+            onset_sum=cells(0.0),
+            offset_sum=cells(0.0),
+            ended=cells(0, jnp.int32),
+            length_sum=cells(0.0),
         )
         return RhythmState(
             start=full(jnp.nan),
@@ -203,56 +223,45 @@ class StreamingRhythm(eqx.Module):
             first_period=full(jnp.nan),
             period_sum=full(0.0),
             period_sumsq=full(0.0),
-            cells=(cell,) * len(self.order),
+            cells=cell,
         )
 
     def update(
         self,
-        state: RhythmState,
-        before: tuple[FeatureState, ...],
-        after: tuple[FeatureState, ...],
-    ) -> RhythmState:
+        state: RhythmState | SpikeBuffer,
+        before: FeatureState | tuple[FeatureState, ...],
+        after: FeatureState | tuple[FeatureState, ...],
+    ) -> RhythmState | SpikeBuffer:
         """The state after the cells' feature states went from ``before`` to ``after``
-        (one `StreamingFeatures.update_many` each, in ``order``), during which each cell
-        started at most one burst. Bursts that start before a new reference onset in the
-        same update belong to the closing cycle, the others to the new one. With a rule:
-        each cell's new spike goes to its buffer."""
+        (`StreamingFeatures.update_many` on each cell of ``order``: one state per cell, or
+        one stacked state, see `stack_cells`), during which each cell started at most one
+        burst. Bursts that start before a new reference onset in the same update belong to
+        the closing cycle, the others to the new one. With a rule: each cell's new spike
+        goes to its buffer. Every cell is updated at once (a row each)."""
+        before, after = stack_cells(before), stack_cells(after)
         if self.buffered:
-            cells = zip(state, before, after, strict=True)
-            return tuple(_buffered(self.max_spikes, *x) for x in cells)
-        events = [
-            _event(self.features, cell.running, b, a)
-            for cell, b, a in zip(state.cells, before, after, strict=True)
-        ]
-        reference = events[0]
-        opens = reference.new & (after[0].burst_index >= 1)
+            return _buffered(self.max_spikes, state, before, after)
+        event = _event(self.features, state.cells.running, before, after)
+        onset = event.onset[0]  # the reference's
+        opens = event.new[0] & (after.burst_index[0] >= 1)
         # a burst that ends here ended more than burst_gap before now and before any new
         # onset, so before any reference onset in this update: it goes to its cycle first
-        state = self._cells(state, self._end, events, [e.ends for e in events])
-        later = [opens & (e.onset >= reference.onset) for e in events]
-        before_new = [e.new & ~x for e, x in zip(events, later, strict=True)]
-        state = self._cells(state, self._start, events, before_new)
-        state = self._new_cycle(state, opens, reference.onset)
-        after_new = [e.new & x for e, x in zip(events, later, strict=True)]
-        return self._cells(state, self._start, events, after_new)
+        state = self._end(state, event, event.ends)
+        later = opens & (event.onset >= onset)
+        state = self._start(state, event, event.new & ~later)
+        state = self._new_cycle(state, opens, onset)
+        return self._start(state, event, event.new & later)
 
     @staticmethod
-    def _cells(state: RhythmState, apply, events, masks) -> RhythmState:
-        cells = tuple(
-            apply(state, cell, event, mask)
-            for cell, event, mask in zip(state.cells, events, masks, strict=True)
-        )
-        return dataclasses.replace(state, cells=cells)
-
-    @staticmethod
-    def _end(state: RhythmState, cell: CellRhythmState, event: _Event, mask) -> CellRhythmState:
-        """The cell's current burst ended at ``event.offset``: the offset goes to the
-        cycle of its onset (the open one or the last closed one)."""
+    def _end(state: RhythmState, event: _Event, mask) -> RhythmState:
+        """The cells' current bursts ended at ``event.offset`` where ``mask``: each
+        offset goes to the cycle of its onset (the open one or the last closed one)."""
+        cell = state.cells
         in_open = mask & (cell.cycle >= 0) & (cell.cycle == state.n_cycles)
         in_last = mask & (cell.cycle >= 0) & (cell.cycle == state.n_cycles - 1)
         last_phase = (event.offset - state.previous) / (state.start - state.previous)
         length = event.offset - cell.onset
-        return dataclasses.replace(
+        cell = dataclasses.replace(
             cell,
             running=cell.running & ~mask,
             open_offset=cell.open_offset + jnp.where(in_open, event.offset - state.start, 0.0),
@@ -262,13 +271,16 @@ class StreamingRhythm(eqx.Module):
             ended=cell.ended + in_last,
             length_sum=cell.length_sum + jnp.where(in_last, length, 0.0),
         )
+        return dataclasses.replace(state, cells=cell)
 
     @staticmethod
-    def _start(state: RhythmState, cell: CellRhythmState, event: _Event, mask) -> CellRhythmState:
-        """A burst of the cell starts at ``event.onset``, in the open cycle if any."""
+    def _start(state: RhythmState, event: _Event, mask) -> RhythmState:
+        """Bursts of the cells start at ``event.onset`` where ``mask``, in the open cycle
+        if any."""
+        cell = state.cells
         counted = mask & jnp.isfinite(state.start)
         latency = event.onset - state.start
-        return dataclasses.replace(
+        cell = dataclasses.replace(
             cell,
             cycle=jnp.where(mask, jnp.where(counted, state.n_cycles, -1), cell.cycle),
             running=cell.running | mask,
@@ -276,6 +288,7 @@ class StreamingRhythm(eqx.Module):
             open_count=cell.open_count + counted,
             open_onset=cell.open_onset + jnp.where(counted, latency, 0.0),
         )
+        return dataclasses.replace(state, cells=cell)
 
     @staticmethod
     def _new_cycle(state: RhythmState, opens, onset) -> RhythmState:
@@ -310,21 +323,26 @@ class StreamingRhythm(eqx.Module):
             first_period=first,
             period_sum=state.period_sum + shifted,
             period_sumsq=state.period_sumsq + shifted * shifted,
-            cells=tuple(close(cell) for cell in state.cells),
+            cells=close(state.cells),
         )
 
-    def summary(self, state: RhythmState, features: tuple[FeatureState, ...]) -> dict[str, Array]:
+    def summary(
+        self,
+        state: RhythmState | SpikeBuffer,
+        features: FeatureState | tuple[FeatureState, ...],
+    ) -> dict[str, Array]:
         """The rhythm's values (see the class) from the final state and the cells' final
-        feature states (a burst still running at the end ends at its last spike). With a
-        rule: the buffers, ``<cell>.spike_buffer``, ``<cell>.spike_count`` and
-        ``rhythm_end``, for `finish`."""
+        feature states (one per cell, or stacked; a burst still running at the end ends at
+        its last spike). With a rule: the buffers, ``<cell>.spike_buffer``,
+        ``<cell>.spike_count`` and ``rhythm_end``, for `finish`."""
         if self.buffered:
             out = {}
-            for name, buffer in zip(self.order, state, strict=True):
-                out[f"{name}.spike_buffer"] = buffer.times
-                out[f"{name}.spike_count"] = buffer.count
-            out["rhythm_end"] = state[0].t_last
+            for i, name in enumerate(self.order):
+                out[f"{name}.spike_buffer"] = state.times[i]
+                out[f"{name}.spike_count"] = state.count[i]
+            out["rhythm_end"] = state.t_last[0]
             return out
+        last_spike = stack_cells(features).last_spike
         n = state.n_cycles
         safe_n = jnp.maximum(n, 1)
         has_cycles = n > 0
@@ -339,11 +357,12 @@ class StreamingRhythm(eqx.Module):
         in_order = has_cycles
         previous_onset = None
         last_period = state.start - state.previous
-        for name, cell, feature in zip(self.order, state.cells, features, strict=True):
+        for i, name in enumerate(self.order):
+            cell = jax.tree_util.tree_map(lambda x: x[i], state.cells)  # noqa: B023
             running = cell.running & (cell.cycle == n - 1)
-            tail = (feature.last_spike - state.previous) / last_period
+            tail = (last_spike[i] - state.previous) / last_period
             offset_sum = cell.offset_sum + jnp.where(running, tail, 0.0)
-            length_sum = cell.length_sum + jnp.where(running, feature.last_spike - cell.onset, 0.0)
+            length_sum = cell.length_sum + jnp.where(running, last_spike[i] - cell.onset, 0.0)
             ended = cell.ended + running
             safe_count = jnp.maximum(cell.count, 1)
             counted = cell.count > 0
@@ -424,7 +443,7 @@ class StreamingRhythm(eqx.Module):
         keys = []
 
         def summary(t):
-            cells = tuple(self.features.init(t, t) for _ in self.order)
+            cells = self.features.init(t, jnp.broadcast_to(t, (len(self.order),)))
             out = self.summary(self.init(t), cells)
             keys.extend(out)
             return out
@@ -452,16 +471,17 @@ class StreamingRhythm(eqx.Module):
         def step(carry, tv):
             rhythm, cells = carry
             t, V = tv
-            after = tuple(features.update(c, t, V[k]) for k, c in enumerate(cells))
+            after = features.update(cells, t, V)  # every cell at once, a row each
             return (self.update(rhythm, cells, after), after), None
 
-        cells = tuple(features.init(ts[0], Vs[0, k]) for k in range(len(self.order)))
+        cells = features.init(ts[0], Vs[0])
         (rhythm, cells), _ = jax.lax.scan(step, (self.init(ts[0]), cells), (ts[1:], Vs[1:]))
         return self.summary(rhythm, cells)
 
 
 def _buffered(size: int, buffer: SpikeBuffer, before: FeatureState, after: FeatureState):
-    """The buffer after one update: the cell's newest spike (if any) in the next slot."""
+    """The buffers after one update (the cells' stacked states): each cell's newest spike
+    (if any) in its next slot."""
     spiked = after.n_spikes > before.n_spikes
     slot = jnp.clip(before.n_spikes, 0, size - 1)
     times = buffer.times.reshape(-1, size)

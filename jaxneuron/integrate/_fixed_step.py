@@ -311,6 +311,10 @@ class VoltageFeatures(AbstractObserver):
         """The state as one `FeatureState` per observed potential (here: itself)."""
         return state
 
+    def select(self, state, positions: tuple[int, ...]) -> tuple:
+        """The states of the observed potentials at ``positions`` (one per potential)."""
+        return tuple(state[i] for i in positions)
+
 
 class SpikeSlots(AbstractObserver):
     """The first ``max_spikes`` spike times of a `spiking_step` (padded with +inf), the

@@ -240,3 +240,12 @@ class StackedVoltageFeatures(AbstractObserver):
             return jax.tree_util.tree_map(lambda x: x[i] if jnp.ndim(x) == rows else x, state)
 
         return tuple(row(i) for i in range(jnp.shape(state.V_prev)[0]))
+
+    def select(self, state, positions: tuple[int, ...]):
+        """The cells at ``positions`` as one stacked `FeatureState` (their rows, in that
+        order; the time fields shared)."""
+        rows = jnp.ndim(state.V_prev)
+        if tuple(positions) == tuple(range(jnp.shape(state.V_prev)[0])):
+            return state
+        index = jnp.asarray(positions, jnp.int32)
+        return jax.tree_util.tree_map(lambda x: x[index] if jnp.ndim(x) == rows else x, state)

@@ -249,8 +249,8 @@ class VoltageRhythm(AbstractObserver):
     def update(self, state, ts, carries, events):
         before, rhythm = state
         after = self.voltages.update(before, ts, carries, events)
-        pick = lambda s: tuple(self.voltages.per_voltage(s)[i] for i in self.cells)  # noqa: E731
-        return after, self.rhythm.update(rhythm, pick(before), pick(after))
+        pick = self.voltages.select
+        return after, self.rhythm.update(rhythm, pick(before, self.cells), pick(after, self.cells))
 
     def per_voltage(self, state):
         """The final state as `summarize` reads it: (one `FeatureState` per observed
