@@ -128,7 +128,13 @@ def split_bursts(spikes, rule: AbstractBurstRule) -> list[tuple[float, float, in
     spikes = np.asarray(spikes, dtype=float)
     if spikes.size == 0:
         return []
-    gap = rule.threshold(spikes)
+    return bursts_at(spikes, rule.threshold(spikes))
+
+
+def bursts_at(spikes: np.ndarray, gap: float) -> list[tuple[float, float, int]]:
+    """`split_bursts` at the threshold ``gap`` (ms): sorted float spike times."""
+    if spikes.size == 0:
+        return []
     starts = np.concatenate([[0], np.nonzero(np.diff(spikes) > gap)[0] + 1])
     ends = np.concatenate([starts[1:] - 1, [spikes.size - 1]])
     return [

@@ -56,12 +56,13 @@ The values (means over the cycles, as `burst_phases`): ``period`` (ms), ``period
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 
 import equinox as eqx
 import numpy as np
 
-from ._burst_rules import AbstractBurstRule, PrinzAdaptive, split_bursts
+from ._burst_rules import AbstractBurstRule, PrinzAdaptive, bursts_at
 from ._pyloric import PyloricCriteria
 from ._sampled import spike_times
 
@@ -98,52 +99,91 @@ class PrinzRhythm(eqx.Module):
     def __call__(self, spikes: Mapping[str, np.ndarray], start: float, end: float) -> dict:
         """The rhythm of the spike trains ``spikes`` (cell → times in ms) over the window
         [``start``, ``end``] ms."""
-        trains = {}
-        for cell in self.order:
-            s = np.sort(np.asarray(spikes[cell], dtype=float))
-            trains[cell] = s[(s >= start) & (s <= end)]
-        groups = {c: split_bursts(trains[c], self.rule) for c in self.order}
-        out, cycles = _cycle_values(self.order, groups)
-        out["rhythm_status"] = self._status(trains, groups, cycles)
-        out["in_order"] = out["rhythm_status"] == "ok"
-        return out
+        return self.classifier()(spikes, start, end)
 
-    def _status(self, trains, groups, cycles) -> str:
-        """The first of the module's steps 2–7 that fails, or "ok"."""
-        periods = {}
-        for cell in self.order:
-            if trains[cell].size < self.min_cell_spikes:
-                return f"{cell}: fewer than {self.min_cell_spikes} spikes"
-            onsets = np.array([g[0] for g in groups[cell]])[1:]  # the first may be cut
-            found = _periodic(onsets, self.period_consistency, self.max_bursts_per_cycle)
-            if found is None:
-                return f"{cell}: not periodic"
-            periods[cell] = found
-        for cell, (_, k) in periods.items():
-            if k != 1:
-                return f"{cell}: {k} bursts per period"
-        longest = max(p for p, _ in periods.values())
-        scaled = {c: round(longest / p) * p for c, (p, _) in periods.items()}
-        for cell, (p, _) in periods.items():
-            if round(longest / p) != 1:
-                return f"{cell}: period {p:.4g} ms against {longest:.4g} ms"
-        mean = np.mean(list(scaled.values()))
-        if max(abs(v - mean) for v in scaled.values()) >= self.system_consistency * mean:
-            return "cell periods differ by 0.5 % or more"
-        n = len(cycles)
-        if n < self.min_cycles:
-            return f"{n} complete cycles, fewer than {self.min_cycles}"
-        per_cycle = {c: _bursts_in_cycles(groups[c], cycles) for c in self.order}
-        for cell in self.order:
-            if any(len(inside) != 1 for inside in per_cycle[cell]):
-                return f"{cell}: not one burst in every cycle"
-        for cell in self.order:
-            if any(inside[0][2] < self.min_spikes for inside in per_cycle[cell]):
-                return f"{cell}: a burst of fewer than {self.min_spikes} spikes"
-        bad = sum(not _in_order([per_cycle[c][i][0] for c in self.order]) for i in range(n))
-        if bad:
-            return f"out of order in {bad} of {n} cycles"
-        return "ok"
+    def classifier(self) -> Callable[[Mapping[str, np.ndarray], float, float], dict]:
+        """`__call__` as a plain function with this instance's settings bound once: for
+        many networks (a sweep's batch), since a module's methods are rebuilt at every
+        access."""
+        settings = _Settings(
+            order=self.order,
+            threshold=self.rule.threshold,
+            period_consistency=self.period_consistency,
+            system_consistency=self.system_consistency,
+            max_bursts_per_cycle=self.max_bursts_per_cycle,
+            min_cell_spikes=self.min_cell_spikes,
+            min_cycles=self.min_cycles,
+            min_spikes=self.min_spikes,
+        )
+
+        def classify(spikes: Mapping[str, np.ndarray], start: float, end: float) -> dict:
+            trains = {}
+            for cell in settings.order:
+                s = np.sort(np.asarray(spikes[cell], dtype=float))
+                trains[cell] = s[(s >= start) & (s <= end)]
+            groups = {
+                c: bursts_at(trains[c], settings.threshold(trains[c]) if trains[c].size else 0.0)
+                for c in settings.order
+            }
+            out, cycles = _cycle_values(settings.order, groups)
+            out["rhythm_status"] = _status(settings, trains, groups, cycles)
+            out["in_order"] = out["rhythm_status"] == "ok"
+            return out
+
+        return classify
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    """`PrinzRhythm`'s fields as plain attributes, and its rule's threshold function."""
+
+    order: tuple[str, ...]
+    threshold: Callable[[np.ndarray], float]
+    period_consistency: float
+    system_consistency: float
+    max_bursts_per_cycle: int
+    min_cell_spikes: int
+    min_cycles: int
+    min_spikes: int
+
+
+def _status(settings: _Settings, trains, groups, cycles) -> str:
+    """The first of the module's steps 2–7 that fails, or "ok"."""
+    order = settings.order
+    periods = {}
+    for cell in order:
+        if trains[cell].size < settings.min_cell_spikes:
+            return f"{cell}: fewer than {settings.min_cell_spikes} spikes"
+        onsets = np.array([g[0] for g in groups[cell]])[1:]  # the first may be cut
+        found = _periodic(onsets, settings.period_consistency, settings.max_bursts_per_cycle)
+        if found is None:
+            return f"{cell}: not periodic"
+        periods[cell] = found
+    for cell, (_, k) in periods.items():
+        if k != 1:
+            return f"{cell}: {k} bursts per period"
+    longest = max(p for p, _ in periods.values())
+    scaled = {c: round(longest / p) * p for c, (p, _) in periods.items()}
+    for cell, (p, _) in periods.items():
+        if round(longest / p) != 1:
+            return f"{cell}: period {p:.4g} ms against {longest:.4g} ms"
+    mean = np.mean(list(scaled.values()))
+    if max(abs(v - mean) for v in scaled.values()) >= settings.system_consistency * mean:
+        return "cell periods differ by 0.5 % or more"
+    n = len(cycles)
+    if n < settings.min_cycles:
+        return f"{n} complete cycles, fewer than {settings.min_cycles}"
+    per_cycle = {c: _bursts_in_cycles(groups[c], cycles) for c in order}
+    for cell in order:
+        if any(len(inside) != 1 for inside in per_cycle[cell]):
+            return f"{cell}: not one burst in every cycle"
+    for cell in order:
+        if any(inside[0][2] < settings.min_spikes for inside in per_cycle[cell]):
+            return f"{cell}: a burst of fewer than {settings.min_spikes} spikes"
+    bad = sum(not _in_order([per_cycle[c][i][0] for c in order]) for i in range(n))
+    if bad:
+        return f"out of order in {bad} of {n} cycles"
+    return "ok"
 
 
 def _periodic(onsets, consistency, max_k):

@@ -396,7 +396,7 @@ class StreamingRhythm(eqx.Module):
         end = np.asarray(outputs.pop("rhythm_end"), dtype=float)
         shape = end.shape
         prinz, start = self.prinz, float(self.features.start)
-        keys = prinz.keys()
+        keys, classify = prinz.keys(), prinz.classifier()
         columns = {k: np.empty(shape, object) for k in (*keys, *self._spike_keys())}
         for i in np.ndindex(shape):
             spikes = {}
@@ -411,7 +411,7 @@ class StreamingRhythm(eqx.Module):
                 values = _blank(keys, f"spike buffer overflow ({', '.join(over)}: more "
                                 f"than {self.max_spikes} spikes)")  # fmt: skip
             else:
-                values = prinz(spikes, start, float(end[i]))
+                values = classify(spikes, start, float(end[i]))
             for k in keys:
                 columns[k][i] = values[k]
         for k in keys:
