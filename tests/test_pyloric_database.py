@@ -288,6 +288,57 @@ def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monke
         np.testing.assert_array_equal(np.asarray(stacked[key]), np.asarray(one_by_one[key]), key)
 
 
+def test_cell_stack_gives_the_same_numbers_whatever_its_rows_per_cell():
+    """`CellStack` holds each cell's models in ``split`` rows (for XLA:CPU's threads): the
+    packed state unpacks to the circuit's, and 40 steps with compensation give bit for bit
+    the numbers of the circuit's own step, whatever the split."""
+    from jaxneuron.parameters import population
+    from jaxneuron.sweep._cell_stack import shared_synapse_states, split_for, stack_population
+
+    assert (split_for(1024, sharded=False), split_for(12, False), split_for(7, False)) == (8, 4, 1)
+    assert split_for(1024, sharded=True) == 1
+    space = PyloricDatabase(sample=8, seed=5)
+    values = {k: jnp.asarray(v, jnp.float32) for k, v in space.values(0, len(space)).items()}
+    circuit = jn.as_dtype(jn.pyloric_circuit(), np.float32)
+    models, axes = population(circuit, values)
+    y0 = jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models)
+    y0 = tuple(y0[:, i] for i in range(y0.shape[1]))
+    shared = shared_synapse_states(circuit, space.names)
+    dt = jnp.float32(0.025)
+
+    def run(split):
+        cells = stack_population(circuit, models, axes, 8, shared, split)
+        packed = cells.pack(y0)
+        for a, b in zip(cells.unpack(packed), y0, strict=True):
+            np.testing.assert_array_equal(a, b)  # shared synapse states start equal
+
+        @jax.jit
+        def steps(y):
+            def step(k, carry):
+                return cells.fixed_step(dt * k, carry[0], dt, carry[1])
+
+            carry = (y, tuple(jnp.zeros_like(x) for x in y))
+            return cells.unpack(jax.lax.fori_loop(0, 40, step, carry)[0])
+
+        return steps(packed)
+
+    @jax.jit
+    def one_by_one(y):  # the circuit's own step, vmapped over the models
+        def step(k, carry):
+            def each(model, y, c):
+                return model.fixed_step(dt * k, y, dt, c)
+
+            return jax.vmap(each, in_axes=(axes, 0, 0))(models, *carry)
+
+        return jax.lax.fori_loop(0, 40, step, (y, tuple(jnp.zeros_like(x) for x in y)))[0]
+
+    reference = one_by_one(y0)
+    assert np.isfinite(np.asarray(reference[0])).all()
+    for split in (1, 2, 8):
+        for a, b in zip(run(split), reference, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_synapses_share_a_state_only_where_it_starts_and_evolves_equal():
     """`shared_synapse_states`: synapses of one presynaptic cell with equal kinetics share
     their s; a different rate, threshold or cell, a swept kinetic parameter, a different

@@ -8,10 +8,12 @@ stimulus, only the parameter values differ, as in every circuit of the Prinz et 
 (2004) database — `CellStack` holds each of their state variables as one array of shape
 (cells, models) and steps them as one neuron whose parameters have one row per cell
 (shape (cells, 1), or (cells, models) where swept). The cells then cost what a
-population of single neurons of cells × models costs. The synapses of a group are one
-(synapses, models) array too, and read and feed the rows of the cells through
-`jaxneuron.synapses.gather_rows` and `scatter_rows`, which XLA fuses into the cells'
-kernel (a gather, a stack or a concatenation would split it).
+population of single neurons of cells × models costs. Each cell's models are held in
+``split`` consecutive rows (a (cells × split, models / split) array): XLA:CPU divides a
+kernel among its threads along the outermost axis, which 3 rows divide unevenly. The
+synapses of a group are one (synapses, models) array too, and read and feed the rows of
+the cells through `jaxneuron.synapses.gather_rows` and `scatter_rows`, which XLA fuses
+into the cells' kernel (a gather, a stack or a concatenation would split it).
 
 Synapses whose states start and evolve equal (`AbstractSynapseGroup.shared_states`:
 in the 2004 circuit, the synapses of one presynaptic cell and transmitter) are held and
@@ -25,6 +27,7 @@ circuit gives the same numbers stacked or not.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import equinox as eqx
 import jax
@@ -97,17 +100,23 @@ def shared_synapse_states(model: Network, names, initial=()) -> tuple[tuple[int,
 class CellStack(eqx.Module):
     """A population of circuits (`Network`) with its cells stacked (see the module's
     docstring). ``cells`` is one `ConductanceNeuron` whose leaves have a leading axis of
-    cells; ``network`` the population's circuit, its synapse parameters batch-minor
-    (one row per synapse, then the models); ``releases`` the same circuit with each
-    synapse group reduced to the synapses whose states it holds; ``expand`` for each
-    group, the held row of each synapse's state. Its state tuple is one (cells, models)
-    array per state variable of a cell, then one (held states, models) array per synapse
-    group with states (`pack`, `unpack`)."""
+    cells × ``split`` rows; ``network`` the population's circuit, its synapse parameters
+    batch-minor (one row per synapse, then the models); ``releases`` the same circuit
+    with each synapse group reduced to the synapses whose states it holds; ``expand`` for
+    each group, the held row of each synapse's state. Its state tuple is one (cells ×
+    split, models / split) array per state variable of a cell — each cell's models in
+    ``split`` consecutive rows — then one (held states, models) array per synapse group
+    with states (`pack`, `unpack`).
+
+    ``split`` (static) is there for XLA:CPU, which divides a kernel among its threads
+    along the outermost axis: 3 rows (a 3-cell circuit) divide unevenly among 2 threads,
+    24 rows nearly evenly. The arithmetic is the same for every ``split``."""
 
     cells: ConductanceNeuron
     network: Network
     releases: Network
     expand: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    split: int = eqx.field(static=True, default=1)
 
     @property
     def n_cells(self) -> int:
@@ -127,10 +136,18 @@ class CellStack(eqx.Module):
             i += m
         return out
 
+    def rows(self, x) -> tuple:
+        """A cells' array of the stacked state → one array (models,) per cell."""
+        return tuple(jnp.reshape(r, (-1,)) for r in jnp.reshape(x, (self.n_cells, -1)))
+
+    def _stacked(self, rows):
+        """One array (models,) per cell → a cells' array of the stacked state."""
+        return jnp.reshape(jnp.stack(rows), (self.n_cells * self.split, -1))
+
     def pack(self, y) -> tuple:
         """The circuit's state tuple (names as `Network.state_names`) → the stacked one."""
         k, n = self.n_states, self.n_cells
-        cells = tuple(jnp.stack([y[c * k + i] for c in range(n)]) for i in range(k))
+        cells = tuple(self._stacked([y[c * k + i] for c in range(n)]) for i in range(k))
         held = (jnp.stack([y[i + r] for r in rows]) for i, m, rows in self._groups() if m)
         return cells + tuple(held)
 
@@ -145,13 +162,14 @@ class CellStack(eqx.Module):
         """The stacked state tuple → the circuit's (inverse of `pack`; a shared state is
         every synapse's that shares it)."""
         k, n = self.n_states, self.n_cells
-        rows = tuple(y[i][c] for c in range(n) for i in range(k))
+        per_cell = [self.rows(y[i]) for i in range(k)]
+        rows = tuple(per_cell[i][c] for c in range(n) for i in range(k))
         held = [e for g, e in zip(self.network.synapses, self.expand, strict=True) if g.num_states]
         return rows + tuple(x[j] for x, expand in zip(y[k:], held, strict=True) for j in expand)
 
     def fixed_step(self, t, y, dt, compensation=None):
         """`Network.fixed_step` on the stacked state tuple."""
-        k, n = self.n_states, self.n_cells
+        k = self.n_states
         cells, synapses = tuple(y[:k]), iter(y[k:])
         c_cells, c_synapses = None, iter(())
         if compensation is not None:
@@ -161,13 +179,14 @@ class CellStack(eqx.Module):
         c_states = [
             next(c_synapses) if g.num_states and compensation is not None else None for g in groups
         ]
-        V = tuple(cells[0][c] for c in range(n))
+        V = self.rows(cells[0])
         new, c_new = self.releases.advance_synapses(V, states, c_states, dt)
         every = [
             s if len(set(e)) == len(e) else gather_rows(s, e)
             for s, e in zip(new, self.expand, strict=True)
         ]
-        inputs = self.network.synapse_inputs(V, every)
+        G, J = self.network.synapse_inputs(V, every)  # (cells, models) each
+        inputs = tuple(jnp.reshape(x, jnp.shape(cells[0])) for x in (G, J))
         y_cells, c_cells = self.cells.fixed_step(t, cells, dt, c_cells, inputs=inputs)
         y_next = tuple(y_cells) + tuple(s for s, g in zip(new, groups, strict=True) if g.num_states)
         if compensation is None:
@@ -181,19 +200,32 @@ def _leaves(tree, axes):
     return jax.tree_util.tree_leaves(tree), jax.tree_util.tree_structure(tree).flatten_up_to(axes)
 
 
-def stack_population(model: Network, models: Network, axes, n: int, shared=None) -> CellStack:
+def split_for(n: int, sharded: bool) -> int:
+    """`CellStack.split` for ``n`` models: 8 rows per cell where ``n`` allows (1 for a
+    population sharded along its models, which splits it itself)."""
+    return 1 if sharded else math.gcd(n, 8)
+
+
+def stack_population(
+    model: Network, models: Network, axes, n: int, shared=None, split: int = 1
+) -> CellStack:
     """The `CellStack` of a population of circuits (``models``, ``axes`` from
     `jaxneuron.parameters.population` for the `stackable` ``model``, ``n`` models), its
     synapses holding one state for each set that ``shared`` (`shared_synapse_states`;
-    default: none shared) says start and evolve equal."""
+    default: none shared) says start and evolve equal, each cell's models in ``split``
+    rows (a divisor of ``n``)."""
+    if n % split:
+        raise ValueError(f"split ({split} rows per cell) must divide the {n} models")
     per_cell = [_leaves(m, a) for m, a in zip(models.neurons, axes.neurons, strict=True)]
     stacked = []
     for j in range(len(per_cell[0][0])):
         values = [leaves[j] for leaves, _ in per_cell]
         if all(cell_axes[j] is None for _, cell_axes in per_cell):
-            stacked.append(jnp.stack(values)[:, None])  # (cells, 1): broadcast over models
+            # (cells × split, 1): broadcast over models
+            stacked.append(jnp.repeat(jnp.stack(values), split)[:, None])
         else:
-            stacked.append(jnp.stack([jnp.broadcast_to(v, (n,)) for v in values]))
+            rows = jnp.stack([jnp.broadcast_to(v, (n,)) for v in values])
+            stacked.append(jnp.reshape(rows, (len(values) * split, n // split)))
     structure = jax.tree_util.tree_structure(_anonymous(model.neurons[0]))
     cells = jax.tree_util.tree_unflatten(structure, stacked)
     leaves, leaf_axes = _leaves(models.synapses, axes.synapses)
@@ -215,21 +247,25 @@ def stack_population(model: Network, models: Network, axes, n: int, shared=None)
         expand.append(tuple(kept.index(r) for r in rows))
         held.append(group if len(kept) == len(rows) else group.select(kept))
     releases = eqx.tree_at(lambda m: m.synapses, network, tuple(held))
-    return CellStack(cells, network, releases, tuple(expand))
+    return CellStack(cells, network, releases, tuple(expand), split)
 
 
 class StackedVoltageFeatures(AbstractObserver):
     """The streaming features of the stacked cells' potentials (the first entry of a
-    `CellStack` state, one row per cell) in one `FeatureState` of (cells, models) fields,
-    updated once per group of steps for all the cells."""
+    `CellStack` state, ``n_cells`` cells) in one `FeatureState` of (cells, models)
+    fields, updated once per group of steps for all the cells."""
 
     features: StreamingFeatures = eqx.field(static=True)
+    n_cells: int = eqx.field(static=True)
+
+    def _V(self, carry):
+        return jnp.reshape(carry[0][0], (self.n_cells, -1))
 
     def init(self, t0, carry):
-        return self.features.init(t0, carry[0][0])
+        return self.features.init(t0, self._V(carry))
 
     def update(self, state, ts, carries, events):
-        return self.features.update_many(state, ts, [carry[0][0] for carry in carries])
+        return self.features.update_many(state, ts, [self._V(carry) for carry in carries])
 
     def per_voltage(self, state) -> tuple:
         """One `FeatureState` per cell: the rows of the per-trace fields (the time

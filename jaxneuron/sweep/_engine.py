@@ -45,6 +45,7 @@ from ..parameters import match, population
 from ._cell_stack import (
     StackedVoltageFeatures,
     shared_synapse_states,
+    split_for,
     stack_population,
     stackable,
 )
@@ -284,13 +285,15 @@ def population_loop(
     compensated = needs_compensation(dtype, engine.compensated)
     _, v_index = observed_voltages(engine.model)
     if stack and stackable(engine.model):
-        cells = stack_population(engine.model, models, axes, jnp.shape(y0[0])[0], shared)
+        n = jnp.shape(y0[0])[0]
+        split = split_for(n, sharded=shard is not None)
+        cells = stack_population(engine.model, models, axes, n, shared, split)
 
         def step(t, carry):
             return cells.fixed_step(t, carry[0], dt, carry[1]), None
 
         pack, unpack, pack_flags = cells.pack, cells.unpack, cells.pack_flags
-        observer = StackedVoltageFeatures(engine.features)
+        observer = StackedVoltageFeatures(engine.features, cells.n_cells)
     else:
         step = model_step(models, dt, axes=axes)
         pack = unpack = pack_flags = tuple
