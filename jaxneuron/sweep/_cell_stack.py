@@ -252,36 +252,42 @@ def stack_population(
 
 class StackedVoltageFeatures(AbstractObserver):
     """The streaming features of the stacked cells' potentials (the first entry of a
-    `CellStack` state, ``n_cells`` cells) in one `FeatureState` of (cells, models)
-    fields, updated once per group of steps for all the cells."""
+    `CellStack` state, ``n_cells`` cells) in one `FeatureState` whose per-trace fields
+    have the stack's layout, updated once per group of steps for all the cells."""
 
     features: StreamingFeatures = eqx.field(static=True)
     n_cells: int = eqx.field(static=True)
 
-    def _V(self, carry):
-        return jnp.reshape(carry[0][0], (self.n_cells, -1))
-
     def init(self, t0, carry):
-        return self.features.init(t0, self._V(carry))
+        return self.features.init(t0, carry[0][0])
 
     def update(self, state, ts, carries, events):
-        return self.features.update_many(state, ts, [self._V(carry) for carry in carries])
+        return self.features.update_many(state, ts, [carry[0][0] for carry in carries])
+
+    def _by_cell(self, state):
+        """The state with its per-trace fields as (cells, models) arrays."""
+        shape = jnp.shape(state.V_prev)
+
+        def cells(x):
+            return jnp.reshape(x, (self.n_cells, -1)) if jnp.shape(x) == shape else x
+
+        return jax.tree_util.tree_map(cells, state)
 
     def per_voltage(self, state) -> tuple:
         """One `FeatureState` per cell: the rows of the per-trace fields (the time
         fields are shared)."""
-        rows = jnp.ndim(state.V_prev)
+        state = self._by_cell(state)
 
         def row(i):
-            return jax.tree_util.tree_map(lambda x: x[i] if jnp.ndim(x) == rows else x, state)
+            return jax.tree_util.tree_map(lambda x: x[i] if jnp.ndim(x) == 2 else x, state)
 
-        return tuple(row(i) for i in range(jnp.shape(state.V_prev)[0]))
+        return tuple(row(i) for i in range(self.n_cells))
 
     def select(self, state, positions: tuple[int, ...]):
-        """The cells at ``positions`` as one stacked `FeatureState` (their rows, in that
-        order; the time fields shared)."""
-        rows = jnp.ndim(state.V_prev)
-        if tuple(positions) == tuple(range(jnp.shape(state.V_prev)[0])):
+        """The cells at ``positions`` as one stacked `FeatureState` of (cells, models)
+        fields (their rows, in that order; the time fields shared)."""
+        state = self._by_cell(state)
+        if tuple(positions) == tuple(range(self.n_cells)):
             return state
         index = jnp.asarray(positions, jnp.int32)
-        return jax.tree_util.tree_map(lambda x: x[index] if jnp.ndim(x) == rows else x, state)
+        return jax.tree_util.tree_map(lambda x: x[index] if jnp.ndim(x) == 2 else x, state)
