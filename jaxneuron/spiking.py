@@ -53,7 +53,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
-from .integrate import check_save_memory, time_grid
+from .integrate import check_save_memory, fixed_step_options, simulate, time_grid
 from .networks import Population, PopulationNetwork, Projection, from_pairs
 from .networks._run import _RunSettings, _simulate
 from .networks._spikes import ResetOnThreshold
@@ -506,6 +506,13 @@ def simulate_network(
     ts = t0 + dt * jnp.arange(n_steps + 1, dtype=y0.dtype)
     return NetworkSolution(ts=ts, V=V, g=g, spikes=saved["spike"],
                            spike_time=saved["spike_time"], record=record)  # fmt: skip
+
+
+@simulate.register(SpikingNetwork)
+def _simulate_spiking_network(net: SpikingNetwork, t1: float, *, solver=None, **options):
+    """`simulate` of a `SpikingNetwork`: `simulate_network` with ``options``, its step
+    ``dt`` given directly or by a fixed-step ``solver`` (`ExponentialEuler`)."""
+    return simulate_network(net, t1, **fixed_step_options(solver, options, "a SpikingNetwork"))
 
 
 def ei_network(

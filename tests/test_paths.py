@@ -171,14 +171,53 @@ def test_roles_are_abstract_and_checked_by_isinstance():
     for role in (jn.AbstractModel, jn.AbstractSplitModel, jn.AbstractSpikingModel):
         with pytest.raises(TypeError, match="abstract"):
             role()
-    with pytest.raises(TypeError, match="simulate_spiking"):
-        jn.simulate(jn.build_LIF(2.0), 10.0)
     with pytest.raises(TypeError, match="integrate-and-fire"):
         jn.simulate_spiking(jn.build_HH(10.0), 10.0)
     with pytest.raises(TypeError, match="conductance-based"):
         Engine(jn.build_LIF(2.0), ("tau",), 10.0)
     with pytest.raises(TypeError, match="needs a model"):
         jn.simulate(object(), 10.0)
+
+
+def test_simulate_runs_every_kind_of_model_on_its_driver():
+    """`simulate` of an integrate-and-fire neuron, a population network and a spiking
+    network is their own driver's run, bit for bit, the step given by a fixed-step solver;
+    a population network without spike events runs with an adaptive solver as its
+    `Network`; what a driver cannot run is a one-line TypeError."""
+    lif, step = jn.build_LIF(2.0), jn.ExponentialEuler(0.1)
+    a = jn.simulate(lif, 50.0, solver=step, max_spikes=10)
+    b = jn.simulate_spiking(lif, 50.0, solver=step, max_spikes=10)
+    assert type(a) is type(b) and int(a.spike_count) == int(b.spike_count) == 3
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+    np.testing.assert_array_equal(a.ys, b.ys)
+
+    net, y0, g0 = jn.cobahh(200, seed=0)
+    a = jn.simulate(net, 20.0, solver=step, y0=y0, g0=g0, record={"E": [0, 1]})
+    b = jn.simulate_populations(net, 20.0, dt=0.1, y0=y0, g0=g0, record={"E": [0, 1]})
+    assert type(a) is jn.PopulationSolution and int(b.counts["E"].sum()) > 0
+    for name in ("E", "I"):
+        np.testing.assert_array_equal(a.counts[name], b.counts[name])
+    np.testing.assert_array_equal(a.V["E"], b.V["E"])
+    with pytest.raises(TypeError, match="spike-driven synapses have no form"):
+        jn.simulate(net, 20.0, solver="tsit5")
+    with pytest.raises(TypeError, match="give the step once"):
+        jn.simulate(net, 20.0, solver=step, dt=0.1)
+
+    circuit = jn.pyloric_circuit()
+    as_populations = jn.PopulationNetwork.from_network(circuit)
+    a = jn.simulate(as_populations, 50.0, solver="tsit5")
+    b = jn.simulate(circuit, 50.0, solver="tsit5")
+    assert a.state_names == b.state_names
+    np.testing.assert_array_equal(a.ys, b.ys)
+
+    spiking = jn.ei_network(40, 10, seed=1)
+    a = jn.simulate(spiking, 30.0, solver=step, record=(0, 3))
+    b = jn.simulate_network(spiking, 30.0, dt=0.1, record=(0, 3))
+    assert int(a.spike_count.sum()) > 0
+    np.testing.assert_array_equal(a.spikes, b.spikes)
+    np.testing.assert_array_equal(a.V, b.V)
+    with pytest.raises(TypeError, match="spike events and runs with a fixed step only"):
+        jn.simulate(spiking, 30.0, solver="kvaerno5")
 
 
 def test_time_grid_is_checked_once_for_every_entry_point():

@@ -19,7 +19,15 @@ from ._fixed_step import (
     unroll_for,
 )
 from ._grid import TimeGrid, check_save_memory, time_grid
-from ._methods import SOLVERS, AbstractMethod, SolveSettings, as_method, default_solver, get_solver
+from ._methods import (
+    SOLVERS,
+    AbstractMethod,
+    SolveSettings,
+    as_method,
+    default_solver,
+    fixed_step_options,
+    get_solver,
+)
 from ._simulate import simulate
 from ._solution import SimulationError, Solution
 from ._trbdf2 import TRBDF2
@@ -40,6 +48,7 @@ __all__ = [
     "AbstractMethod",
     "as_method",
     "SolveSettings",
+    "fixed_step_options",
     # the fixed-step driver and its pieces (used by sweeps and spiking networks)
     "fixed_step_loop",
     "model_step",

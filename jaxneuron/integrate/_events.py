@@ -50,6 +50,7 @@ from .._protocols import AbstractSpikingModel
 from .._validation import check_positive, is_concrete
 from ._grid import check_save_memory, time_grid
 from ._methods import SolveSettings, as_method, default_tolerances
+from ._simulate import simulate
 from ._solution import SimulationError
 
 
@@ -255,3 +256,7 @@ def simulate_spiking(
             "tolerances or use a smaller dt"
         )
     return solution
+
+
+# `simulate(lif, ...)` runs here, with these options
+simulate.register(AbstractSpikingModel, simulate_spiking)

@@ -338,3 +338,26 @@ def as_method(solver) -> AbstractMethod:
     if isinstance(solver, diffrax.AbstractSolver):
         return Adaptive(solver)
     raise TypeError(f"solver must be a diffrax solver, ExponentialEuler or a name; got {solver!r}")
+
+
+def fixed_step_options(solver, options: dict, model_kind: str) -> dict:
+    """The keyword options of a fixed-step driver (`jaxneuron.simulate_populations`,
+    `jaxneuron.simulate_network`) called through `simulate` with ``solver``: None leaves
+    ``options`` as they are; a fixed-step solver (an `ExponentialEuler` or its name)
+    gives its step as ``dt`` (ms). An adaptive solver is a TypeError: ``model_kind``
+    has spike events, which only a fixed step delivers.
+
+    >>> fixed_step_options(ExponentialEuler(0.05), {}, "a network")
+    {'dt': 0.05}
+    """
+    if solver is None:
+        return options
+    dt = as_method(solver).fixed_dt
+    if dt is None:
+        raise TypeError(
+            f"{model_kind} has spike events and runs with a fixed step only: "
+            f"solver=ExponentialEuler(dt) or dt=…, not {solver!r}"
+        )
+    if "dt" in options:
+        raise TypeError("give the step once: solver=ExponentialEuler(dt) or dt=…, not both")
+    return {**options, "dt": dt}

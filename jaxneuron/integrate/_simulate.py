@@ -1,6 +1,17 @@
-"""`simulate`: one entry point over every integrator."""
+"""`simulate`: one entry point for every model and every integrator.
+
+`simulate` is a `functools.singledispatch` function on the model's type. Its own body
+integrates a neuron or a `jaxneuron.Network` (`AbstractModel`) with any solver; the other
+kinds of model register the driver that runs them beside their definition:
+integrate-and-fire neurons `simulate_spiking` (its resets), population networks
+`jaxneuron.simulate_populations` and spiking networks `jaxneuron.simulate_network` (the
+fixed-step network loop, spike events delivered through synapses). Each takes its own
+options as keywords.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import diffrax
 import equinox as eqx
@@ -9,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._precision import consistent_precision, model_dtype
-from .._protocols import AbstractModel, AbstractSpikingModel
+from .._protocols import AbstractModel
 from .._validation import check_finite, check_positive, is_concrete
 from ._grid import check_save_memory, time_grid
 from ._methods import BLOW_UP, SolveSettings, as_method, default_solver, default_tolerances
@@ -17,11 +28,6 @@ from ._solution import SimulationError, Solution
 
 
 def _check_model(model, t0, y0):
-    if isinstance(model, AbstractSpikingModel):
-        raise TypeError(
-            f"{model.name} is an integrate-and-fire model: simulate it with "
-            "simulate_spiking, which applies its resets"
-        )
     for stimulus in model.stimuli():
         shape = jax.eval_shape(stimulus, jnp.asarray(t0)).shape
         if shape != ():
@@ -54,6 +60,7 @@ def _solve(model, y0, method, grid, settings, features):
     return method.solve(model, y0, grid, settings, features)
 
 
+@functools.singledispatch
 def simulate(
     model,
     t1: float,
@@ -74,7 +81,15 @@ def simulate(
 
     **Arguments:**
 
-    - ``model``: a neuron such as ``build_HH(...)`` or a circuit (`jaxneuron.Network`).
+    - ``model``: a neuron such as ``build_HH(...)`` or a circuit (`jaxneuron.Network`);
+      the options below are theirs. Every other kind of model runs on its own driver, which
+      ``simulate`` calls with the same arguments (see their options there):
+
+      - an integrate-and-fire neuron (`LIF`, `AdEx`, `Izhikevich`): `simulate_spiking`;
+      - a `PopulationNetwork`: `simulate_populations` (``solver`` may be an
+        `ExponentialEuler` for its step, or an adaptive solver when the network has no
+        spike events: it then runs as `PopulationNetwork.to_network`);
+      - a `SpikingNetwork`: `simulate_network`.
     - ``t1``, ``t0``: end and start time in ms (Python numbers: they fix the output shape).
     - ``solver``: a diffrax solver (``diffrax.Tsit5()``, ``diffrax.Kvaerno5()``,
       ``diffrax.KenCarp4()`` — run as IMEX with the gates implicit —, `TRBDF2`), an
@@ -109,8 +124,8 @@ def simulate(
     """
     if not isinstance(model, AbstractModel):
         raise TypeError(
-            f"simulate needs a model such as build_HH(...) or a Network; got "
-            f"{type(model).__name__} (a PopulationNetwork runs with simulate_populations)"
+            f"simulate needs a model such as build_HH(...), a Network, an integrate-and-fire "
+            f"neuron, a PopulationNetwork or a SpikingNetwork; got {type(model).__name__}"
         )
     method = as_method(default_solver(model) if solver is None else solver)
     if save_every is None:

@@ -240,8 +240,8 @@ class PopulationNetwork(AbstractNamedParts):
             if isinstance(pop.neuron, IntegrateAndFire):
                 raise TypeError(
                     f"population {pop.name}: integrate-and-fire neurons have no form for the "
-                    "adaptive solvers of a Network; simulate this network with "
-                    "simulate_populations"
+                    "adaptive solvers of a Network; simulate this network with a fixed step "
+                    "(simulate_populations, or simulate with solver=None or ExponentialEuler)"
                 )
             offset[pop.name] = len(cells)
             for i in range(pop.n):
@@ -255,7 +255,8 @@ class PopulationNetwork(AbstractNamedParts):
             if isinstance(proj, Projection):
                 raise TypeError(
                     f"projection {proj.label}: spike-driven synapses have no form for the "
-                    "adaptive solvers; simulate this network with simulate_populations"
+                    "adaptive solvers; simulate this network with a fixed step "
+                    "(simulate_populations, or simulate with solver=None or ExponentialEuler)"
                 )
             pre, post = proj.connectivity.pairs()
             weight = np.broadcast_to(np.asarray(proj.weight), proj.connectivity.targets.shape)

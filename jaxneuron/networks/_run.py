@@ -30,7 +30,16 @@ import jax
 import jax.numpy as jnp
 
 from .._validation import check_finite, check_nonnegative, check_positive
-from ..integrate import FastSigmoid, fixed_step_loop, initial_carry, needs_compensation, steps_in
+from ..integrate import (
+    FastSigmoid,
+    as_method,
+    fixed_step_loop,
+    fixed_step_options,
+    initial_carry,
+    needs_compensation,
+    simulate,
+    steps_in,
+)
 from ._populations import UM2_PER_CM2, PopulationNetwork
 from ._solution import PopulationSolution, _SpikeStats
 from ._spikes import ThresholdCrossing
@@ -140,6 +149,18 @@ def simulate_populations(
         surrogate=surrogate,
     )
     return _simulate(net, y0, g0, settings)
+
+
+@simulate.register(PopulationNetwork)
+def _simulate_population_network(net: PopulationNetwork, t1: float, *, solver=None, **options):
+    """`simulate` of a `PopulationNetwork`: `simulate_populations` with ``options``, its
+    step ``dt`` given directly or by a fixed-step ``solver`` (`ExponentialEuler`). An
+    adaptive ``solver`` integrates `PopulationNetwork.to_network` with `simulate` (and
+    returns its `Solution`): for networks without spike events, of conductance-based
+    neurons joined by graded synapses and gap junctions."""
+    if solver is not None and as_method(solver).fixed_dt is None:
+        return simulate(net.to_network(), t1, solver=solver, **options)
+    return simulate_populations(net, t1, **fixed_step_options(solver, options, net.name))
 
 
 def _count(name: str, value, least: int) -> int:
