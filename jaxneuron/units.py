@@ -28,6 +28,18 @@ from ._validation import check_positive
 PRINZ_AREA_CM2 = 0.628e-3
 
 
+def conductance_density(conductance_nS, area_cm2):
+    """A whole-cell conductance in nS as a density in mS/cm² over a membrane of
+    ``area_cm2`` cm²: g = G / (A · 10⁶) (1 mS = 10⁶ nS). The one conversion of nS to a
+    density: `Geometry` uses it for a circuit's cells, a `jaxneuron.PopulationNetwork`
+    for its neurons' ``area``.
+
+    >>> round(conductance_density(1.0, 0.628e-3), 7)
+    0.0015924
+    """
+    return conductance_nS / (area_cm2 * 1e6)
+
+
 class Geometry(eqx.Module):
     """Membrane area of a single-compartment cell, for whole-cell quantities.
 
@@ -58,8 +70,8 @@ class Geometry(eqx.Module):
         return density_uA_cm2 * self.area_cm2 * 1e3
 
     def conductance_density(self, conductance_nS):
-        """Whole-cell conductance in nS → density in mS/cm²."""
-        return conductance_nS / (self.area_cm2 * 1e6)
+        """Whole-cell conductance in nS → density in mS/cm² (`conductance_density`)."""
+        return conductance_density(conductance_nS, self.area_cm2)
 
     def whole_cell_conductance(self, density_mS_cm2):
         """Density in mS/cm² → whole-cell conductance in nS."""

@@ -40,6 +40,7 @@ from ..integrate import (
     simulate,
     steps_in,
 )
+from ..units import conductance_density
 from ._populations import UM2_PER_CM2, PopulationNetwork
 from ._solution import PopulationSolution, _SpikeStats
 from ._spikes import ThresholdCrossing
@@ -245,7 +246,7 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
             initial_carry(y, p.neuron.compensated_states(dt))[1]
             for y, p in zip(ys, pops, strict=True)
         )
-    to_density = 1e-6 / (net.area / UM2_PER_CM2)  # nS → mS/cm²
+    to_density = conductance_density(1.0, net.area / UM2_PER_CM2)  # per nS, a Python float
     dt_ = jnp.asarray(dt, dtype)
     rows = tuple(p.rows(dtype) for p in projs)
     g0 = (None,) * len(projs) if g0 is None else tuple(g0)
