@@ -46,7 +46,11 @@ With ``--profile`` it also times the engine's loop taken apart — the model's s
 (no compensation, no observer), with Kahan summation, with the feature observer — which
 says where the engine's time goes beyond the kinetics.
 
-    python scripts/bench_engine.py [--workloads prinz hh] [--repeats 3] [--profile]
+With ``--ops`` it times nothing and counts the f32 operations, by kind, in the optimised
+HLO of one HH step of the hand loop and of the engine's model step (with and without
+Kahan summation): what each computes per neuron and step.
+
+    python scripts/bench_engine.py [--workloads prinz hh] [--repeats 3] [--profile] [--ops]
 """
 
 from __future__ import annotations
@@ -142,38 +146,75 @@ def prinz_hand(g, V0, n_steps):
     return jax.lax.fori_loop(0, n_steps, body, init)[3]
 
 
-def hh_hand(I, n_steps):
-    """Hodgkin–Huxley neurons driven by I (N,) µA/cm²: spike counts. α_m and α_n are 0/0
-    at exactly −40 and −55 mV, which float32 can hit: there x/(1 − e^{−x/10}) takes
-    x = 1e-6 mV (its limit is 10), so that no neuron dies of a NaN."""
+def _hh_rates(V):
+    xm = jnp.where(V == -40.0, 1e-6, V + 40)
+    xn = jnp.where(V == -55.0, 1e-6, V + 55)
+    am = 0.1 * xm / (1 - jnp.exp(-xm / 10))
+    bm = 4 * jnp.exp(-(V + 65) / 18)
+    ah = 0.07 * jnp.exp(-(V + 65) / 20)
+    bh = 1 / (1 + jnp.exp(-(V + 35) / 10))
+    an = 0.01 * xn / (1 - jnp.exp(-xn / 10))
+    bn = 0.125 * jnp.exp(-(V + 65) / 80)
+    return (am, bm), (ah, bh), (an, bn)
 
-    def rates(V):
-        xm = jnp.where(V == -40.0, 1e-6, V + 40)
-        xn = jnp.where(V == -55.0, 1e-6, V + 55)
-        am = 0.1 * xm / (1 - jnp.exp(-xm / 10))
-        bm = 4 * jnp.exp(-(V + 65) / 18)
-        ah = 0.07 * jnp.exp(-(V + 65) / 20)
-        bh = 1 / (1 + jnp.exp(-(V + 35) / 10))
-        an = 0.01 * xn / (1 - jnp.exp(-xn / 10))
-        bn = 0.125 * jnp.exp(-(V + 65) / 80)
-        return (am, bm), (ah, bh), (an, bn)
 
-    def body(_, carry):
-        V, x, count = carry
+def hh_hand_step(I):
+    """The hand loop's step: (V, (m, h, n)) → the next, for currents I (N,) µA/cm²."""
+
+    def step(V, x):
         x = tuple(
             a / (a + b) + (xo - a / (a + b)) * jnp.exp(-DT * (a + b))
-            for xo, (a, b) in zip(x, rates(V), strict=True)
+            for xo, (a, b) in zip(x, _hh_rates(V), strict=True)
         )
         m, h, n = x
         gNa, gK = 120 * m**3 * h, 36 * n**4
         G = gNa + gK + 0.3
         V_inf = (gNa * 50 - gK * 77 - 0.3 * 54.4 + I) / G
-        V_new = V_inf + (V - V_inf) * jnp.exp(-DT * G)
+        return V_inf + (V - V_inf) * jnp.exp(-DT * G), x
+
+    return step
+
+
+def hh_hand(I, n_steps):
+    """Hodgkin–Huxley neurons driven by I (N,) µA/cm²: spike counts. α_m and α_n are 0/0
+    at exactly −40 and −55 mV, which float32 can hit: there x/(1 − e^{−x/10}) takes
+    x = 1e-6 mV (its limit is 10), so that no neuron dies of a NaN."""
+    step = hh_hand_step(I)
+
+    def body(_, carry):
+        V, x, count = carry
+        V_new, x = step(V, x)
         return V_new, x, count + ((V < 0) & (V_new >= 0))
 
     V = jnp.full(I.shape, -65.0, I.dtype)
-    x0 = tuple(a / (a + b) for a, b in rates(V))
+    x0 = tuple(a / (a + b) for a, b in _hh_rates(V))
     return jax.lax.fori_loop(0, n_steps, body, (V, x0, jnp.zeros(I.shape, jnp.int32)))[2]
+
+
+def hh_step_ops(n=1024):
+    """The f32 operations in the optimised HLO of one HH step of ``n`` neurons: the hand
+    loop's and the engine model's (``fixed_step`` without compensation, and with it),
+    by kind. Both compute the same exponentials; the rest is their arithmetic."""
+    import collections
+    import re
+
+    I = jnp.linspace(0.0, 20.0, n, dtype=jnp.float32)
+    model = jn.as_dtype(jn.build_HH(0.0), jnp.float32)
+    models, axes = population(model, {"stimulus.amplitude": I})
+    y0 = as_state_tuple(jax.vmap(lambda m: m.initial_state(), in_axes=(axes,))(models))
+    step = model_step(models, jnp.float32(DT), axes=axes)
+    t = jnp.float32(0.0)
+    compiled = {
+        "hand": jax.jit(hh_hand_step(I)).lower(y0[0], y0[1:]),
+        "engine step": jax.jit(step).lower(t, initial_carry(y0, False)),
+        "engine step + Kahan": jax.jit(step).lower(t, initial_carry(y0, True)),
+    }
+    out = {}
+    for name, lowered in compiled.items():
+        text = lowered.compile().as_text()
+        ops = re.findall(rf"= f32\[{n}\]\S* (\w+)\(", text)
+        out[name] = collections.Counter(o for o in ops if o not in ("parameter", "fusion"))
+    return out
 
 
 def hh_jaxley(I):
@@ -298,6 +339,9 @@ def main():
     parser.add_argument("--n-prinz", type=int, default=8192)
     parser.add_argument("--n-hh", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true", help="time the engine's parts")
+    parser.add_argument(
+        "--ops", action="store_true", help="count the f32 operations of one HH step (no timing)"
+    )
     args = parser.parse_args()
     device = jax.devices()[0]
     print(
@@ -305,6 +349,14 @@ def main():
         f"({len(jax.devices())} {device.platform} device(s)), JAX {jax.__version__}; "
         f"float32, dt {DT} ms, best of {args.repeats}, runs interleaved\n"
     )
+    if args.ops:
+        counts = hh_step_ops()
+        kinds = sorted({k for c in counts.values() for k in c}, key=lambda k: -counts["hand"][k])
+        print("f32 operations of one HH step (optimised HLO, 1,024 neurons), by kind:")
+        print(f"{'':<22}" + "".join(f"{k[:11]:>12}" for k in kinds) + f"{'all':>8}")
+        for name, c in counts.items():
+            print(f"{name:<22}" + "".join(f"{c[k]:>12}" for k in kinds) + f"{sum(c.values()):>8}")
+        return
     if jx is None and "hh" in args.workloads:
         print("Jaxley is not importable: no jaxley column (pip install jaxley)\n")
     print(f"{'workload':<26} {'path':<16} {'neuron-steps/s':>15} {'× hand':>8}")
