@@ -128,7 +128,6 @@ from .recordings import Recording, load_neo, load_nwb
 from .spiking import (
     AlphaSynapses,
     ExponentialSynapses,
-    NetworkSolution,
     NMDASynapses,
     SpikingNetwork,
     ei_network,
@@ -278,7 +277,6 @@ __all__ = [
     "spiking",
     "SpikingNetwork",
     "simulate_network",
-    "NetworkSolution",
     "ExponentialSynapses",
     "AlphaSynapses",
     "NMDASynapses",

@@ -50,11 +50,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Float
 
 from ._validation import check_finite, check_nonnegative, check_positive, is_concrete
 from .integrate import check_save_memory, fixed_step_options, simulate, time_grid
-from .networks import Population, PopulationNetwork, Projection, from_pairs
+from .networks import Population, PopulationNetwork, PopulationSolution, Projection, from_pairs
 from .networks._run import _RunSettings, _simulate
 from .networks._spikes import ResetOnThreshold
 from .neurons.integrate_and_fire import LIF, AdEx, LIFConfig, build_LIF
@@ -407,58 +407,35 @@ class SpikingNetwork(eqx.Module):
         return PopulationNetwork((pop,), tuple(projections))
 
 
-class NetworkSolution(eqx.Module):
-    """What `simulate_network` returns (n_steps = (t1 − t0)/Δt).
-
-    - ``ts`` (n_steps + 1,): grid times, ms.
-    - ``V`` (n_steps + 1, n_record): membrane potential of the recorded neurons, mV.
-    - ``g`` (n_groups, n_steps + 1, n_record): each group's total conductance onto the
-      recorded neurons, nS (without the NMDA block).
-    - ``spikes`` (n_steps, N) bool: neuron j crossed threshold in step n, at
-      ``spike_time[n, j]`` (ms, interpolated; ``inf`` where it did not).
-    - ``record``: the recorded neuron indices (static).
-    """
-
-    ts: Float[Array, " n_t"]
-    V: Float[Array, "n_t n_record"]
-    g: Float[Array, "n_groups n_t n_record"]
-    spikes: Bool[Array, "n_steps n_neurons"]
-    spike_time: Float[Array, "n_steps n_neurons"]
-    record: tuple[int, ...] = eqx.field(static=True)
-
-    @property
-    def spike_count(self) -> Int[Array, "*batch n_neurons"]:
-        return jnp.sum(self.spikes, axis=-2)
-
-    def mean_rate(self, t_start: float = 0.0) -> Float[Array, "*batch"]:
-        """Population mean firing rate (Hz) from ``t_start`` ms on."""
-        keep = (self.spike_time >= t_start) & self.spikes
-        duration = self.ts[..., -1] - t_start
-        return 1e3 * jnp.sum(keep, axis=(-2, -1)) / (duration * self.spikes.shape[-1])
-
-    def spike_trains(self) -> list[np.ndarray]:
-        """Spike times (ms) of every neuron, a list of N arrays (for `plot_raster`)."""
-        times = np.asarray(self.spike_time)
-        return [np.sort(col[np.isfinite(col)]) for col in times.T]
-
-
 def simulate_network(
     net: SpikingNetwork,
     t1: float,
     *,
     dt: float = 0.1,
     t0: float = 0.0,
+    start: float | None = None,
     record=(0,),
     max_delay_steps: int | None = None,
-) -> NetworkSolution:
-    """Simulate a `SpikingNetwork` from ``t0`` to ``t1`` ms with a fixed step ``dt`` (ms).
+) -> PopulationSolution:
+    """Simulate a `SpikingNetwork` from ``t0`` to ``t1`` ms with a fixed step ``dt`` (ms),
+    on the population loop (`SpikingNetwork.to_populations`: its neurons are the
+    population ``"neurons"``).
 
     **Arguments:**
 
+    - ``start``: the spike statistics (`PopulationSolution.rate`, ``counts`` …) count
+      from here (ms; default ``t0``).
     - ``record``: indices of the neurons whose V (mV) and synaptic conductances (nS)
-      are returned.
+      are saved at every step.
     - ``max_delay_steps``: ignored (kept for old calls): delays must be concrete numbers,
       one projection per distinct delay.
+
+    **Returns:** a `PopulationSolution` of the population ``"neurons"``: its statistics,
+    ``V["neurons"]`` (n_steps, len(record)) at ``ts`` (the ends of the steps), every step's
+    spikes (``states["neurons"]["spike"]``, (n_steps, N); at
+    ``states["neurons"]["spike_time"]``, ms, interpolated, ``inf`` where none;
+    `PopulationSolution.spike_trains`) and each synapse group's total conductance onto
+    the recorded neurons (``states["synapses[k]"]["g"]``, nS, without the NMDA block).
 
     Delays are rounded to whole steps (module docstring). Works under `jax.vmap` and
     `jax.grad` over the network's leaves but the delays, and the kinetic parameters of a
@@ -467,45 +444,47 @@ def simulate_network(
     >>> neurons = eqx.filter_vmap(lambda I: build_LIF(I))(jnp.array([2.0, 0.0]))
     >>> syn = ExponentialSynapses(pre=[0], post=[1], g=5.0, E=0.0, tau=5.0, delay=1.0)
     >>> sol = simulate_network(SpikingNetwork(neurons, (syn,)), 50.0, record=(1,))
-    >>> [int(c) for c in sol.spike_count], bool(sol.V.max() > -65.0)
+    >>> sol.counts["neurons"].tolist(), bool(sol.V["neurons"].max() > -65.0)
     ([3, 0], True)
     """
     if not isinstance(net, SpikingNetwork):
         raise TypeError(f"net must be a SpikingNetwork, got {type(net).__name__}")
     grid = time_grid(t0, t1, save_every=None, dt=dt, whole_steps=True)
     t0, dt, n_steps = grid.t0, grid.dt, grid.n_steps
+    start = float(t0) if start is None else float(start)
+    check_finite("start (analysis start)", start, "ms")
+    if not t0 <= start < grid.t1:
+        raise ValueError(f"start (analysis start, {start} ms) must lie in [t0, t1) = "
+                         f"[{t0}, {grid.t1}) ms")  # fmt: skip
     record = tuple(int(i) for i in np.atleast_1d(record))
     if any(i < 0 or i >= net.n_neurons for i in record):
         raise ValueError(f"record indices must lie in [0, {net.n_neurons}), got {record}")
     del max_delay_steps  # delays are concrete numbers: each one a projection of its own
     populations = net.to_populations()
-    y0 = net.initial_state()
-    itemsize = y0.dtype.itemsize
+    itemsize = jnp.dtype(jnp.result_type(*jax.tree_util.tree_leaves(net.neurons))).itemsize
     per_step = net.n_neurons * (1 + itemsize) + len(record) * itemsize * (1 + len(net.synapses))
     check_save_memory(
-        (n_steps + 1) * per_step,
+        n_steps * per_step,
         "simulate a shorter time, a larger dt, or record fewer neurons (the spike raster "
         "is kept for every step)",
     )
     settings = _RunSettings(
         t1=float(t0 + n_steps * dt), dt=float(dt), n_steps=n_steps, threshold=0.0,
-        refractory=0.0, start=float(t0), record=(("neurons", record, (0,)),),
+        refractory=0.0, start=start, record=(("neurons", record, (0,)),),
         state_names=("V",), stride=1, raster=0, max_spikes=64 + net.n_neurons // 100,
         compensated=None, surrogate=None, t0=float(t0), events=True,
     )  # fmt: skip
     sol = _simulate(populations, None, None, settings)
-    saved = sol.states["neurons"]
-    V = jnp.concatenate([y0[None, jnp.asarray(record), 0], saved["V"]], axis=0)
-    labels = [p.label for p in populations.projections]
-    g = []
+    # each group's conductance, summed over the projections it became (one per delay …)
+    states = {"neurons": sol.states["neurons"]}
     for k in range(len(net.synapses)):
-        mine = [x for x in labels if x == f"synapses[{k}]" or x.startswith(f"synapses[{k}][")]
-        total = sum(sol.states[x]["g"] for x in mine) if mine else jnp.zeros_like(saved["V"])
-        g.append(jnp.concatenate([jnp.zeros_like(total[:1]), total], axis=0))
-    g = jnp.stack(g) if g else jnp.zeros((0, n_steps + 1, len(record)), y0.dtype)
-    ts = t0 + dt * jnp.arange(n_steps + 1, dtype=y0.dtype)
-    return NetworkSolution(ts=ts, V=V, g=g, spikes=saved["spike"],
-                           spike_time=saved["spike_time"], record=record)  # fmt: skip
+        label = f"synapses[{k}]"
+        mine = [p.label for p in populations.projections
+                if p.label == label or p.label.startswith(label + "[")]  # fmt: skip
+        V = sol.states["neurons"]["V"]
+        g = sum(sol.states[x]["g"] for x in mine) if mine else jnp.zeros_like(V)
+        states[label] = {"g": g}
+    return eqx.tree_at(lambda s: s.states, sol, states)
 
 
 @simulate.register(SpikingNetwork)

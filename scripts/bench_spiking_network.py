@@ -52,8 +52,15 @@ if args.one:  # the timed child: one checkout, on sys.path
 
         def run():
             sol = jn.simulate_network(net, args.t1, dt=args.dt, record=(0,))
-            jax.block_until_ready(sol.spikes)
-            return int(sol.spike_count.sum()), float(sol.mean_rate(100.0))
+            if isinstance(sol, jn.PopulationSolution):  # this checkout's solution type
+                jax.block_until_ready(sol.counts)
+                times = sol.states["neurons"]["spike_time"]
+            else:  # an older checkout's NetworkSolution
+                jax.block_until_ready(sol.spikes)
+                times = sol.spike_time
+            spikes = int((times < float("inf")).sum())
+            late = int((times >= 100.0).sum() - (times == float("inf")).sum())
+            return spikes, late * 1000.0 / ((args.t1 - 100.0) * net.n_neurons)
 
     else:  # COBAHH through simulate_populations, Brian2's spike rule
         net, y0, g0 = jn.cobahh(args.n, seed=0)

@@ -44,15 +44,18 @@ def test_single_spike_conductance_and_psp(kind):
     cls = ExponentialSynapses if kind == "exp" else AlphaSynapses
     net = pair(cls(pre=[0], post=[1], g=g, E=E, tau=tau, delay=delay))
     sol = simulate_network(net, 60.0, dt=dt, record=(1,))
-    assert [int(c) for c in sol.spike_count] == [1, 0]
-    t_s = float(sol.spike_time[np.isfinite(sol.spike_time[:, 0]), 0][0])
+    assert sol.counts["neurons"].tolist() == [1, 0]
+    spike_time = np.asarray(sol.states["neurons"]["spike_time"])
+    t_s = float(spike_time[np.isfinite(spike_time[:, 0]), 0][0])
+    assert [len(train) for train in sol.spike_trains("neurons")] == [1, 0]
     assert abs(t_s - 10.0 * np.log(4.0)) < 1e-3
     t_arrive = t_s + round(delay / dt) * dt
     ts = np.asarray(sol.ts)
 
     # The conductance is exact at every grid point (for the rounded delay).
     expected = g * kernel(kind, ts - t_arrive, tau)
-    np.testing.assert_allclose(np.asarray(sol.g[0, :, 0]), expected, atol=1e-10)
+    g_syn = np.asarray(sol.states["synapses[0]"]["g"][:, 0])
+    np.testing.assert_allclose(g_syn, expected, atol=1e-10)
 
     # PSP of the passive cell: τ dV/dt = −(V − E_L) − R·g_syn(t)·(V − E)·1e-3 (nS·mV → nA).
     def rhs(t, V):
@@ -60,7 +63,7 @@ def test_single_spike_conductance_and_psp(kind):
 
     after = ts >= t_arrive
     ref = solve_ivp(rhs, (t_arrive, ts[-1]), [E_L], t_eval=ts[after], rtol=1e-10, atol=1e-12)
-    V = np.asarray(sol.V[:, 0])
+    V = np.asarray(sol.V["neurons"][:, 0])
     np.testing.assert_allclose(V[~after], E_L, atol=1e-12)
     amplitude = ref.y[0].max() - E_L
     assert amplitude > 2.0  # a sizeable PSP (mV)
@@ -73,7 +76,8 @@ def test_delay_shifts_psp_by_whole_steps():
     traces = {}
     for delay in (1.0, 1.04, 3.0):
         net = pair(AlphaSynapses(pre=[0], post=[1], g=10.0, tau=2.0, delay=delay))
-        traces[delay] = np.asarray(simulate_network(net, 60.0, dt=dt, record=(1,)).V[:, 0])
+        sol = simulate_network(net, 60.0, dt=dt, record=(1,))
+        traces[delay] = np.asarray(sol.V["neurons"][:, 0])
     np.testing.assert_array_equal(traces[1.0], traces[1.04])  # 1.04 ms rounds to 10 steps
     shift = 20  # 2 ms
     np.testing.assert_allclose(traces[3.0][shift:], traces[1.0][:-shift], atol=1e-12)
@@ -104,7 +108,8 @@ def test_nmda_block_and_negative_slope():
 
     # The dual-exponential kernel peaks at g.
     net = pair(NMDASynapses(pre=[0], post=[1], g=3.0, tau_rise=2.0, tau_decay=100.0))
-    g_trace = np.asarray(simulate_network(net, 100.0, dt=0.05, record=(1,)).g[0, :, 0])
+    sol = simulate_network(net, 100.0, dt=0.05, record=(1,))
+    g_trace = np.asarray(sol.states["synapses[0]"]["g"][:, 0])
     assert abs(g_trace.max() - 3.0) < 1e-3
 
 
@@ -114,7 +119,7 @@ def test_ei_network_rate_decreases_with_inhibition():
 
     def rate(g_inh):
         inhibited = eqx.tree_at(lambda n: n.synapses[1].g, net, g_inh)
-        return simulate_network(inhibited, 300.0, dt=0.1).mean_rate(50.0)
+        return simulate_network(inhibited, 300.0, dt=0.1, start=50.0).rate("neurons")
 
     rates = np.asarray(jax.vmap(rate)(jnp.array([0.0, 8.0, 32.0])))
     assert rates[0] > 5.0
@@ -137,12 +142,12 @@ def test_gradient_of_subthreshold_network_matches_finite_differences():
     def loss(strengths):
         model = eqx.tree_at(lambda n: [s.g for s in n.synapses], net, list(strengths))
         sol = simulate_network(model, 60.0, dt=0.1, record=(1, 2))
-        return jnp.mean(sol.V)
+        return jnp.mean(sol.V["neurons"])
 
     strengths = [s.g for s in groups]
     sol = simulate_network(net, 60.0, dt=0.1, record=(0, 1, 2))
-    assert int(sol.spike_count[0]) >= 3 and int(sol.spike_count[1]) == 0
-    assert int(sol.spike_count[2]) == 0
+    counts = sol.counts["neurons"]
+    assert int(counts[0]) >= 3 and int(counts[1]) == 0 and int(counts[2]) == 0
     grads = jax.grad(loss)(strengths)
     h = 1e-5
     for k, g in enumerate(strengths):
@@ -197,8 +202,12 @@ def test_per_synapse_delays_split_into_projections_of_the_same_dynamics():
     ]
     a = simulate_network(mixed, 40.0, dt=0.1, record=(1, 2))
     b = simulate_network(split, 40.0, dt=0.1, record=(1, 2))
-    np.testing.assert_allclose(np.asarray(a.V), np.asarray(b.V), rtol=0, atol=1e-12)
-    assert float(a.V[:, 1].max()) > E_L + 1.0
+    Va, Vb = np.asarray(a.V["neurons"]), np.asarray(b.V["neurons"])
+    np.testing.assert_allclose(Va, Vb, rtol=0, atol=1e-12)
+    assert float(Va[:, 1].max()) > E_L + 1.0
+    # the mixed group's conductance is the sum of its two projections'
+    g_split = b.states["synapses[0]"]["g"] + b.states["synapses[1]"]["g"]
+    np.testing.assert_allclose(a.states["synapses[0]"]["g"], g_split, rtol=0, atol=1e-12)
 
 
 def test_integrate_and_fire_and_conductance_populations_in_one_network():

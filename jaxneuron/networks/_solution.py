@@ -11,6 +11,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
 
 from ..integrate import AbstractObserver
@@ -26,7 +27,13 @@ class PopulationSolution(eqx.Module):
     the spikes after ``start``; None unless asked), ``states`` (population → state name →
     the recorded values, (n_saves, n_recorded); `V` for the membrane potential), ``ts``
     (save times), ``finite`` (every state finite at the
-    end: False when the integration blew up) and ``duration`` (ms analysed)."""
+    end: False when the integration blew up) and ``duration`` (ms analysed).
+
+    `jaxneuron.simulate_network` also keeps every step's spikes (``states[population]``
+    ``"spike"``, ``"spike_time"``: (n_steps, n), ``inf`` where none) and each synapse
+    group's conductance onto the recorded neurons (``states["synapses[k]"]["g"]``, nS).
+    The statistics (`rate`, `isi_cv` …) reduce over the last axis, the neurons, so a
+    solution batched by `jax.vmap` gives one value per network."""
 
     counts: dict
     isi_sum: dict
@@ -46,7 +53,27 @@ class PopulationSolution(eqx.Module):
 
     def rate(self, name: str) -> Array:
         """Mean firing rate (Hz) of the population ``name``."""
-        return jnp.mean(self.counts[name]) * 1000.0 / self.duration
+        return jnp.mean(self.counts[name], axis=-1) * 1000.0 / self.duration
+
+    def spike_trains(self, name: str) -> list[np.ndarray]:
+        """Spike times (ms) after ``start`` of every neuron of the population ``name``, one
+        sorted array per neuron (for `jaxneuron.plot.plot_raster`): from the spikes kept
+        at every step (`jaxneuron.simulate_network`) or from the ``raster``. A ValueError
+        when neither was kept, or the raster lost spikes."""
+        states = self.states.get(name, {})
+        n = self.counts[name].shape[-1]
+        if "spike_time" in states:
+            times = np.asarray(states["spike_time"])
+            start = float(np.asarray(self.ts)[-1]) - self.duration
+            times = np.where(times >= start - 1e-9 * max(1.0, abs(start)), times, np.inf)
+            return [np.sort(col[np.isfinite(col)]) for col in times.T]
+        if self.raster is None or name not in self.raster:
+            raise ValueError(f"no spike times of {name!r} were kept: simulate with raster=…")
+        times, neurons, complete = (np.asarray(x) for x in self.raster[name])
+        if not bool(complete):
+            raise ValueError(f"the raster of {name!r} lost spikes: simulate with a larger raster")
+        kept = neurons >= 0
+        return [np.sort(times[kept][neurons[kept] == j]) for j in range(n)]
 
     def smooth_rate(self, name: str) -> Array:
         """A mean firing rate (Hz) of the population ``name`` that moves continuously with
@@ -56,12 +83,12 @@ class PopulationSolution(eqx.Module):
         exact derivative of the interpolated spike times t_s, with no surrogate: a spike
         that appears or vanishes (a jump) is invisible to AD, and spikes that enter or
         leave the window do so with weight 0."""
-        return 2.0 * jnp.mean(self.windowed[name]) * 1000.0 / self.duration
+        return 2.0 * jnp.mean(self.windowed[name], axis=-1) * 1000.0 / self.duration
 
     def soft_rate(self, name: str) -> Array:
         """`rate` computed from ``soft_counts``: the same value; with a ``surrogate`` in
         `simulate_populations`, its gradient is the surrogate gradient of the rate."""
-        return jnp.mean(self.soft_counts[name]) * 1000.0 / self.duration
+        return jnp.mean(self.soft_counts[name], axis=-1) * 1000.0 / self.duration
 
     def isi_cv(self, name: str, min_spikes: int = 3) -> Array:
         """Mean over the neurons with at least ``min_spikes`` spikes of the coefficient
@@ -72,7 +99,7 @@ class PopulationSolution(eqx.Module):
         mean = self.isi_sum[name] / safe
         var = jnp.maximum(self.isi_sumsq[name] / safe - mean**2, 0.0)
         cv = jnp.where(ok, jnp.sqrt(var) / jnp.where(ok, mean, 1.0), 0.0)
-        return jnp.sum(cv) / jnp.where(jnp.any(ok), jnp.sum(ok), jnp.nan)
+        return jnp.sum(cv, axis=-1) / jnp.where(jnp.any(ok, axis=-1), jnp.sum(ok, axis=-1), jnp.nan)
 
 
 class _SpikeStats(AbstractObserver):
