@@ -4,6 +4,7 @@ and bad names fail before any compilation."""
 
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
 import jaxneuron as jn
@@ -77,8 +78,10 @@ def test_unknown_names_fail_before_compiling(cobahh):
         sweep_populations(net, Grid({"E->E.receptor": [1.0]}), t1=10.0, progress=False)
     with pytest.raises(ValueError, match="start"):
         sweep_populations(net, Grid({"E->E.scale": [1.0]}), t1=10.0, start=20.0)
-    # the neuron entry points point to the population ones
-    with pytest.raises(TypeError, match="sweep_populations"):
-        jn.sweep.sweep(net, Grid({"E->E.scale": [1.0]}), t1=10.0, progress=False)
+    # the neuron entry points run a population network on its own drivers
+    one = Grid({"E->E.scale": [2.0]})
+    kwargs = dict(t1=10.0, y0=y0, g0=g0, progress=False)
+    pd.testing.assert_frame_equal(jn.sweep.sweep(net, one, **kwargs).table,
+                                  sweep_populations(net, one, **kwargs).table)  # fmt: skip
     with pytest.raises(TypeError, match="spike-driven synapses have no form"):
         jn.simulate(net, 10.0, solver="kvaerno5")

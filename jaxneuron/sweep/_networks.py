@@ -14,7 +14,7 @@ from ..integrate import steps_in
 from ..networks import PopulationNetwork, check_y0, simulate_populations
 from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
-from ._sweep import SweepResult, _Chunking, _collect, check_table_fits
+from ._sweep import SweepResult, _Chunking, _collect, check_table_fits, sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +54,7 @@ class _NetworkSettings(_Chunking):
         }
 
 
+@sweep.register(PopulationNetwork)
 def sweep_populations(
     net: PopulationNetwork,
     space: ParameterSpace,

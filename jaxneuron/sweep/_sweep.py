@@ -3,6 +3,7 @@ r"""`sweep`: run a model over a parameter space, chunk by chunk, into a dataset.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import statistics
@@ -105,6 +106,7 @@ class SweepResult:
         )
 
 
+@functools.singledispatch
 def sweep(
     model,
     space: ParameterSpace,
@@ -133,7 +135,9 @@ def sweep(
 
     **Arguments:**
 
-    - ``model``: a neuron or circuit; parameters not in ``space`` keep its values.
+    - ``model``: a neuron or circuit; parameters not in ``space`` keep its values. A
+      `jaxneuron.PopulationNetwork` runs on `sweep_populations`, which ``sweep`` calls
+      with the same arguments (see its options there).
     - ``space``: a `Grid`, `Random`, `Table` or `PrinzDatabase` over parameter names
       (see `jaxneuron.parameters`).
     - ``t1`` (ms): simulated time of each model from its ``initial_state()`` at t = 0.
