@@ -43,8 +43,10 @@ can land on those values exactly, after which that cell's V is NaN and it counts
 spikes. The script says in how many cells Jaxley's V ended NaN.
 
 With ``--profile`` it also times the engine's loop taken apart — the model's step alone
-(no compensation, no observer), with Kahan summation, with the feature observer — which
-says where the engine's time goes beyond the kinetics.
+(no compensation, no observer), with Kahan summation, with the feature observer, and the
+step alone with plain exponential forms in place of the float32 forms that stay accurate
+near z = 0 (`plain_exponential_forms`, a diagnostic) — which says where the engine's time
+goes beyond the kinetics.
 
 With ``--ops`` it times nothing and counts the f32 operations, by kind, in the optimised
 HLO of one HH step of the hand loop and of the engine's model step (with and without
@@ -56,6 +58,7 @@ Kahan summation): what each computes per neuron and step.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import platform
 
 import jax
@@ -324,12 +327,50 @@ def profile_runners(model, values, t1):
 
         return lambda: run(values)
 
-    return {
+    runs = {
         "step only": make(False, False),
         "+ Kahan": make(True, False),
         "+ features": make(False, True),
         "+ both": make(True, True),
     }
+    for run in runs.values():
+        jax.block_until_ready(run())  # traced with the library's own forms
+    with plain_exponential_forms():
+        runs["step, plain exp"] = make(False, False)
+        jax.block_until_ready(runs["step, plain exp"]())
+    return runs
+
+
+@contextlib.contextmanager
+def plain_exponential_forms():
+    """A diagnostic, not a method: while it lasts, the conductance-based neurons' step and
+    the HH and Traub rate functions use the plain forms 1 − e^{−z}, (e^z − 1)/z instead of
+    the library's float32 forms that are accurate near z = 0 (a Taylor branch beside the
+    exponential; ``jaxneuron._numerics``). What that accuracy costs per step is the
+    difference between "step only" and "step, plain exp" (traced inside this block)."""
+    import jaxneuron.channels.hh as hh_channels
+    import jaxneuron.channels.traub as traub_channels
+    import jaxneuron.neurons._neuron as neuron_module
+
+    def exprel(z):
+        z = jnp.where(z == 0, jnp.asarray(1e-6, z.dtype), z)
+        return (jnp.exp(z) - 1.0) / z
+
+    def relax(x, x_inf, z):
+        return (x_inf - x) * (1.0 - jnp.exp(-z))
+
+    def membrane_increment(dV_dt, G_over_C, dt):
+        return dt * dV_dt * exprel(-dt * G_over_C)
+
+    saved = (hh_channels.exprel, traub_channels.exprel, neuron_module.relax,
+             neuron_module.membrane_increment)  # fmt: skip
+    hh_channels.exprel = traub_channels.exprel = exprel
+    neuron_module.relax, neuron_module.membrane_increment = relax, membrane_increment
+    try:
+        yield
+    finally:
+        hh_channels.exprel, traub_channels.exprel = saved[:2]
+        neuron_module.relax, neuron_module.membrane_increment = saved[2:]
 
 
 def main():
