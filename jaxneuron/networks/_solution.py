@@ -18,7 +18,8 @@ from ..integrate import AbstractObserver
 
 
 class PopulationSolution(eqx.Module):
-    """What `simulate_populations` returns, per population name: ``counts`` (spikes per
+    """What a network's simulation returns (`simulate_populations`,
+    `jaxneuron.simulate_network`), per population name: ``counts`` (spikes per
     neuron after ``start``), ``isi_sum`` and ``isi_sumsq`` (ms, ms²; intervals between
     spikes after ``start``), ``windowed`` (Σ over the spikes after ``start`` of the Hann
     window sin²(π(t_s − start)/(t1 − start)); see `smooth_rate`), ``soft_counts``
