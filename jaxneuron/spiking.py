@@ -419,7 +419,7 @@ def simulate_network(
 ) -> PopulationSolution:
     """Simulate a `SpikingNetwork` from ``t0`` to ``t1`` ms with a fixed step ``dt`` (ms),
     on the population loop (`SpikingNetwork.to_populations`: its neurons are the
-    population ``"neurons"``).
+    population ``"neurons"``). `jaxneuron.simulate` of a `SpikingNetwork` calls this.
 
     **Arguments:**
 

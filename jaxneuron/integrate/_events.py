@@ -156,7 +156,8 @@ def simulate_spiking(
     throw: bool = True,
 ) -> SpikingSolution:
     """Simulate an integrate-and-fire model (`LIF`, `AdEx`, `Izhikevich`) from ``t0`` to
-    ``t1`` ms, with exact spike events or a fixed step.
+    ``t1`` ms, with exact spike events or a fixed step. `simulate` of such a model calls
+    this.
 
     **Arguments:**
 

@@ -71,6 +71,7 @@ def simulate_populations(
     surrogate: FastSigmoid | None = None,
 ) -> PopulationSolution:
     """Simulate ``net`` for ``t1`` ms with the fixed step ``dt`` (ms); see the module.
+    `jaxneuron.simulate` of a `PopulationNetwork` calls this.
 
     - ``y0``: population name → state tuple (arrays (n,)); default `Population.initial_state`.
     - ``g0``: initial projection states, one entry per projection (None: the default):
