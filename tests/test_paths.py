@@ -213,9 +213,13 @@ def test_simulate_runs_every_kind_of_model_on_its_driver():
     np.testing.assert_array_equal(a.ys, b.ys)
 
     spiking = jn.ei_network(40, 10, seed=1)
-    a = jn.simulate(spiking, 30.0, solver=step, record=(0, 3))
-    b = jn.simulate_network(spiking, 30.0, dt=0.1, record=(0, 3))
+    a = jn.simulate(spiking, 30.0, solver=step, record=(0, 3), start=10.0)
+    b = jn.simulate_network(spiking, 30.0, dt=0.1, record=(0, 3), start=10.0)
     assert int(a.counts["neurons"].sum()) > 0
+    # the spike trains hold the spikes that the counts count, from the start on
+    trains = a.spike_trains("neurons")
+    assert [len(t) for t in trains] == a.counts["neurons"].tolist()
+    assert min(t.min() for t in trains if t.size) >= 10.0
     np.testing.assert_array_equal(a.states["neurons"]["spike"], b.states["neurons"]["spike"])
     np.testing.assert_array_equal(a.V["neurons"], b.V["neurons"])
     with pytest.raises(TypeError, match="spike events and runs with a fixed step only"):

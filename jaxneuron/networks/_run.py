@@ -380,4 +380,5 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
         ts=ts,
         finite=jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for y in carry[0] for x in y])),
         duration=t1 - start,
+        start=start,
     )

@@ -28,7 +28,8 @@ class PopulationSolution(eqx.Module):
     the spikes after ``start``; None unless asked), ``states`` (population → state name →
     the recorded values, (n_saves, n_recorded); `V` for the membrane potential), ``ts``
     (save times), ``finite`` (every state finite at the
-    end: False when the integration blew up) and ``duration`` (ms analysed).
+    end: False when the integration blew up), ``duration`` (ms analysed) and ``start``
+    (ms, where the statistics start).
 
     `jaxneuron.simulate_network` also keeps every step's spikes (``states[population]``
     ``"spike"``, ``"spike_time"``: (n_steps, n), ``inf`` where none) and each synapse
@@ -46,6 +47,7 @@ class PopulationSolution(eqx.Module):
     ts: Array
     finite: Array
     duration: float = eqx.field(static=True)
+    start: float = eqx.field(static=True, default=0.0)
 
     @property
     def V(self) -> dict:
@@ -65,8 +67,7 @@ class PopulationSolution(eqx.Module):
         n = self.counts[name].shape[-1]
         if "spike_time" in states:
             times = np.asarray(states["spike_time"])
-            start = float(np.asarray(self.ts)[-1]) - self.duration
-            times = np.where(times >= start - 1e-9 * max(1.0, abs(start)), times, np.inf)
+            times = np.where(times >= self.start, times, np.inf)  # as ``counts`` count
             return [np.sort(col[np.isfinite(col)]) for col in times.T]
         if self.raster is None or name not in self.raster:
             raise ValueError(f"no spike times of {name!r} were kept: simulate with raster=…")
