@@ -13,7 +13,7 @@ import numpy as np
 from . import plot
 from .analysis import StreamingFeatures, classify, features, firing_rate, spike_times
 from .integrate import ExponentialEuler, get_solver, simulate
-from .networks import cobahh, simulate_populations
+from .networks import cobahh
 from .neurons import PRINZ_2004, HHConfig, PrinzConfig, build_HH, build_Prinz
 from .stimuli import Step
 
@@ -240,8 +240,8 @@ def network_demo(out: Path, echo=print) -> dict:
     net, y0, g0 = cobahh(1000, p=None, indegree=80, seed=0)
 
     def run():
-        return simulate_populations(net, 300.0, dt=0.1, y0=y0, g0=g0, refractory=3.0,
-                                    start=50.0, raster=20_000)  # fmt: skip
+        return simulate(net, 300.0, solver=ExponentialEuler(0.1), y0=y0, g0=g0,
+                        refractory=3.0, start=50.0, raster=20_000)  # fmt: skip
 
     sol, seconds = _timed(run)
     echo(
@@ -250,11 +250,7 @@ def network_demo(out: Path, echo=print) -> dict:
         f"E {float(sol.rate('E')):.1f} Hz (ISI CV {float(sol.isi_cv('E')):.2f}), "
         f"I {float(sol.rate('I')):.1f} Hz"
     )
-    times, ids, _ = sol.raster["E"]
-    times, ids = np.asarray(times), np.asarray(ids)
-    keep = np.isfinite(times) & (ids < 40)
-    trains = [times[keep & (ids == i)] for i in range(40)]
-    ax = plot.plot_raster(trains)
+    ax = plot.plot_raster(sol.spike_trains("E")[:40])
     ax.set_title("COBAHH: 40 excitatory neurons")
     return {
         "network_rate_E": float(sol.rate("E")),
