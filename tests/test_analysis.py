@@ -168,6 +168,28 @@ def test_streaming_in_the_integration_loop():
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_grouped_updates_equal_sample_by_sample(dtype):
+    """`update_many` on groups of samples (one reduction where every trace crosses at most
+    once per group, sample by sample where one crosses more often) gives `update` on each
+    sample in turn, bit for bit, in a population of traces that cross several times per
+    group, once per group, seldom or never."""
+    ts = jnp.arange(200, dtype=dtype) * 0.5
+    phase = jnp.asarray([1.3, 7.0, 31.0, 1e9], dtype)[:, None]  # period in samples
+    V = (40.0 * jnp.sin(2 * jnp.pi * jnp.arange(200, dtype=dtype) / phase) - 5.0).T
+    features = an.StreamingFeatures(threshold=0.0, start=10.2, burst_gap=4.0)
+    state = features.init(ts[0], V[0])
+    one = jax.lax.scan(lambda s, tv: (features.update(s, *tv), None), state, (ts[1:], V[1:]))[0]
+    grouped, update_many = state, jax.jit(features.update_many)
+    for i in range(1, 200, 8):  # groups of 8, the last of 7
+        grouped = update_many(grouped, list(ts[i : i + 8]), list(V[i : i + 8]))
+    counts = np.asarray(one.n_spikes)
+    assert counts[0] > 40 and 0 < counts[2] < counts[1] and counts[3] == 0
+    for name in one.__dataclass_fields__:
+        a, b = getattr(one, name), getattr(grouped, name)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
 def test_features_from_a_late_start_count_every_sample_after_it(dtype):
     """`simulate` runs the steps before the analysis start without the features (whole
     save blocks, then whole unrolled groups of the next): the features still count every

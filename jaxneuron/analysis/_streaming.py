@@ -111,19 +111,20 @@ class StreamingFeatures(eqx.Module):
 
     def update_many(self, state: FeatureState, ts, Vs) -> FeatureState:
         """The state after several consecutive samples (sequences ``ts``, ``Vs``): the
-        same as `update` on each in turn, with the spike time interpolated and the spike
-        and burst bookkeeping (`spike`) done once for the whole group when it holds at
-        most one threshold crossing in every trace — the common case — and sample by
-        sample otherwise (`lax.cond`)."""
+        same as `update` on each in turn, bit for bit: each sample's crossing time is
+        interpolated, and the spike and burst bookkeeping (`spike`) done once for the
+        whole group, with the group's earliest crossing, when it holds at most one in
+        every trace — the common case — and sample by sample otherwise (`lax.cond`)."""
         dtype = state.V_prev.dtype
         t_prev, V_prev = state.t_prev, state.V_prev
         n_samples, V_min, V_max, V_sum = state.n_samples, state.V_min, state.V_max, state.V_sum
-        crossings = []  # (crossed, t_before, V_before, t_after, V_after) per sample
+        crossed, times = [], []  # per sample: a crossing, and its time (+inf where none)
         for t, V in zip(ts, Vs, strict=True):
             t, V = jnp.asarray(t, t_prev.dtype), jnp.asarray(V, dtype)
             inside = t >= self.start
-            crossed = (V_prev < self.threshold) & (V >= self.threshold)
-            crossings.append((crossed, t_prev, V_prev, t, V))
+            crossed.append((V_prev < self.threshold) & (V >= self.threshold))
+            frac = crossing_fraction(V_prev, V, self.threshold)
+            times.append(jnp.where(crossed[-1], t_prev + frac * (t - t_prev), jnp.inf))
             n_samples = n_samples + inside
             V_min = jnp.where(inside, jnp.minimum(V_min, V), V_min)
             V_max = jnp.where(inside, jnp.maximum(V_max, V), V_max)
@@ -134,27 +135,24 @@ class StreamingFeatures(eqx.Module):
             V_max=V_max, V_sum=V_sum,
         )  # fmt: skip
 
-        def add_spike(state, crossed, t_before, V_before, t_after, V_after):
-            frac = crossing_fraction(V_before, V_after, self.threshold)
-            spike_t = t_before + frac * (t_after - t_before)
-            return self.spike(state, crossed & (spike_t >= self.start), spike_t)
+        def add_spike(state, spike_t):
+            return self.spike(state, (spike_t < jnp.inf) & (spike_t >= self.start), spike_t)
 
-        if len(crossings) == 1:
-            return add_spike(state, *crossings[0])
+        if len(times) == 1:
+            return add_spike(state, times[0])
 
         def in_order(state):
-            for crossing in crossings:
-                state = add_spike(state, *crossing)
+            for spike_t in times:
+                state = add_spike(state, spike_t)
             return state
 
+        # Where a trace crossed at most once, its spike time is the least of the group's:
+        # one reduction, computed once (a chain of selects would be recomputed by every
+        # field's update after XLA fuses it into each of them).
         def at_most_one(state):
-            first = crossings[-1]
-            for crossing in crossings[-2::-1]:
-                pairs = zip(crossing, first, strict=True)
-                first = tuple(jnp.where(crossing[0], a, b) for a, b in pairs)
-            return add_spike(state, *first)
+            return add_spike(state, jnp.min(jnp.stack(times), axis=0))
 
-        count = sum(crossing[0].astype(jnp.int32) for crossing in crossings)
+        count = jnp.sum(jnp.stack(crossed), axis=0, dtype=jnp.int32)
         return jax.lax.cond(jnp.any(count > 1), in_order, at_most_one, state)
 
     def spike(self, state: FeatureState, spike, spike_t) -> FeatureState:
