@@ -1,10 +1,44 @@
-"""Timing for the benchmark scripts: best of several runs, interleaved."""
+"""Timing for the benchmark scripts: best of several runs, interleaved; the compute threads
+of XLA:CPU, and a competing job, for timings on a busy machine."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import subprocess
+import sys
 import time
 
 import jax
+
+
+def size_compute_threads(argv) -> int | None:
+    """With ``--compute-threads K`` in ``argv``: give XLA:CPU an intra-op pool of K threads.
+
+    JAX sizes that pool from the process's CPU affinity when its CPU backend starts and
+    offers no other control (its maintainers' advice, jax-ml/jax#1539, is the affinity
+    mask). So this narrows the affinity to K cores, starts the backend, then gives every
+    thread of the process the whole affinity back: the K compute threads run on whichever
+    cores the OS finds free. Must run before anything starts the backend (importing
+    jaxneuron does). Returns K, or None without the option."""
+    if "--compute-threads" not in argv:
+        return None
+    k = int(argv[argv.index("--compute-threads") + 1])
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, cores[:k])
+    jax.devices()  # the backend starts, its pool sized from the narrowed affinity
+    for task in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(task), cores)
+    return k
+
+
+def compete(n: int) -> None:
+    """Start ``n`` busy processes (each spins one core, unpinned) that last until this
+    process exits: a machine shared with another job."""
+    spin = [sys.executable, "-c", "while True: pass"]
+    jobs = [subprocess.Popen(spin) for _ in range(n)]
+    atexit.register(lambda: [job.kill() for job in jobs])
+    time.sleep(0.5)
 
 
 def best_of(fns, repeats, clock=time.perf_counter):

@@ -52,32 +52,42 @@ With ``--ops`` it times nothing and counts the f32 operations, by kind, in the o
 HLO of one HH step of the hand loop and of the engine's model step (with and without
 Kahan summation): what each computes per neuron and step.
 
+On a busy machine: ``--compete K`` starts K busy processes (each spins a core, unpinned)
+that last the whole run, and ``--compute-threads K`` gives XLA:CPU K intra-op threads
+instead of one per core (`_timing.size_compute_threads`: JAX sizes its pool from the
+process's CPU affinity when its backend starts; the threads then run on any core).
+
     python scripts/bench_engine.py [--workloads prinz hh] [--repeats 3] [--profile] [--ops]
+        [--compete K] [--compute-threads K]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import platform
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _timing import best_of
+from _timing import best_of, compete, size_compute_threads
 
-import jaxneuron as jn
-from jaxneuron._protocols import as_state_tuple
-from jaxneuron.analysis import StreamingFeatures
-from jaxneuron.integrate import (
+COMPUTE_THREADS = size_compute_threads(sys.argv)  # before jaxneuron starts the backend
+
+import jaxneuron as jn  # noqa: E402
+from jaxneuron._protocols import as_state_tuple  # noqa: E402
+from jaxneuron.analysis import StreamingFeatures  # noqa: E402
+from jaxneuron.integrate import (  # noqa: E402
     VoltageFeatures,
     fixed_step_loop,
     initial_carry,
     model_step,
     unroll_for,
 )
-from jaxneuron.parameters import population
-from jaxneuron.sweep import Engine
+from jaxneuron.parameters import population  # noqa: E402
+from jaxneuron.sweep import Engine  # noqa: E402
 
 try:
     import jaxley as jx
@@ -383,11 +393,22 @@ def main():
     parser.add_argument(
         "--ops", action="store_true", help="count the f32 operations of one HH step (no timing)"
     )
+    parser.add_argument(
+        "--compute-threads",
+        type=int,
+        help="XLA:CPU's intra-op threads (default: one per core the process may use)",
+    )
+    parser.add_argument(
+        "--compete", type=int, default=0, help="busy processes spinning beside the timings"
+    )
     args = parser.parse_args()
+    compete(args.compete)
     device = jax.devices()[0]
+    threads = COMPUTE_THREADS or len(os.sched_getaffinity(0))
     print(
         f"{platform.processor() or platform.machine()} / {device.device_kind} "
-        f"({len(jax.devices())} {device.platform} device(s)), JAX {jax.__version__}; "
+        f"({len(jax.devices())} {device.platform} device(s), {threads} compute threads, "
+        f"{args.compete} competing busy processes), JAX {jax.__version__}; "
         f"float32, dt {DT} ms, best of {args.repeats}, runs interleaved\n"
     )
     if args.ops:
