@@ -43,10 +43,11 @@ can land on those values exactly, after which that cell's V is NaN and it counts
 spikes. The script says in how many cells Jaxley's V ended NaN.
 
 With ``--profile`` it also times the engine's loop taken apart — the model's step alone
-(no compensation, no observer), with Kahan summation, with the feature observer, and the
-step alone with plain exponential forms in place of the float32 forms that stay accurate
-near z = 0 (`plain_exponential_forms`, a diagnostic) — which says where the engine's time
-goes beyond the kinetics.
+(no compensation, no observer), with Kahan summation of the states the engine compensates
+(`compensated_states`), with the feature observer, and the step alone with plain
+exponential forms in place of the float32 forms that stay accurate near z = 0
+(`plain_exponential_forms`, a diagnostic) — which says where the engine's time goes
+beyond the kinetics.
 
 With ``--ops`` it times nothing and counts the f32 operations, by kind, in the optimised
 HLO of one HH step of the hand loop and of the engine's model step (with and without
@@ -206,8 +207,9 @@ def hh_hand(I, n_steps):
 
 def hh_step_ops(n=1024):
     """The f32 operations in the optimised HLO of one HH step of ``n`` neurons: the hand
-    loop's and the engine model's (``fixed_step`` without compensation, and with it),
-    by kind. Both compute the same exponentials; the rest is their arithmetic."""
+    loop's and the engine model's (``fixed_step`` without compensation, and with that of
+    the states the engine compensates), by kind. Both compute the same exponentials; the
+    rest is their arithmetic."""
     import collections
     import re
 
@@ -220,7 +222,9 @@ def hh_step_ops(n=1024):
     compiled = {
         "hand": jax.jit(hh_hand_step(I)).lower(y0[0], y0[1:]),
         "engine step": jax.jit(step).lower(t, initial_carry(y0, False)),
-        "engine step + Kahan": jax.jit(step).lower(t, initial_carry(y0, True)),
+        "engine step + Kahan": jax.jit(step).lower(
+            t, initial_carry(y0, model.compensated_states(DT))
+        ),
     }
     out = {}
     for name, lowered in compiled.items():
@@ -311,8 +315,9 @@ def runners(model, values, t1, hand, others):
 
 
 def profile_runners(model, values, t1):
-    """The engine's loop taken apart: the model step with or without Kahan summation and
-    with or without the feature observer (the engine is both)."""
+    """The engine's loop taken apart: the model step with or without Kahan summation (of
+    the states the engine compensates, `compensated_states`) and with or without the
+    feature observer (the engine is both)."""
     model = jn.as_dtype(model, jnp.float32)
     n_steps = int(round(t1 / DT))
     features = StreamingFeatures(start=t1 / 2)
@@ -325,7 +330,7 @@ def profile_runners(model, values, t1):
             y0 = as_state_tuple(y0)
             carry, observed, _ = fixed_step_loop(
                 model_step(models, jnp.float32(DT), axes=axes),
-                initial_carry(y0, compensated),
+                initial_carry(y0, compensated and model.compensated_states(DT)),
                 t0=jnp.float32(0.0),
                 dt=jnp.float32(DT),
                 n_steps=n_steps,
