@@ -23,8 +23,14 @@ def size_compute_threads(argv) -> int | None:
     jaxneuron does). Returns K, or None without the option."""
     if "--compute-threads" not in argv:
         return None
-    k = int(argv[argv.index("--compute-threads") + 1])
     cores = sorted(os.sched_getaffinity(0))
+    given = argv[argv.index("--compute-threads") + 1 :][:1]
+    if not (given and given[0].isdigit() and 1 <= int(given[0]) <= len(cores)):
+        raise SystemExit(
+            f"--compute-threads: give a number of threads from 1 to {len(cores)} (the cores "
+            f"this process may use), got {' '.join(given) or 'nothing'}"
+        )
+    k = int(given[0])
     os.sched_setaffinity(0, cores[:k])
     jax.devices()  # the backend starts, its pool sized from the narrowed affinity
     for task in os.listdir("/proc/self/task"):
