@@ -15,6 +15,14 @@ import pytest
 
 jax.config.update("jax_enable_x64", True)
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One on-disk compilation cache for the test processes and the processes their tests start
+# (CLI commands, notebook kernels, a resumed sweep): a program that takes XLA more than a
+# second to compile is compiled once and loaded afterwards (the cache is keyed by the
+# program, the compile options and the JAX version). The suite is mostly compilation.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent.parent / ".pytest_cache" / "jax")
+)
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 sys.path.insert(0, os.path.dirname(__file__))
 
 

@@ -159,12 +159,12 @@ def test_reference_classes_are_plausible():
         assert reference_class(name) == "bursting", name
 
 
-# Kvaerno5 on every AB/PD cell and on one LP and one PY of each activity; all 16 cells:
-# scripts/validate_prinz_cells.py (the exponential-Euler test below covers all 16)
-KVAERNO_CELLS = PRESET_NAMES[:5] + ["LP 1", "LP 4", "PY 1", "PY 4"]
+# Every AB/PD cell and one LP and one PY of each activity, with Kvaerno5 and with the
+# exponential integrator; all 16 cells, both ways: scripts/validate_prinz_cells.py
+CHECKED_CELLS = PRESET_NAMES[:5] + ["LP 1", "LP 4", "PY 1", "PY 4"]
 
 
-@pytest.mark.parametrize("name", KVAERNO_CELLS)
+@pytest.mark.parametrize("name", CHECKED_CELLS)
 def test_prinz_2004_cells_fall_in_the_reference_class(name):
     """Each 2004 cell alone with the default (accurate) solver."""
     model = jn.build_Prinz(config=jn.PrinzConfig.preset(name, V0=-50.0, Ca0=0.05))
@@ -180,17 +180,17 @@ def test_prinz_2004_cells_fall_in_the_reference_class(name):
     assert got == reference_class(name)
 
 
-def test_exponential_euler_classes_for_all_presets(dt=0.025):
-    """The fast path on all 16 cells in one vmapped call, at the sweeps' step
-    (``scripts/validate_prinz_cells.py`` checks dt = 0.01 ms too)."""
-    models = [jn.build_Prinz(config=jn.PrinzConfig.preset(n)) for n in PRESET_NAMES]
+def test_exponential_euler_classes(dt=0.025):
+    """The fast path on the cells above in one vmapped call, at the sweeps' step
+    (``scripts/validate_prinz_cells.py``: all 16 cells, and dt = 0.01 ms)."""
+    models = [jn.build_Prinz(config=jn.PrinzConfig.preset(n)) for n in CHECKED_CELLS]
     batched = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *models)
     sols = eqx.filter_vmap(
         lambda m: jn.simulate(m, T_CLASS, solver=jn.ExponentialEuler(dt=dt), save_every=0.1)
     )(batched)
     ts = np.asarray(sols.ts[0])
     classes = {
-        n: classify(ts, np.asarray(sols.V[i]), start=WINDOW) for i, n in enumerate(PRESET_NAMES)
+        n: classify(ts, np.asarray(sols.V[i]), start=WINDOW) for i, n in enumerate(CHECKED_CELLS)
     }
     print(dt, classes)
     wrong = {n: (c, reference_class(n)) for n, c in classes.items() if c != reference_class(n)}
