@@ -49,7 +49,7 @@ def _release_compiled_programs():
 
 
 # The files that take the most CPU time (in a two-worker run, from `pytest --durations=0`:
-# 850 s for the notebooks down to 115 s, of 5,850 s in all), run first. pytest-xdist's
+# 920 s for the notebooks down to 160 s, of 7,350 s in all), run first. pytest-xdist's
 # ``--dist loadfile`` hands the files to the two workers in collection order
 # (``--no-loadscope-reorder`` in pyproject.toml keeps it from ordering them by number of
 # tests, which put these few-test, long files last): the longest first leaves short files
