@@ -83,7 +83,10 @@ class Engine(eqx.Module):
     must be the engine's; with a ``rule`` its spike buffers are classified on the host
     when the compiled call returns, so the outputs hold its final columns), ``initial``
     (state name → value, in the state's unit: these states start at the value in every
-    model instead of at the model's ``initial_state()``; see `initial_values`).
+    model instead of at the model's ``initial_state()``; see `initial_values`),
+    ``unroll`` (steps unrolled per loop iteration, the same numbers either way; None:
+    `unroll_for` the model's size for a call of at least `UNROLL_MIN_WORK` model-steps,
+    1 for a shorter one, whose time is mostly compilation, which unrolling multiplies).
 
     The features and the rhythm count nothing before the analysis start
     (``features.start``), so the loop runs the steps before it without them
@@ -106,8 +109,11 @@ class Engine(eqx.Module):
     compensated: bool | None = eqx.field(static=True, default=None)
     rhythm: StreamingRhythm | None = eqx.field(static=True, default=None)
     initial: tuple[tuple[str, float], ...] = eqx.field(static=True, default=())
+    unroll: int | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
+        if self.unroll is not None and not int(self.unroll) >= 1:
+            raise ValueError(f"unroll (steps per loop iteration) must be >= 1, got {self.unroll}")
         if not (self.dt > 0 and math.isfinite(self.dt)):
             raise ValueError(f"dt (fixed step) must be > 0 ms, got {self.dt}")
         if not self.t1 > 0:
@@ -224,7 +230,8 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
         )
     if rhythm.buffered:  # spike times buffered, bursts cut after the run: any gap works
         return tuple(cells.index(c) for c in rhythm.order)
-    span = unroll_for(len(engine.model.state_names)) * engine.dt  # ms per observer update
+    # ms per observer update, at most
+    span = (engine.unroll or unroll_for(len(engine.model.state_names))) * engine.dt
     if not rhythm.features.burst_gap > span:
         raise ValueError(
             f"burst_gap ({rhythm.features.burst_gap} ms) must exceed the {span} ms between "
@@ -258,6 +265,14 @@ class VoltageRhythm(AbstractObserver):
         potential, the rhythm's state)."""
         features, rhythm = state
         return self.voltages.per_voltage(features), rhythm
+
+
+# Model-steps in one call below which the engine does not unroll: unrolling multiplies
+# XLA's compile time (16 steps of a 4-state neuron with features: several-fold) and saves
+# tens of ns per model-step, so it pays back only over ~10⁸–10⁹ model-steps
+# (scripts/bench_engine_unroll.py); below 2²⁴ a call is a test, a notebook cell or a short
+# exploratory sweep, whose time is mostly compilation.
+UNROLL_MIN_WORK = 2**24
 
 
 def population_loop(
@@ -310,7 +325,11 @@ def population_loop(
         def save(carry):
             return jnp.stack([x[record_idx] for x in unpack(carry[0])], axis=-1)
 
-    unroll = unroll_for(len(carry[0])) if unroll is None else unroll
+    if unroll is None:
+        unroll = engine.unroll
+    if unroll is None:
+        work = jnp.shape(y0[0])[0] * engine.n_steps
+        unroll = unroll_for(len(carry[0])) if work >= UNROLL_MIN_WORK else 1
     if engine.rhythm is not None:
         observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
     carry, observed, traces = fixed_step_loop(
