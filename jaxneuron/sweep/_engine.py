@@ -269,7 +269,7 @@ class VoltageRhythm(AbstractObserver):
 
 # Model-steps in one call below which the engine does not unroll: unrolling multiplies
 # XLA's compile time (16 steps of a 4-state neuron with features: several-fold) and saves
-# tens of ns per model-step, so it pays back only over ~10⁸–10⁹ model-steps
+# 10–30 ns per model-step, so it pays back only over ~10⁸ model-steps
 # (scripts/bench_engine_unroll.py); below 2²⁴ a call is a test, a notebook cell or a short
 # exploratory sweep, whose time is mostly compilation.
 UNROLL_MIN_WORK = 2**24
