@@ -48,27 +48,29 @@ def _release_compiled_programs():
         print(f"\n[memory mappings after the module: {before}; released: {_mappings()}]")
 
 
-# The files that take the most CPU time (in a two-worker run, from `pytest --durations=0`:
-# 920 s for the notebooks down to 160 s, of 7,350 s in all), run first. pytest-xdist's
-# ``--dist loadfile`` hands the files to the two workers in collection order
+# The files that take the most CPU time (in a two-worker run, from `pytest --durations=0`
+# on 2026-12-07: 325 s for the notebooks down to 40 s, of 1,900 s in all), run first.
+# pytest-xdist's ``--dist loadfile`` hands the files to the two workers in collection order
 # (``--no-loadscope-reorder`` in pyproject.toml keeps it from ordering them by number of
 # tests, which put these few-test, long files last): the longest first leaves short files
 # to fill the end, so both workers finish together.
 LONGEST_FIRST = (
     "tests/test_notebooks.py",
-    "tests/test_sweep.py",
     "tests/test_stg.py",
-    "tests/test_network.py",
     "tests/test_fit.py",
-    "tests/test_pyloric_database.py",
-    "tests/test_faults.py",
+    "tests/test_sweep.py",
+    "tests/test_network.py",
     "tests/test_cli.py",
-    "tests/test_family.py",
     "tests/test_recordings.py",
+    "tests/test_faults.py",
+    "tests/test_pyloric_database.py",
     "tests/test_hh_accuracy.py",
-    "jaxneuron/fit/_family.py",
-    "tests/test_paths.py",
+    "tests/test_populations.py",
+    "tests/test_projections.py",
+    "tests/test_analysis.py",
+    "tests/test_integrate_and_fire.py",
     "tests/test_regulation.py",
+    "tests/test_paths.py",
 )
 
 
