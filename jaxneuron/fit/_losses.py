@@ -12,7 +12,6 @@ r"""Losses: callables ``loss(model) → scalar`` that simulate the model and com
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 
 import diffrax
@@ -186,12 +185,7 @@ class _Simulated(Loss):
     max_steps: int = eqx.field(static=True)
 
     def _set_simulation(self, t1, solver, save_every, stimulus, adjoint, rtol, atol, max_steps):
-        if solver is None:
-            solver = ExponentialEuler(dt=0.025, unroll=1)
-        elif isinstance(solver, ExponentialEuler) and solver.unroll is None:
-            # a loss is differentiated: unrolled steps multiply the gradient's compile time
-            solver = dataclasses.replace(solver, unroll=1)
-        self.solver = solver
+        self.solver = ExponentialEuler(dt=0.025, unroll=1) if solver is None else solver
         if save_every is None:
             save_every = as_method(self.solver).fixed_dt or 0.1
         self.t1 = float(t1)
@@ -275,9 +269,7 @@ class TraceLoss(_Simulated):
     - ``stimulus``: the current (µA/cm²) that was injected during the recording; it
       replaces the model's stimulus in the simulation. Default: keep the model's.
     - ``solver`` (default ``ExponentialEuler(dt=0.025, unroll=1)``), ``save_every``, ``adjoint``,
-      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`. An `ExponentialEuler` that
-      leaves ``unroll`` unset runs with ``unroll=1`` here (unrolled steps multiply the
-      compile time of the loss's gradient, for the same numbers).
+      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
 
     >>> import jax.numpy as jnp
     >>> from jaxneuron import build_HH
@@ -470,9 +462,7 @@ class ProtocolLoss(_Simulated):
       n = ⌊t1/dt⌋ + 1 for the protocol's ``t1``.
     - ``start``, ``stop``: the analysis window in ms (default: the whole sweep).
     - ``solver`` (default ``ExponentialEuler(dt=0.025, unroll=1)``), ``save_every``, ``adjoint``,
-      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`. An `ExponentialEuler` that
-      leaves ``unroll`` unset runs with ``unroll=1`` here (unrolled steps multiply the
-      compile time of the loss's gradient, for the same numbers).
+      ``rtol``, ``atol``, ``max_steps``: passed to `simulate`.
 
     `ProtocolLoss.from_model` builds synthetic targets (with noise) from a reference model.
 
