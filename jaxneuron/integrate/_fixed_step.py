@@ -66,11 +66,12 @@ class ExponentialEuler(eqx.Module):
     increments: None = in float32 and lower, see `jaxneuron.integrate.fixed_step_loop`;
     of the states that the model's ``compensated_states(dt)`` names: a conductance-based
     neuron's fast gates go without);
-    ``unroll`` (steps unrolled per loop iteration; the same numbers either way). None
+    ``unroll`` (steps unrolled per loop iteration: the same scheme, its numbers equal to
+    rounding, as XLA may fuse and contract the unrolled arithmetic differently). None
     chooses by dtype: `unroll_for` the model's size in float32 and below, where unrolling
     speeds the forward loop, and 1 in float64, where it does not. Unrolling multiplies
     the compile time of reverse-mode gradients: pass ``unroll=1`` to differentiate (the
-    fitting losses do).
+    fitting losses' default solver does).
 
     **Example:**
 

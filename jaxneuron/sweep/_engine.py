@@ -84,7 +84,7 @@ class Engine(eqx.Module):
     when the compiled call returns, so the outputs hold its final columns), ``initial``
     (state name → value, in the state's unit: these states start at the value in every
     model instead of at the model's ``initial_state()``; see `initial_values`),
-    ``unroll`` (steps unrolled per loop iteration, the same numbers either way; None:
+    ``unroll`` (steps unrolled per loop iteration: the same scheme, equal to rounding; None:
     `unroll_for` the model's size for a call of at least `UNROLL_MIN_WORK` model-steps,
     1 for a shorter one, whose time is mostly compilation, which unrolling multiplies).
 
