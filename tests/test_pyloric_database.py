@@ -271,9 +271,12 @@ def test_engine_runs_circuits_stacked_with_the_numbers_of_cells_one_by_one(monke
     circuit = jn.as_dtype(jn.pyloric_circuit(), np.float32)
     assert engine_module.stackable(circuit)
     initial = initial_values(circuit, {"AB->LP.s": 0.3})
+    # one step per iteration (stacking is independent of it, and unrolled the two
+    # compilations below take minutes; unroll changes no number: test_sweep's unroll test)
     engine = Engine(
-        circuit, space.names, 300.0, 0.025, features=features, rhythm=rhythm, initial=initial
-    )
+        circuit, space.names, 300.0, 0.025, features=features, rhythm=rhythm,
+        initial=initial, unroll=1,
+    )  # fmt: skip
     # AB->LP, PD->LP, AB->PY, PD->PY, LP->AB/PD, LP->PY, PY->LP: five held, not seven
     shared = engine_module.shared_synapse_states(circuit, space.names, initial)
     assert shared == ((0, 1, 2, 1, 4, 4, 6),)

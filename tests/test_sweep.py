@@ -95,26 +95,26 @@ def test_engine_equals_simulate_with_streaming_features():
 
 
 def test_engine_unroll_changes_no_number():
-    """Steps per loop iteration (unrolled groups, with a remainder, or one at a time, the
-    default for a call this short) give bit for bit the same features and traces, in
-    float32 with compensation."""
-    from jaxneuron.sweep._engine import UNROLL_MIN_WORK
+    """Steps per loop iteration (one at a time, unrolled groups, groups with a remainder)
+    give bit for bit the same features and traces, in float32 with compensation; `sweep`
+    runs a short job one step at a time and a long one as the engine chooses."""
+    from jaxneuron.sweep._engine import UNROLL_MIN_WORK, unroll_for_work
 
     features = StreamingFeatures(threshold=0.0, start=100.0, burst_gap=20.0)
     values = {"K.g": np.asarray([30.0, 36.0, 40.0], np.float32)}
     outs = []
-    for unroll in (None, 16, 7):
+    for unroll in (1, None, 7):  # None: unroll_for(4 states) = 16
         engine = engine_for(
             jn.build_HH(10.0), ("K.g",), 300.0, 0.025, jnp.float32, features=features,
             record_every=0.5, unroll=unroll,
         )  # fmt: skip
-        assert 3 * engine.n_steps < UNROLL_MIN_WORK  # the default runs one step at a time
         outs.append(engine(values, record=(0, 2)))
     assert int(outs[0]["n_spikes"][1]) > 10
     for other in outs[1:]:
         assert other.keys() == outs[0].keys()
         for key in outs[0]:
             np.testing.assert_array_equal(np.asarray(other[key]), np.asarray(outs[0][key]), key)
+    assert (unroll_for_work(UNROLL_MIN_WORK - 1), unroll_for_work(UNROLL_MIN_WORK)) == (1, None)
     with pytest.raises(ValueError, match="unroll"):
         Engine(jn.build_HH(10.0), ("K.g",), 300.0, unroll=0)
 

@@ -85,8 +85,8 @@ class Engine(eqx.Module):
     (state name → value, in the state's unit: these states start at the value in every
     model instead of at the model's ``initial_state()``; see `initial_values`),
     ``unroll`` (steps unrolled per loop iteration: the same scheme, equal to rounding; None:
-    `unroll_for` the model's size for a call of at least `UNROLL_MIN_WORK` model-steps,
-    1 for a shorter one, whose time is mostly compilation, which unrolling multiplies).
+    `unroll_for` the model's size; `sweep` passes 1 for a sweep too short to repay the
+    compile time that unrolling multiplies, see `unroll_for_work`).
 
     The features and the rhythm count nothing before the analysis start
     (``features.start``), so the loop runs the steps before it without them
@@ -267,12 +267,18 @@ class VoltageRhythm(AbstractObserver):
         return self.voltages.per_voltage(features), rhythm
 
 
-# Model-steps in one call below which the engine does not unroll: unrolling multiplies
-# XLA's compile time (16 steps of a 4-state neuron with features: several-fold) and saves
+# Model-steps of a whole job below which unrolling does not pay: it multiplies XLA's
+# compile time (16 steps of a 4-state neuron with features: several-fold) and saves
 # 10–30 ns per model-step, so it pays back only over ~10⁸ model-steps
-# (scripts/bench_engine_unroll.py); below 2²⁴ a call is a test, a notebook cell or a short
+# (scripts/bench_engine_unroll.py); below 2²⁴ a job is a test, a notebook cell or a short
 # exploratory sweep, whose time is mostly compilation.
 UNROLL_MIN_WORK = 2**24
+
+
+def unroll_for_work(work: int) -> int | None:
+    """`Engine.unroll` for a job of ``work`` model-steps in all (every call of the engine
+    together): 1 below `UNROLL_MIN_WORK`, else None (the engine's choice by model size)."""
+    return None if work >= UNROLL_MIN_WORK else 1
 
 
 def population_loop(
@@ -328,8 +334,7 @@ def population_loop(
     if unroll is None:
         unroll = engine.unroll
     if unroll is None:
-        work = jnp.shape(y0[0])[0] * engine.n_steps
-        unroll = unroll_for(len(carry[0])) if work >= UNROLL_MIN_WORK else 1
+        unroll = unroll_for(len(carry[0]))
     if engine.rhythm is not None:
         observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
     carry, observed, traces = fixed_step_loop(

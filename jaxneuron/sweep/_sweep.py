@@ -21,7 +21,7 @@ from ..analysis import ACTIVITY_CLASSES, BURST_GAP_MS, StreamingFeatures, Stream
 from ..integrate import steps_in, time_grid
 from ..neurons import as_dtype
 from ..parameters import get_parameter
-from ._engine import Engine, class_names, initial_values
+from ._engine import Engine, class_names, initial_values, unroll_for_work
 from ._pallas import pallas_unsupported_reason, run_pallas_on
 from ._space import ParameterSpace, check_in_domain
 from ._store import SweepStore, model_fingerprint
@@ -349,6 +349,7 @@ class _Settings(_Chunking):
             record_every=self.record_every,
             rhythm=None if self.rhythm is None else self.rhythm_with(features),
             initial=self.initial,
+            unroll=unroll_for_work(self.n_models * steps_in(self.t1, self.dt, "t1")),
         )
 
     def rhythm_with(self, features) -> StreamingRhythm:
