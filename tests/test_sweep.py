@@ -96,8 +96,9 @@ def test_engine_equals_simulate_with_streaming_features():
 
 def test_engine_unroll_changes_no_number():
     """Steps per loop iteration (one at a time, unrolled groups, groups with a remainder)
-    give bit for bit the same features and traces, in float32 with compensation; `sweep`
-    runs a short job one step at a time and a long one as the engine chooses."""
+    give bit for bit the same features and traces, in float32 with compensation; the
+    choice that `sweep` passes (`unroll_for_work`) is one step at a time below the
+    threshold and the engine's own above it."""
     from jaxneuron.sweep._engine import UNROLL_MIN_WORK, unroll_for_work
 
     features = StreamingFeatures(threshold=0.0, start=100.0, burst_gap=20.0)
