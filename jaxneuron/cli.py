@@ -73,11 +73,12 @@ def _neuron(model: Model, preset: str, current: float | None):
 
 
 def _enable_x64(x64: bool):
-    if x64:
-        import jax
+    """Run the command in float64 if ``x64``, else in float32, as its ``--x64`` help says,
+    whatever the process's flag (``JAX_ENABLE_X64`` in the environment) was: an
+    application entry point may choose the precision; the library never does."""
+    import jax
 
-        # an application entry point may choose the precision; the library never does
-        jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", bool(x64))
 
 
 @app.command()

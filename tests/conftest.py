@@ -34,6 +34,14 @@ def _mappings() -> int:
         return -1
 
 
+@pytest.fixture(autouse=True)
+def _float64_after_each_test():
+    """The suite's float64, back after every test: the CLI's commands, run in this
+    process by the CLI tests, set the precision they promise (float32 unless ``--x64``)."""
+    yield
+    jax.config.update("jax_enable_x64", True)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_programs():
     """Drop JAX's compiled programs after each test module. Every XLA:CPU executable holds
