@@ -22,6 +22,19 @@ def test_simulate_prints_spikes_and_writes_figure(tmp_path):
     assert figure.stat().st_size > 10_000
 
 
+def test_commands_run_in_the_precision_their_option_names():
+    """float32 without ``--x64`` even where the process runs in float64 (this test
+    session, or ``JAX_ENABLE_X64`` in the environment), float64 with it."""
+    import jax
+
+    base = ["simulate", "hh", "--solver", "exponential_euler", "--t1", "5"]
+    assert jax.config.jax_enable_x64  # the suite's
+    assert runner.invoke(app, base).exit_code == 0
+    assert not jax.config.jax_enable_x64
+    assert runner.invoke(app, [*base, "--x64"]).exit_code == 0
+    assert jax.config.jax_enable_x64
+
+
 def test_simulate_with_exponential_euler_and_bad_input():
     result = runner.invoke(
         app, ["simulate", "hh", "--solver", "exponential_euler", "--dt", "0.025", "--t1", "100"]
