@@ -114,17 +114,24 @@ class StreamingFeatures(eqx.Module):
         same as `update` on each in turn, bit for bit: each sample's crossing time is
         interpolated, and the spike and burst bookkeeping (`spike`) done once for the
         whole group, with the group's earliest crossing, when it holds at most one in
-        every trace — the common case — and sample by sample otherwise (`lax.cond`)."""
+        every trace — the common case — and sample by sample otherwise (`lax.cond`).
+
+        The earliest crossing is computed before the `lax.cond` and passed to it: an
+        operand of the branch is computed once, where inside the branch XLA fuses the
+        reduction over the group into the update of every field of the state, each
+        recomputing it. The rare branch recomputes the crossing times from the samples."""
         dtype = state.V_prev.dtype
-        t_prev, V_prev = state.t_prev, state.V_prev
+        t_first, V_first = state.t_prev, state.V_prev
+        ts = tuple(jnp.asarray(t, t_first.dtype) for t in ts)
+        Vs = tuple(jnp.asarray(V, dtype) for V in Vs)
+        t_prev, V_prev = t_first, V_first
         n_samples, V_min, V_max, V_sum = state.n_samples, state.V_min, state.V_max, state.V_sum
         crossed, times = [], []  # per sample: a crossing, and its time (+inf where none)
         for t, V in zip(ts, Vs, strict=True):
-            t, V = jnp.asarray(t, t_prev.dtype), jnp.asarray(V, dtype)
             inside = t >= self.start
-            crossed.append((V_prev < self.threshold) & (V >= self.threshold))
-            frac = crossing_fraction(V_prev, V, self.threshold)
-            times.append(jnp.where(crossed[-1], t_prev + frac * (t - t_prev), jnp.inf))
+            up, when = self._crossing(t_prev, V_prev, t, V)
+            crossed.append(up)
+            times.append(when)
             n_samples = n_samples + inside
             V_min = jnp.where(inside, jnp.minimum(V_min, V), V_min)
             V_max = jnp.where(inside, jnp.maximum(V_max, V), V_max)
@@ -141,19 +148,29 @@ class StreamingFeatures(eqx.Module):
         if len(times) == 1:
             return add_spike(state, times[0])
 
-        def in_order(state):
-            for spike_t in times:
-                state = add_spike(state, spike_t)
+        def in_order(operands):
+            state, _, t_prev, V_prev = operands
+            for t, V in zip(ts, Vs, strict=True):
+                state = add_spike(state, self._crossing(t_prev, V_prev, t, V)[1])
+                t_prev, V_prev = t, V
             return state
 
-        # Where a trace crossed at most once, its spike time is the least of the group's:
-        # one reduction, computed once (a chain of selects would be recomputed by every
-        # field's update after XLA fuses it into each of them).
-        def at_most_one(state):
-            return add_spike(state, jnp.min(jnp.stack(times), axis=0))
+        # Where a trace crossed at most once, its spike time is the least of the group's.
+        def at_most_one(operands):
+            state, earliest, _, _ = operands
+            return add_spike(state, earliest)
 
+        earliest = jnp.min(jnp.stack(times), axis=0)
         count = jnp.sum(jnp.stack(crossed), axis=0, dtype=jnp.int32)
-        return jax.lax.cond(jnp.any(count > 1), in_order, at_most_one, state)
+        operands = (state, earliest, t_first, V_first)
+        return jax.lax.cond(jnp.any(count > 1), in_order, at_most_one, operands)
+
+    def _crossing(self, t_prev, V_prev, t, V):
+        """Whether V rose through the threshold between two samples, and when (ms,
+        interpolated linearly; +inf where it did not)."""
+        up = (V_prev < self.threshold) & (V >= self.threshold)
+        frac = crossing_fraction(V_prev, V, self.threshold)
+        return up, jnp.where(up, t_prev + frac * (t - t_prev), jnp.inf)
 
     def spike(self, state: FeatureState, spike, spike_t) -> FeatureState:
         """The spike and burst part of `update`: the state after a spike at ``spike_t``
