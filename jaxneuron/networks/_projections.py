@@ -200,7 +200,7 @@ class GradedProjection(AbstractProjection):
     connectivity: Connectivity
     weight: Float[Array, "..."] = eqx.field(converter=jnp.asarray)
     E: Float[Array, ""] = eqx.field(converter=jnp.asarray)
-    release: GradedRelease = GradedRelease()
+    release: GradedRelease = eqx.field(default_factory=GradedRelease)
     scale: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
     name: str = eqx.field(static=True, default="")
 
