@@ -13,6 +13,26 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _options(
+    threads: int = typer.Option(
+        None,
+        "--threads",
+        help="XLA:CPU compute threads (default: one per core). On a machine shared with "
+        "other jobs, 1 keeps the speed steady: a pool of one thread per core waits at "
+        "every step for the core another job has taken.",
+    ),
+):
+    """Differentiable simulation of conductance-based neurons."""
+    if threads is not None:
+        from ._threads import size_cpu_threads
+
+        try:
+            size_cpu_threads(threads)
+        except ValueError as err:
+            raise _fail(f"--{err}") from err
+
+
 class Model(StrEnum):
     hh = "hh"
     liu = "liu"

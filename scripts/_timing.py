@@ -4,7 +4,6 @@ of XLA:CPU, and a competing job, for timings on a busy machine."""
 from __future__ import annotations
 
 import atexit
-import os
 import subprocess
 import sys
 import time
@@ -13,28 +12,20 @@ import jax
 
 
 def size_compute_threads(argv) -> int | None:
-    """With ``--compute-threads K`` in ``argv``: give XLA:CPU an intra-op pool of K threads.
-
-    JAX sizes that pool from the process's CPU affinity when its CPU backend starts and
-    offers no other control (its maintainers' advice, jax-ml/jax#1539, is the affinity
-    mask). So this narrows the affinity to K cores, starts the backend, then gives every
-    thread of the process the whole affinity back: the K compute threads run on whichever
-    cores the OS finds free. Must run before anything starts the backend (importing
-    jaxneuron does). Returns K, or None without the option."""
+    """With ``--compute-threads K`` in ``argv``: give XLA:CPU an intra-op pool of K threads
+    (`jaxneuron._threads.size_cpu_threads`, what the command line's ``--threads`` does: the
+    K threads then run on whichever cores the OS finds free). Must run before any JAX
+    computation. Returns K, or None without the option."""
     if "--compute-threads" not in argv:
         return None
-    cores = sorted(os.sched_getaffinity(0))
-    given = argv[argv.index("--compute-threads") + 1 :][:1]
-    if not (given and given[0].isdigit() and 1 <= int(given[0]) <= len(cores)):
-        raise SystemExit(
-            f"--compute-threads: give a number of threads from 1 to {len(cores)} (the cores "
-            f"this process may use), got {' '.join(given) or 'nothing'}"
-        )
-    k = int(given[0])
-    os.sched_setaffinity(0, cores[:k])
-    jax.devices()  # the backend starts, its pool sized from the narrowed affinity
-    for task in os.listdir("/proc/self/task"):
-        os.sched_setaffinity(int(task), cores)
+    from jaxneuron._threads import size_cpu_threads
+
+    given = (argv[argv.index("--compute-threads") + 1 :] or ["nothing"])[0]
+    k = int(given) if given.isdigit() else given
+    try:
+        size_cpu_threads(k)
+    except ValueError as err:
+        raise SystemExit(f"--compute-{err}") from err
     return k
 
 

@@ -75,7 +75,7 @@ import jax.numpy as jnp
 import numpy as np
 from _timing import best_of, compete, size_compute_threads
 
-COMPUTE_THREADS = size_compute_threads(sys.argv)  # before jaxneuron starts the backend
+COMPUTE_THREADS = size_compute_threads(sys.argv)  # before any JAX computation
 
 import jaxneuron as jn  # noqa: E402
 from jaxneuron._protocols import as_state_tuple  # noqa: E402

@@ -35,6 +35,21 @@ def test_commands_run_in_the_precision_their_option_names():
     assert jax.config.jax_enable_x64
 
 
+def test_threads_option():
+    """``--threads K`` sizes XLA:CPU's pool before any command (a fresh process: JAX's
+    backend must not have started); a number outside 1 … cores is one line, status 2."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "jaxneuron.cli", "--threads", "1"]
+    ok = subprocess.run([*command, "solvers"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "kvaerno5" in ok.stdout, ok.stderr
+    for bad in ("0", "100000"):
+        result = runner.invoke(app, ["--threads", bad, "solvers"])
+        assert result.exit_code == 2
+        assert "--threads (XLA:CPU compute threads) must be a whole number" in result.output
+
+
 def test_simulate_with_exponential_euler_and_bad_input():
     result = runner.invoke(
         app, ["simulate", "hh", "--solver", "exponential_euler", "--dt", "0.025", "--t1", "100"]
