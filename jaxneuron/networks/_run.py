@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 
 from .._validation import check_finite, check_nonnegative, check_positive
@@ -35,15 +34,13 @@ from ..integrate import (
     as_method,
     fixed_step_loop,
     fixed_step_options,
-    initial_carry,
     needs_compensation,
     simulate,
     steps_in,
 )
-from ..units import conductance_density
-from ._populations import UM2_PER_CM2, PopulationNetwork
+from ._populations import PopulationNetwork
 from ._solution import PopulationSolution, _SpikeStats
-from ._spikes import ThresholdCrossing
+from ._step import PopulationStep
 
 
 def _raster(counts, cursor, times, ids, keep):
@@ -235,83 +232,19 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
     pops = net.populations
     projs = net.projections
     index = {name: k for k, name in enumerate(names)}
-    dtype = jnp.result_type(pops[0].neuron.V0)
     y0 = dict(y0 or {})
+    step = PopulationStep(
+        net, surrogate, dt=dt, t0=t0, threshold=threshold, refractory=refractory,
+        max_spikes=max_spikes, events=settings.events,
+    )  # fmt: skip
+    dtype, dt_ = step.dtype, step.step
     ys = tuple(
         tuple(jnp.asarray(x, dtype) for x in y0.get(p.name, p.initial_state())) for p in pops
     )
-    comp = needs_compensation(dtype, compensated)
-    cs = None
-    if comp:
-        cs = tuple(
-            initial_carry(y, p.neuron.compensated_states(dt))[1]
-            for y, p in zip(ys, pops, strict=True)
-        )
-    to_density = conductance_density(1.0, net.area / UM2_PER_CM2)  # per nS, a Python float
-    dt_ = jnp.asarray(dt, dtype)
-    rows = tuple(p.rows(dtype) for p in projs)
     g0 = (None,) * len(projs) if g0 is None else tuple(g0)
     if len(g0) != len(projs):
         raise ValueError(f"g0: one entry per projection ({len(projs)}), got {len(g0)}")
-    states = tuple(
-        p.init(ys[index[p.pre]][0], ys[index[p.post]][0], g0[i],
-               dt, comp)
-        for i, p in enumerate(projs)
-    )  # fmt: skip
-
-    def synaptic_inputs(states, V):
-        G = [jnp.zeros((p.n,), dtype) for p in pops]
-        J = [jnp.zeros((p.n,), dtype) for p in pops]
-        for proj, state, r in zip(projs, states, rows, strict=True):
-            pre, post = index[proj.pre], index[proj.post]
-            onto_post, onto_pre = proj.inputs(state, r, V[pre], V[post])
-            for k, onto in ((post, onto_post), (pre, onto_pre)):
-                if onto is not None:
-                    G[k], J[k] = G[k] + onto[0], J[k] + onto[1]
-        return G, J
-
-    crossing = ThresholdCrossing(threshold, refractory)
-    rules = tuple(crossing if p.rule is None else p.rule for p in pops)
-
-    def step(t, carry):
-        ys, cs, states, lasts, _ = carry
-        n = jnp.round((t - t0) / dt_).astype(jnp.int32)  # this step's index
-        V = [y[0] for y in ys]
-        states = tuple(
-            p.before(s, V[index[p.pre]], dt_) for p, s in zip(projs, states, strict=True)
-        )
-        G, J = synaptic_inputs(states, V)
-        new_ys, new_cs, crossed, t_spike, soft, new_lasts = [], [], [], [], [], []
-        for k, (pop, rule) in enumerate(zip(pops, rules, strict=True)):
-            one = jax.vmap(
-                lambda m, y, c, last, G, J, rule=rule: rule.step(
-                    m, t, y, dt_, c, last, G, J, to_density, surrogate
-                ),
-                in_axes=(pop.axes, 0, None if cs is None else 0, 0, 0, 0),
-            )
-            y, c, last, up, when, s_k = one(
-                pop.neuron, ys[k], None if cs is None else cs[k], lasts[k], G[k], J[k]
-            )
-            new_ys.append(y)
-            new_cs.append(c)
-            crossed.append(up)
-            t_spike.append(when)
-            soft.append(s_k)
-            new_lasts.append(last)
-        lags = [jnp.where(up, t + dt_ - w, 0.0) for up, w in zip(crossed, t_spike, strict=True)]
-        states = tuple(
-            p.after(s, r, n, dt_, crossed[index[p.pre]], lags[index[p.pre]], max_spikes)
-            for p, s, r in zip(projs, states, rows, strict=True)
-        )
-        carry = (
-            tuple(new_ys),
-            None if cs is None else tuple(new_cs),
-            states,
-            tuple(new_lasts),
-            (tuple(crossed), tuple(t_spike)) if settings.events else (),
-        )
-        return carry, (tuple(crossed), tuple(t_spike), tuple(soft))
-
+    rows = step.rows()
     recorded = {name: jnp.asarray(idx) for name, idx, _ in record}
 
     def save(carry):
@@ -327,31 +260,13 @@ def _simulate(net: PopulationNetwork, y0, g0, settings: _RunSettings) -> Populat
             for k, name in enumerate(names):
                 up, when = carry[4][0][k], carry[4][1][k]
                 out.setdefault(name, {}).update(spike=up, spike_time=jnp.where(up, when, jnp.inf))
-            out.update(conductances(carry[2], ys))
-        return out
-
-    def conductances(states, ys):
-        """Each projection's conductance (nS) onto the recorded neurons of its target."""
-        out = {}
-        for p, s, r in zip(projs, states, rows, strict=True):
-            if p.post in recorded:
-                V_pre, V_post = ys[index[p.pre]][0], ys[index[p.post]][0]
-                out[p.label] = {"g": p.conductance(s, r, V_pre, V_post)[recorded[p.post]]}
+            out.update(step.conductances(carry[2], rows, ys, recorded))
         return out
 
     observer = _SpikeStats(start, t1, raster, max_spikes)
-    lasts0 = tuple(jnp.full((p.n,), -jnp.inf, dtype) for p in pops)
-    latest0 = (
-        (
-            tuple(jnp.zeros((p.n,), bool) for p in pops),
-            tuple(jnp.full((p.n,), jnp.inf, dtype) for p in pops),
-        )
-        if settings.events
-        else ()
-    )
     carry, stats, saved = fixed_step_loop(
-        step,
-        (ys, cs, states, lasts0, latest0),
+        lambda t, carry: step(t, carry, rows),
+        step.init(ys, g0, needs_compensation(dtype, compensated)),
         t0=jnp.asarray(t0, dtype),
         dt=dt_,
         n_steps=n_steps,
