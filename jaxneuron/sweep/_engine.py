@@ -289,7 +289,6 @@ def population_loop(
     *,
     shard=None,
     record=(),
-    unroll=None,
     stack=True,
     shared=None,
 ):
@@ -300,7 +299,8 @@ def population_loop(
     stacked (`CellStack`; ``stack=False`` runs them one by one); ``y`` and ``traces`` are
     in the model's own state order either way; stacked, its synapses hold one state per
     set that ``shared`` (`shared_synapse_states`) says start and evolve equal. Shared by
-    the XLA engine and the Pallas kernel (which cannot unroll: ``unroll=1``)."""
+    the XLA engine and the Pallas kernel (which cannot unroll: it passes an engine with
+    ``unroll=1``)."""
     dtype = engine.dtype()
     dt = jnp.asarray(engine.dt, dtype)
     compensated = needs_compensation(dtype, engine.compensated)
@@ -331,10 +331,7 @@ def population_loop(
         def save(carry):
             return jnp.stack([x[record_idx] for x in unpack(carry[0])], axis=-1)
 
-    if unroll is None:
-        unroll = engine.unroll
-    if unroll is None:
-        unroll = unroll_for(len(carry[0]))
+    unroll = unroll_for(len(carry[0])) if engine.unroll is None else engine.unroll
     if engine.rhythm is not None:
         observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
     carry, observed, traces = fixed_step_loop(

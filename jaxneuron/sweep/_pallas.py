@@ -16,6 +16,7 @@ is how it is tested; it is meant for GPUs (Triton backend).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import equinox as eqx
@@ -83,6 +84,7 @@ def run_pallas(
         .set(jnp.stack([leaves[i].astype(dtype) for i in arrays]))
     )
     outputs = (*FEATURE_NAMES, "class", "finite")
+    rolled = dataclasses.replace(engine, unroll=1)
 
     def kernel(consts_ref, *refs):
         param_refs = refs[: len(names)]
@@ -96,11 +98,10 @@ def run_pallas(
             base, {name: r[...] for name, r in zip(names, param_refs, strict=True)}
         )
         y, feature_states, _ = population_loop(
-            engine,
+            rolled,  # a kernel cannot unroll
             block_models,
             block_axes,
             tuple(r[...] for r in state_refs),
-            unroll=1,
             stack=False,
         )
         out = summarize(engine, y, feature_states)
