@@ -140,6 +140,36 @@ def _compare(online, offline):
     assert bool(online["in_order"]) == an.is_pyloric(offline)
 
 
+def _random_trains(rng, trial, t):
+    """Spike trains of the three cells: irregular periods, jitter, missing and extra
+    bursts, bursts longer than a cycle and onsets that coincide with the reference's."""
+    period = rng.uniform(400, 1500)
+    traces = {}
+    for k, cell in enumerate(CELLS):
+        onset = 0.0 if k == 0 else rng.uniform(0.05, 0.9) * period
+        length = rng.uniform(0.05, 0.6 if trial % 3 else 1.5) * period
+        bursts, c = [], rng.uniform(0, 300)
+        while c < t[-1]:
+            jitter = rng.normal(0, 0.03 * period) if trial % 2 else 0.0
+            if rng.uniform() > (0.1 if trial % 4 == 0 else 0.0):
+                on = c + onset + jitter
+                bursts.append((on, on + length * rng.uniform(0.8, 1.2), rng.uniform(5, 30)))
+            if trial % 5 == 0 and rng.uniform() < 0.3:
+                bursts.append((c + onset + 0.5 * period, c + onset + 0.5 * period + 20, 10))
+            c += period * rng.uniform(0.95, 1.05)
+        traces[cell] = _spike_train(t, bursts, t[1] - t[0])
+    return traces
+
+
+def _offline(t, traces, start):
+    try:
+        return an.burst_phases(
+            t, traces, "AB/PD", start=start, gaps=dict.fromkeys(CELLS, an.BURST_GAP_MS)
+        )
+    except ValueError:  # fewer than three reference bursts
+        return None
+
+
 def test_streaming_rhythm_equals_burst_phases_on_random_spike_trains():
     """Irregular periods, jitter, missing and extra bursts, bursts longer than a cycle and
     onsets that coincide with the reference's: the online values equal the offline ones."""
@@ -149,29 +179,47 @@ def test_streaming_rhythm_equals_burst_phases_on_random_spike_trains():
     rhythm = an.StreamingRhythm(CELLS, features=an.StreamingFeatures(start=start))
     run = jax.jit(rhythm.run)
     for trial in range(24):
-        period = rng.uniform(400, 1500)
-        traces = {}
-        for k, cell in enumerate(CELLS):
-            onset = 0.0 if k == 0 else rng.uniform(0.05, 0.9) * period
-            length = rng.uniform(0.05, 0.6 if trial % 3 else 1.5) * period
-            bursts, c = [], rng.uniform(0, 300)
-            while c < t[-1]:
-                jitter = rng.normal(0, 0.03 * period) if trial % 2 else 0.0
-                if rng.uniform() > (0.1 if trial % 4 == 0 else 0.0):
-                    on = c + onset + jitter
-                    bursts.append((on, on + length * rng.uniform(0.8, 1.2), rng.uniform(5, 30)))
-                if trial % 5 == 0 and rng.uniform() < 0.3:
-                    bursts.append((c + onset + 0.5 * period, c + onset + 0.5 * period + 20, 10))
-                c += period * rng.uniform(0.95, 1.05)
-            traces[cell] = _spike_train(t, bursts, dt)
+        traces = _random_trains(rng, trial, t)
         online = run(t, [traces[c] for c in CELLS])
-        try:
-            offline = an.burst_phases(
-                t, traces, "AB/PD", start=start, gaps=dict.fromkeys(CELLS, an.BURST_GAP_MS)
-            )
-        except ValueError:  # fewer than three reference bursts
-            offline = None
-        _compare(online, offline)
+        _compare(online, _offline(t, traces, start))
+
+
+def test_engine_rhythm_updated_once_per_block_equals_burst_phases():
+    """The sweep engine's observer updates the rhythm after every group of steps, or,
+    where a block of steps spans at most half a burst gap, once per block from the
+    feature states at its last update (`VoltageRhythm`): the random spike trains, fed
+    through `fixed_step_loop` in groups of 4 samples and blocks of 100 (50 ms), give the
+    offline values either way."""
+    from jaxneuron.integrate import VoltageFeatures, fixed_step_loop
+    from jaxneuron.sweep._engine import VoltageRhythm
+
+    rng = np.random.default_rng(1)
+    dt, start = 0.5, 1000.0
+    t = np.arange(16_001) * dt
+    features = an.StreamingFeatures(start=start)
+    rhythm = an.StreamingRhythm(CELLS, features=features)
+
+    def run(per_block, Vs):
+        def step(_, carry):  # the next sample of the traces
+            n = carry[1] + 1
+            return (tuple(Vs[n, k] for k in range(3)), n), None
+
+        observer = VoltageRhythm(VoltageFeatures(features, (0, 1, 2)), rhythm, (0, 1, 2), per_block)
+        carry = (tuple(Vs[0, k] for k in range(3)), jnp.asarray(0))
+        _, state, _ = fixed_step_loop(
+            step, carry, t0=t[0], dt=dt, n_steps=len(t) - 1, observer=observer,
+            save_stride=100, unroll=4,
+        )  # fmt: skip
+        per_voltage, rhythm_state = observer.per_voltage(state)
+        return rhythm.summary(rhythm_state, per_voltage)
+
+    runs = [jax.jit(lambda Vs, p=p: run(p, Vs)) for p in (False, True)]
+    for trial in range(10):
+        traces = _random_trains(rng, trial, t)
+        Vs = jnp.asarray(np.stack([traces[c] for c in CELLS], axis=-1))
+        offline = _offline(t, traces, start)
+        for online in (runs[0](Vs), runs[1](Vs)):
+            _compare(online, offline)
 
 
 def test_sweep_rhythm_equals_offline_analysis_of_recorded_networks():

@@ -288,6 +288,13 @@ class AbstractObserver(eqx.Module):
         """The state after a group of consecutive steps: ``ts[k]`` is the time at the end
         of step k, ``carries[k]`` its carry and ``events[k]`` its event."""
 
+    def end_block(self, state):
+        """The state at the end of a block of observed steps (a ``save_stride`` of them,
+        or fewer: the loop's first observed block and its last steps), after its groups'
+        updates: by default unchanged. Work that can wait for a block's end (e.g. a
+        reduction of what the groups gathered) runs here, outside the loop over groups."""
+        return state
+
 
 class VoltageFeatures(AbstractObserver):
     """The streaming features (`jaxneuron.analysis.StreamingFeatures`) of the state
@@ -366,7 +373,8 @@ def fixed_step_loop(
 
     - ``step(t, carry) → (carry, event)``: one step from t to t + dt (see `model_step`,
       `spiking_step`).
-    - ``observer``: an `AbstractObserver`, updated after every step.
+    - ``observer``: an `AbstractObserver`, updated after every group of steps and at the
+      end of every block (`AbstractObserver.end_block`).
     - ``save(carry) → pytree``: called after every ``save_stride`` steps; the results are
       stacked along a new leading axis (``n_steps // save_stride`` entries; the initial
       carry is not saved).
@@ -421,6 +429,8 @@ def fixed_step_loop(
         def run(state, _=None):
             carry, obs, n = state
             carry, obs = steps((carry, obs), n, k, observe)
+            if observe:
+                obs = observer.end_block(obs)
             return (carry, obs, n + k), save(carry) if saves and save is not None else None
 
         return jax.checkpoint(run) if checkpoint else run
@@ -457,6 +467,8 @@ def fixed_step_loop(
         saved = jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *saved)
     if rest:
         carry, obs = steps((carry, obs), n, rest, observe)
+        if observe:
+            obs = observer.end_block(obs)
     return carry, obs, saved
 
 

@@ -230,8 +230,7 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
         )
     if rhythm.buffered:  # spike times buffered, bursts cut after the run: any gap works
         return tuple(cells.index(c) for c in rhythm.order)
-    # ms per observer update, at most
-    span = (engine.unroll or unroll_for(len(engine.model.state_names))) * engine.dt
+    span = _group_span(engine)  # ms per observer update, at most
     if not rhythm.features.burst_gap > span:
         raise ValueError(
             f"burst_gap ({rhythm.features.burst_gap} ms) must exceed the {span} ms between "
@@ -240,31 +239,67 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
     return tuple(cells.index(c) for c in rhythm.order)
 
 
+def _group_span(engine: Engine) -> float:
+    """The time (ms) one group of the loop's steps spans, at most."""
+    return (engine.unroll or unroll_for(len(engine.model.state_names))) * engine.dt
+
+
 class VoltageRhythm(AbstractObserver):
     """`VoltageFeatures` (or `StackedVoltageFeatures`) of every observed voltage plus the
     `StreamingRhythm` of the cells at positions ``cells`` among them: state
-    ``(feature_states, rhythm_state)``."""
+    ``(feature_states, rhythm_state, last)``.
+
+    With ``per_block``, the rhythm is updated at the end of each block of steps
+    (`AbstractObserver.end_block`) from the cells' feature states at its last update
+    (``last``) to the current ones, instead of after every group: the rhythm reads only
+    burst edges, with their times, from the feature states, and a cell starts at most
+    one burst within any ``burst_gap``, so this changes no edge it sees as long as a block
+    spans less than ``burst_gap`` (`rhythm_per_block` asks for at most half). Otherwise
+    ``last`` is None."""
 
     voltages: VoltageFeatures | StackedVoltageFeatures
     rhythm: StreamingRhythm = eqx.field(static=True)
     cells: tuple[int, ...] = eqx.field(static=True)
+    per_block: bool = eqx.field(static=True, default=False)
 
     def init(self, t0, carry):
         features = self.voltages.init(t0, carry)
         like = jnp.full(jnp.shape(self.voltages.per_voltage(features)[0].V_prev), t0)
-        return features, self.rhythm.init(like)
+        last = self.voltages.select(features, self.cells) if self.per_block else None
+        return features, self.rhythm.init(like), last
 
     def update(self, state, ts, carries, events):
-        before, rhythm = state
+        before, rhythm, last = state
         after = self.voltages.update(before, ts, carries, events)
+        if self.per_block:
+            return after, rhythm, last
         pick = self.voltages.select
-        return after, self.rhythm.update(rhythm, pick(before, self.cells), pick(after, self.cells))
+        return (
+            after,
+            self.rhythm.update(rhythm, pick(before, self.cells), pick(after, self.cells)),
+            None,
+        )
+
+    def end_block(self, state):
+        features, rhythm, last = state
+        if not self.per_block:
+            return state
+        now = self.voltages.select(features, self.cells)
+        return features, self.rhythm.update(rhythm, last, now), now
 
     def per_voltage(self, state):
         """The final state as `summarize` reads it: (one `FeatureState` per observed
         potential, the rhythm's state)."""
-        features, rhythm = state
+        features, rhythm, _ = state
         return self.voltages.per_voltage(features), rhythm
+
+
+def rhythm_per_block(engine: Engine, stride: int) -> bool:
+    """Whether the engine's streaming (fixed-gap) rhythm is updated once per block of
+    ``stride`` steps (see `VoltageRhythm`): where a block spans at most half the rhythm's
+    ``burst_gap`` (never with a burst rule, whose spike buffers take every spike)."""
+    rhythm = engine.rhythm
+    return not rhythm.buffered and stride * engine.dt <= rhythm.features.burst_gap / 2
 
 
 # Model-steps of a whole job below which unrolling does not pay: it multiplies XLA's
@@ -333,7 +368,9 @@ def population_loop(
 
     unroll = unroll_for(len(carry[0])) if engine.unroll is None else engine.unroll
     if engine.rhythm is not None:
-        observer = VoltageRhythm(observer, engine.rhythm, _rhythm_cells(engine))
+        observer = VoltageRhythm(
+            observer, engine.rhythm, _rhythm_cells(engine), rhythm_per_block(engine, stride)
+        )
     carry, observed, traces = fixed_step_loop(
         step,
         carry,
