@@ -282,8 +282,9 @@ class VoltageRhythm(AbstractObserver):
 
     def end_block(self, state):
         features, rhythm, last = state
+        features = self.voltages.end_block(features)
         if not self.per_block:
-            return state
+            return features, rhythm, last
         now = self.voltages.select(features, self.cells)
         return features, self.rhythm.update(rhythm, last, now), now
 
