@@ -230,18 +230,14 @@ def _rhythm_cells(engine: Engine) -> tuple[int, ...]:
         )
     if rhythm.buffered:  # spike times buffered, bursts cut after the run: any gap works
         return tuple(cells.index(c) for c in rhythm.order)
-    span = _group_span(engine)  # ms per observer update, at most
+    # ms per observer update, at most
+    span = (engine.unroll or unroll_for(len(engine.model.state_names))) * engine.dt
     if not rhythm.features.burst_gap > span:
         raise ValueError(
             f"burst_gap ({rhythm.features.burst_gap} ms) must exceed the {span} ms between "
             f"the rhythm's updates (one burst edge per update)"
         )
     return tuple(cells.index(c) for c in rhythm.order)
-
-
-def _group_span(engine: Engine) -> float:
-    """The time (ms) one group of the loop's steps spans, at most."""
-    return (engine.unroll or unroll_for(len(engine.model.state_names))) * engine.dt
 
 
 class VoltageRhythm(AbstractObserver):
@@ -253,9 +249,11 @@ class VoltageRhythm(AbstractObserver):
     (`AbstractObserver.end_block`) from the cells' feature states at its last update
     (``last``) to the current ones, instead of after every group: the rhythm reads only
     burst edges, with their times, from the feature states, and a cell starts at most
-    one burst within any ``burst_gap``, so this changes no edge it sees as long as a block
-    spans less than ``burst_gap`` (`rhythm_per_block` asks for at most half). Otherwise
-    ``last`` is None."""
+    one burst within any ``burst_gap``, so it sees the same edges at the same times as
+    long as a block spans less than ``burst_gap`` (`rhythm_per_block` asks for at most
+    half); where a burst's end and a new cycle fall into one update, the offset is summed
+    in the open cycle instead of the closed one, which can change its phase by rounding.
+    Otherwise ``last`` is None."""
 
     voltages: VoltageFeatures | StackedVoltageFeatures
     rhythm: StreamingRhythm = eqx.field(static=True)
